@@ -1,0 +1,1 @@
+"""Persistent state: runs, findings history, exceptions and the tamper-evident audit log."""
