@@ -96,7 +96,9 @@ _CoreResolver.add_implicit_resolver(
     ),
     list("-+0123456789."),
 )
-_CoreResolver.add_implicit_resolver(_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_CoreResolver.add_implicit_resolver(
+    _NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
 _CoreResolver.add_implicit_resolver(_MERGE, re.compile(r"^<<$"), ["<"])
 
 _ParserBase: Any

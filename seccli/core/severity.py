@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 _WORDS: dict[str, str] = {
     "info": "info",
@@ -29,11 +29,16 @@ _WORDS: dict[str, str] = {
 }
 
 _RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-_SARIF_LEVEL = {"info": "note", "low": "note", "medium": "warning", "high": "error",
-                "critical": "error"}
+_SARIF_LEVEL = {
+    "info": "note",
+    "low": "note",
+    "medium": "warning",
+    "high": "error",
+    "critical": "error",
+}
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a finding is. Ordered: ``Severity.LOW < Severity.HIGH``."""
 
     INFO = "info"

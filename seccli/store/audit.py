@@ -138,7 +138,8 @@ def verify_chain(entries: Iterable[AuditEntry], head: AuditHead | None) -> Audit
 def _check_entry(entry: AuditEntry, expected_seq: int, previous_hash: str) -> AuditProblem | None:
     if entry.seq > expected_seq:
         missing = (
-            f"{expected_seq}" if entry.seq == expected_seq + 1
+            f"{expected_seq}"
+            if entry.seq == expected_seq + 1
             else f"{expected_seq}-{entry.seq - 1}"
         )
         return AuditProblem(entry.seq, f"entries {missing} are missing (deleted)")

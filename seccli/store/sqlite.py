@@ -36,9 +36,7 @@ from seccli.store.interface import AuditRecord, FindingHistory, FindingsDelta, R
 from seccli.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_S = 60.0
-_AUDIT_COLUMNS = (
-    "seq, time, actor, action, subject, payload_digest, prev_hash, entry_hash, payload"
-)
+_AUDIT_COLUMNS = "seq, time, actor, action, subject, payload_digest, prev_hash, entry_hash, payload"
 
 
 class SqliteStore:
@@ -168,7 +166,19 @@ class SqliteStore:
             "FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?",
             (limit,),
         ).fetchall()
-        return [RunRecord(*row[:7], summary=json.loads(row[7])) for row in rows]
+        return [
+            RunRecord(
+                id=row[0],
+                command=row[1],
+                actor=row[2],
+                started_at=row[3],
+                finished_at=row[4],
+                status=row[5],
+                exit_code=row[6],
+                summary=json.loads(row[7]),
+            )
+            for row in rows
+        ]
 
     # findings
 
@@ -178,12 +188,11 @@ class SqliteStore:
         now = self._now()
         current = {finding.id: finding for finding in findings}
         with self._write() as db:
-            known = {
-                fingerprint: resolved
-                for fingerprint, resolved in db.execute(
+            known = dict(
+                db.execute(
                     "SELECT fingerprint, resolved_at FROM findings WHERE scope = ?", (scope,)
                 )
-            }
+            )
             new: list[str] = []
             recurring: list[str] = []
             for fingerprint, finding in sorted(current.items()):
@@ -202,9 +211,17 @@ class SqliteStore:
                         "title, file, first_seen, last_seen, last_run_id, data) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
-                            fingerprint, scope, finding.rule_id, finding.tool,
-                            finding.severity.value, self._redactor.redact(finding.title),
-                            finding.location.file, now, now, run_id, data,
+                            fingerprint,
+                            scope,
+                            finding.rule_id,
+                            finding.tool,
+                            finding.severity.value,
+                            self._redactor.redact(finding.title),
+                            finding.location.file,
+                            now,
+                            now,
+                            run_id,
+                            data,
                         ),
                     )
                 db.execute(
@@ -254,8 +271,13 @@ class SqliteStore:
                 actor = self._redactor.redact(record.actor)
                 subject = self._redactor.redact(record.subject)
                 hashed = entry_hash(
-                    seq=seq, time=time, actor=actor, action=record.action, subject=subject,
-                    payload_digest=digest, prev_hash=previous,
+                    seq=seq,
+                    time=time,
+                    actor=actor,
+                    action=record.action,
+                    subject=subject,
+                    payload_digest=digest,
+                    prev_hash=previous,
                 )
                 entry = AuditEntry(
                     seq, time, actor, record.action, subject, digest, previous, hashed, payload
@@ -265,8 +287,17 @@ class SqliteStore:
             db.executemany(
                 f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (e.seq, e.time, e.actor, e.action, e.subject, e.payload_digest,
-                     e.prev_hash, e.entry_hash, e.payload)
+                    (
+                        e.seq,
+                        e.time,
+                        e.actor,
+                        e.action,
+                        e.subject,
+                        e.payload_digest,
+                        e.prev_hash,
+                        e.entry_hash,
+                        e.payload,
+                    )
                     for e in appended
                 ],
             )
