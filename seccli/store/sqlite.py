@@ -57,8 +57,17 @@ class SqliteStore:
         *,
         clock: Clock | None = None,
         redactor: Redactor = DEFAULT_REDACTOR,
+        create: bool = True,
     ) -> SqliteStore:
-        """Open the database at ``path``, creating it and applying migrations as needed."""
+        """Open the database at ``path``, creating it and applying migrations as needed.
+
+        With ``create=False`` a missing database is an input error instead.
+        """
+        if not create and not path.exists():
+            raise InputError(
+                f"{path}: no state database here yet (nothing has been recorded)",
+                hint="run a command that records state first, or point --store at the database",
+            )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(

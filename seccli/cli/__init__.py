@@ -1,0 +1,1 @@
+"""The command-line interface: parse arguments, call a capability, render, choose the exit code."""

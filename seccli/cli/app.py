@@ -1,0 +1,76 @@
+"""The ``seccli`` Typer application: global options, command groups and error handling.
+
+Command groups are listed explicitly below; each lives in its own module and imports heavy
+dependencies only inside the command that needs them, so ``seccli --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from seccli import __version__
+from seccli.cli import audit, estate, schema
+from seccli.cli.context import AppState
+from seccli.cli.output import print_error
+from seccli.core.errors import SeccliError
+
+app = typer.Typer(
+    name="seccli",
+    help="Security and compliance automation: generate Zero-Trust controls, enforce them in CI, "
+    "operate secrets and playbooks, and prove it to auditors.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Command groups: one module each, registered here explicitly.
+app.add_typer(estate.app, name="estate")
+app.add_typer(audit.app, name="audit")
+app.command(name="schema")(schema.schema_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"seccli {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    store: Path | None = typer.Option(
+        None,
+        "--store",
+        envvar="SECCLI_STORE",
+        help="State database (default .seccli/state.db; env SECCLI_STORE).",
+        show_default=False,
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """seccli: security and compliance automation."""
+    ctx.obj = AppState(store_path=store, debug=debug)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``seccli`` console script.
+
+    Usage errors are reported by the parser itself (exit 2); seccli errors print one line per
+    problem and a hint, and exit with their code. ``--debug`` shows the traceback instead.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        app(args=args, prog_name="seccli", standalone_mode=True)
+    except SeccliError as exc:
+        if "--debug" in args:
+            raise
+        print_error(exc)
+        sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,71 @@
+"""``seccli audit``: list and verify the tamper-evident audit log."""
+
+from __future__ import annotations
+
+import typer
+
+from seccli.cli.context import app_state
+from seccli.cli.output import OutputFormat, print_json, stdout_console
+from seccli.core.errors import ExitCode
+
+app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+
+
+@app.command("log")
+def log(
+    ctx: typer.Context,
+    limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Show the last N."),
+    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+) -> None:
+    """List audit log entries, oldest first."""
+    with app_state(ctx).open_store(create=False) as store:
+        head = store.audit_head()
+        after = max(0, head.seq - limit) if (limit and head) else 0
+        entries = store.audit_entries(after=after)
+    if output is OutputFormat.JSON:
+        print_json({"entries": [entry.to_json() for entry in entries]})
+        return
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold")
+    for column in ("seq", "time (UTC)", "actor", "action", "subject", "hash"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        table.add_row(
+            str(entry.seq),
+            entry.time,
+            entry.actor,
+            entry.action,
+            entry.subject,
+            entry.entry_hash[:12],
+        )
+    stdout_console().print(table)
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+) -> None:
+    """Verify the hash chain and its checkpoint; exit 1 and name the entry if it is broken."""
+    with app_state(ctx).open_store(create=False) as store:
+        result = store.verify_audit()
+    if output is OutputFormat.JSON:
+        print_json(
+            {
+                "ok": result.ok,
+                "entries": result.entries,
+                "head": {"seq": result.head.seq, "entryHash": result.head.entry_hash}
+                if result.head
+                else None,
+                "problems": [{"seq": p.seq, "reason": p.reason} for p in result.problems],
+            }
+        )
+    else:
+        console = stdout_console()
+        if result.ok:
+            console.print(f"[green]ok[/green] audit log intact: {result.entries} entries verified")
+        for problem in result.problems:
+            console.print(f"[red]BROKEN[/red] {problem}")
+    if not result.ok:
+        raise typer.Exit(int(ExitCode.VIOLATIONS))

@@ -1,0 +1,52 @@
+"""Rendering helpers for commands: formats, JSON, tables and errors on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from seccli.core.errors import SeccliError
+
+JSON_SCHEMA_VERSION = "1"
+
+
+class OutputFormat(StrEnum):
+    """Output formats offered by commands (each command accepts the ones that fit)."""
+
+    TABLE = "table"
+    JSON = "json"
+    SARIF = "sarif"
+    MARKDOWN = "markdown"
+
+
+def stdout_console() -> Console:
+    """A Rich console on stdout: colours on a terminal, plain text otherwise."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def stderr_console() -> Console:
+    """A Rich console on stderr."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_json(payload: dict[str, Any]) -> None:
+    """Print a versioned, stable JSON document (sorted keys) on stdout."""
+    document = {"schemaVersion": JSON_SCHEMA_VERSION, **payload}
+    sys.stdout.write(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def print_error(error: SeccliError) -> None:
+    """Print a user-facing error on stderr: one line per problem, then the hint."""
+    for line in error.lines():
+        sys.stderr.write(f"error: {line}\n")
+    if error.hint:
+        sys.stderr.write(f"hint: {error.hint}\n")

@@ -1,0 +1,38 @@
+"""``seccli schema KIND``: print the JSON Schema of a user document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+import typer
+
+
+class SchemaKind(StrEnum):
+    """Documents with a published schema."""
+
+    ESTATE = "estate"
+
+
+def _estate_schema() -> dict[str, Any]:
+    from seccli.estate.model import Estate
+
+    schema = Estate.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://seccli.dev/schemas/estate.json"
+    return schema
+
+
+# Plain table of schema producers, one per document kind.
+SCHEMAS: dict[SchemaKind, Callable[[], dict[str, Any]]] = {
+    SchemaKind.ESTATE: _estate_schema,
+}
+
+
+def schema_command(
+    kind: SchemaKind = typer.Argument(..., help="Document kind."),
+) -> None:
+    """Print the JSON Schema of a document kind."""
+    typer.echo(json.dumps(SCHEMAS[kind](), indent=2, sort_keys=True))
