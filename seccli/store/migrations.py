@@ -61,6 +61,18 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL
     );
     """,
+    # 3: supply-chain verification cache (successes only), keyed by image, digest and policy
+    """
+    CREATE TABLE verification_cache (
+        image TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        policy_digest TEXT NOT NULL,
+        verified_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        result TEXT NOT NULL,
+        PRIMARY KEY (image, digest, policy_digest)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
