@@ -278,7 +278,15 @@ def _parse_yaml(text: str, source: str, limits: LoadLimits) -> Iterator[Document
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         problem = exc.problem or exc.context or "malformed YAML"
-        context = f" ({exc.context})" if exc.context and exc.problem else ""
+        context = ""
+        if exc.context and exc.problem:
+            started = exc.context_mark
+            where_started = (
+                f" started on line {started.line + 1}"
+                if started is not None and mark is not None and started.line != mark.line
+                else ""
+            )
+            context = f" ({exc.context}{where_started})"
         raise InputError(f"{where}: invalid YAML: {problem}{context}") from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
