@@ -305,6 +305,9 @@ class RegistryClient:
                     )
                 finally:
                     response.release_conn()
+            except urllib3.exceptions.NewConnectionError as exc:  # subclasses a timeout error
+                last_error = f"connection failed: {_short(exc)}"
+                continue
             except urllib3.exceptions.TimeoutError:
                 last_error = f"timed out after {self.options.timeout:g} s"
                 continue
