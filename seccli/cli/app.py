@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from seccli import __version__
-from seccli.cli import audit, estate, schema
+from seccli.cli import audit, estate, images, sbom, schema, sign
 from seccli.cli.context import AppState
 from seccli.cli.output import print_error
 from seccli.core.errors import SeccliError
@@ -31,6 +31,12 @@ app = typer.Typer(
 app.add_typer(estate.app, name="estate")
 app.add_typer(audit.app, name="audit")
 app.command(name="schema")(schema.schema_command)
+app.add_typer(images.app, name="images")
+app.add_typer(sign.keys_app, name="keys")
+app.add_typer(sign.verify_app, name="verify")
+app.command(name="sign")(sign.sign_command)
+app.command(name="attest")(sign.attest_command)
+app.command(name="sbom")(sbom.sbom_command)
 
 
 def _version(value: bool) -> None:

@@ -90,11 +90,12 @@ class FakeRegistry:
                 return
             if handler.headers.get("Authorization") != f"Bearer {self.token}":
                 realm = f"http://{self.host}/token"
+                challenge = f'Bearer realm="{realm}",service="fake",scope="repository:app:pull"'
                 self._send(
                     handler,
                     401,
                     b'{"errors":[{"code":"UNAUTHORIZED"}]}',
-                    WWW_Authenticate=f'Bearer realm="{realm}",service="fake",scope="repository:app:pull"',
+                    WWW_Authenticate=challenge,
                 )
                 return
         if "/manifests/" in path:

@@ -1,0 +1,275 @@
+"""``seccli images``: list the images manifests use, and gate them against a trust policy."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from seccli.cli.context import app_state, current_actor
+from seccli.cli.output import OutputFormat, print_json, stdout_console
+from seccli.core.errors import ExitCode, InputError, SeccliError
+
+if TYPE_CHECKING:
+    from seccli.supplychain.refs import FoundImage
+    from seccli.supplychain.registry import RegistryOptions
+    from seccli.supplychain.verify import ImageVerdict
+
+app = typer.Typer(
+    help="List the container images of manifests, Dockerfiles and kustomizations, and verify "
+    "their signatures and attestations against a trust policy.",
+    no_args_is_help=True,
+)
+
+PATHS_ARGUMENT = typer.Argument(
+    ..., help="Files or folders (manifests, Dockerfiles, kustomizations); '-' reads YAML on stdin."
+)
+INSECURE_OPTION = typer.Option(
+    [],
+    "--insecure-registry",
+    help="Registry (host:port) to reach over plain HTTP, e.g. a localhost registry. Repeatable.",
+)
+DOCKER_CONFIG_OPTION = typer.Option(
+    None,
+    "--docker-config",
+    help="Docker config.json with registry credentials (default: $DOCKER_CONFIG/config.json "
+    "or ~/.docker/config.json).",
+    show_default=False,
+)
+TIMEOUT_OPTION = typer.Option(10.0, "--timeout", min=0.1, help="Per-request timeout, seconds.")
+
+
+def registry_options(
+    insecure: list[str], docker_config: Path | None, timeout: float, retries: int = 2
+) -> RegistryOptions:
+    """Registry client options from the command line and the Docker config."""
+    from seccli.supplychain.registry import RegistryOptions, load_docker_config
+
+    if docker_config is None:
+        base = os.environ.get("DOCKER_CONFIG")
+        docker_config = (Path(base) if base else Path.home() / ".docker") / "config.json"
+    credentials = load_docker_config(docker_config)
+    return RegistryOptions(
+        timeout=timeout,
+        retries=retries,
+        insecure=frozenset(insecure),
+        credentials=credentials,
+    )
+
+
+def _find(paths: list[Path]) -> list[FoundImage]:
+    from seccli.supplychain.refs import find_images
+
+    return find_images(paths, stdin=sys.stdin.buffer)
+
+
+@app.command("list")
+def list_images(
+    paths: list[Path] = PATHS_ARGUMENT,
+    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+) -> None:
+    """List every image reference, normalised, with the file and line it was written on."""
+    found = _find(paths)
+    if output is OutputFormat.JSON:
+        print_json(
+            {
+                "images": [
+                    {
+                        "reference": item.text,
+                        "normalised": str(item.ref) if item.ref else None,
+                        "pinned": bool(item.ref and item.ref.pinned),
+                        "error": item.error,
+                        "source": item.source_kind,
+                        "file": item.location.file,
+                        "line": item.location.line,
+                        "path": item.location.path,
+                    }
+                    for item in found
+                ]
+            }
+        )
+        return
+    if output is not OutputFormat.TABLE:
+        raise InputError(f"images list supports --format table or json, not {output.value}")
+    from rich.table import Table
+
+    table = Table("Image", "Pinned", "Where", box=None, pad_edge=False)
+    for item in found:
+        if item.ref is None:
+            table.add_row(f"{item.text} (invalid: {item.error})", "-", str(item.location))
+        else:
+            table.add_row(str(item.ref), "yes" if item.ref.pinned else "no", str(item.location))
+    console = stdout_console()
+    console.print(table)
+    console.print(f"{len(found)} reference(s), {len({i.normalised for i in found})} distinct")
+
+
+@app.command("verify")
+def verify_images(
+    ctx: typer.Context,
+    paths: list[Path] = PATHS_ARGUMENT,
+    policy: Path = typer.Option(..., "--policy", "-p", help="TrustPolicy document."),
+    output: OutputFormat = typer.Option(
+        OutputFormat.TABLE, "--format", "-f", help="table|json|sarif"
+    ),
+    require_digest: bool = typer.Option(
+        False, "--require-digest", help="Block references that are not pinned by digest."
+    ),
+    insecure: list[str] = INSECURE_OPTION,
+    docker_config: Path | None = DOCKER_CONFIG_OPTION,
+    timeout: float = TIMEOUT_OPTION,
+    workers: int = typer.Option(16, "--workers", min=1, max=128, help="Parallel verifications."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Ignore and do not fill the cache."),
+) -> None:
+    """Verify every image against the trust policy: exit 1 if any is blocked, 3 if the policy
+    is broken."""
+    from seccli.store.interface import AuditRecord
+    from seccli.supplychain.cache import SqliteCache
+    from seccli.supplychain.policy import load_trust_policy
+    from seccli.supplychain.registry import RegistryClient
+    from seccli.supplychain.verify import Gate, Verdict, summarise
+
+    try:
+        trust = load_trust_policy(policy)
+    except SeccliError as exc:
+        exc.exit_code = ExitCode.DEPENDENCY  # a broken policy: the gate cannot decide
+        raise
+    found = _find(paths)
+    options = registry_options(insecure, docker_config, timeout)
+    state = app_state(ctx)
+    with state.open_store() as store, RegistryClient(options) as client:
+        cache = None if no_cache else SqliteCache(store.path)
+        run_id = store.start_run("images verify", current_actor(), {"policy": str(policy)})
+        gate = Gate(trust, client, cache=cache, require_digest=require_digest, workers=workers)
+        verdicts = gate.verify_found(found)
+        counts = summarise(verdicts)
+        blocked = counts[Verdict.BLOCK.value] > 0
+        store.append_audit(
+            AuditRecord(
+                actor=current_actor(),
+                action="images.verify",
+                subject=str(policy),
+                payload={
+                    "policy": trust.name,
+                    "policyDigest": trust.digest,
+                    "counts": counts,
+                    "images": [
+                        {"reference": v.reference, "digest": v.digest, "verdict": v.verdict.value}
+                        for v in verdicts
+                    ],
+                },
+            )
+        )
+        exit_code = ExitCode.VIOLATIONS if blocked else ExitCode.OK
+        store.finish_run(run_id, "blocked" if blocked else "ok", int(exit_code), counts)
+        if cache is not None:
+            cache.close()
+    _render(verdicts, output, trust.name, trust.digest, counts)
+    if blocked:
+        raise typer.Exit(int(ExitCode.VIOLATIONS))
+
+
+def _render(
+    verdicts: list[ImageVerdict],
+    output: OutputFormat,
+    policy_name: str,
+    policy_digest: str,
+    counts: dict[str, int],
+) -> None:
+    if output is OutputFormat.JSON:
+        print_json(
+            {
+                "policy": {"name": policy_name, "digest": policy_digest},
+                "summary": counts,
+                "images": [v.to_json() for v in verdicts],
+            }
+        )
+        return
+    if output is OutputFormat.SARIF:
+        import json
+
+        sys.stdout.write(json.dumps(sarif_report(verdicts), indent=2, sort_keys=True) + "\n")
+        return
+    if output is not OutputFormat.TABLE:
+        raise InputError(
+            f"images verify supports --format table, json or sarif, not {output.value}"
+        )
+    from rich.table import Table
+
+    styles = {"pass": "green", "warn": "yellow", "block": "bold red"}
+    table = Table("Image", "Verdict", "Digest", "Why", box=None, pad_edge=False)
+    for item in verdicts:
+        verdict = item.verdict.value
+        table.add_row(
+            item.reference,
+            f"[{styles[verdict]}]{verdict.upper()}[/]",
+            (item.digest or "-")[:19],
+            "; ".join(item.reasons),
+        )
+    console = stdout_console()
+    console.print(table)
+    console.print(
+        f"{len(verdicts)} image(s): {counts['pass']} pass, {counts['warn']} warn, "
+        f"{counts['block']} blocked (policy {policy_name})"
+    )
+
+
+_SARIF_RULES = {
+    "block": ("SC001", "Image blocked by the trust policy", "error"),
+    "warn": ("SC002", "Image fails the trust policy (warn mode)", "warning"),
+}
+
+
+def sarif_report(verdicts: list[ImageVerdict]) -> dict[str, Any]:
+    """A SARIF 2.1.0 log: one result per location of each blocked or warned image."""
+    from seccli import __version__
+
+    results: list[dict[str, Any]] = []
+    for item in verdicts:
+        if item.verdict.value == "pass":
+            continue
+        rule_id, _, level = _SARIF_RULES[item.verdict.value]
+        locations = [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": loc.file},
+                    "region": {"startLine": loc.line or 1},
+                }
+            }
+            for loc in item.locations
+        ]
+        result: dict[str, Any] = {
+            "ruleId": rule_id,
+            "level": level,
+            "message": {"text": f"{item.reference}: " + "; ".join(item.reasons)},
+            "properties": {"digest": item.digest, "verdict": item.verdict.value},
+        }
+        if locations:
+            result["locations"] = locations
+        results.append(result)
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "seccli-images",
+                        "version": __version__,
+                        "rules": [
+                            {
+                                "id": rule_id,
+                                "shortDescription": {"text": text},
+                                "defaultConfiguration": {"level": level},
+                            }
+                            for rule_id, text, level in _SARIF_RULES.values()
+                        ],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
