@@ -1,0 +1,246 @@
+"""A native Rego engine: parse and compile modules once, evaluate many inputs fast.
+
+Usage::
+
+    policy = compile({"k8s.rego": source}, data={"allowed": [...]})
+    result = policy.eval("data.k8s.violation", input_document)
+    if result.defined: ...
+
+``compile`` raises :class:`RegoError` (``rego_parse_error``, ``rego_type_error``,
+``rego_unsafe_var_error``, ``rego_recursion_error``...) with file, line and column; ``eval``
+raises :class:`RegoError` for evaluation errors (``eval_conflict_error``, ``eval_type_error``,
+``eval_builtin_error`` in strict mode, ``eval_limit_error``).  A compiled :class:`Policy` is
+immutable and safe to evaluate from many threads at once.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from seccli.policy.rego import ast as A
+from seccli.policy.rego.compiler import Compiler, Frame, Scope, Unsafe, _body_vars, data_at
+from seccli.policy.rego.errors import (
+    INTERNAL,
+    LIMIT,
+    UNSAFE,
+    RegoCompileError,
+    RegoError,
+    RegoEvalError,
+    RegoParseError,
+)
+from seccli.policy.rego.parser import parse_module, parse_query
+from seccli.policy.rego.runtime import Ctx, Limits
+from seccli.policy.rego.values import UNDEF, RegoSet, from_json, to_json
+
+UNDEFINED = UNDEF
+
+__all__ = [
+    "UNDEFINED",
+    "EvalResult",
+    "Limits",
+    "Policy",
+    "RegoCompileError",
+    "RegoError",
+    "RegoEvalError",
+    "RegoParseError",
+    "RegoSet",
+    "compile",
+    "to_json",
+]
+
+_ENTRY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:[./][A-Za-z_][A-Za-z0-9_]*)*$")
+_RECURSION_LIMIT = 20000
+
+
+@dataclass
+class EvalResult:
+    """The outcome of one evaluation.
+
+    ``value`` is the value of the query's last expression for the first solution (``UNDEFINED``
+    when there is none); ``bindings`` holds one dict of variable bindings per solution;
+    ``expressions`` the expression values per solution; ``prints`` what ``print`` wrote.
+    """
+
+    value: Any = UNDEF
+    bindings: list[dict[str, Any]] = field(default_factory=list)
+    expressions: list[list[Any]] = field(default_factory=list)
+    prints: list[str] = field(default_factory=list)
+
+    @property
+    def defined(self) -> bool:
+        """True when the query had at least one solution."""
+        return self.value is not UNDEF or bool(self.bindings)
+
+
+@dataclass
+class _Query:
+    run: Any
+    nslots: int
+    names: list[tuple[str, int]]
+    exprs: list[Any]
+
+
+class Policy:
+    """A compiled set of modules plus base data; evaluate with :meth:`eval`."""
+
+    def __init__(self, compiler: Compiler, data: Any, v0: bool) -> None:
+        self._compiler = compiler
+        self._data = data
+        self._v0 = v0
+        self._queries: dict[str, _Query] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def packages(self) -> list[str]:
+        """The packages defined by the compiled modules."""
+        return sorted({".".join(m.package) for m in self._compiler.modules})
+
+    def eval(
+        self,
+        query: str,
+        input: Any = UNDEF,
+        *,
+        strict_builtin_errors: bool = False,
+        limits: Limits | None = None,
+        now_ns: int | None = None,
+    ) -> EvalResult:
+        """Evaluate ``query`` (an entrypoint like ``data.pkg.rule``/``pkg/rule`` or any query)."""
+        ctx = Ctx(from_json(input), self._data, strict=strict_builtin_errors, limits=limits)
+        ctx.now_ns = now_ns
+        if sys.getrecursionlimit() < _RECURSION_LIMIT:
+            sys.setrecursionlimit(_RECURSION_LIMIT)
+        try:
+            path = self._entry_path(query)
+            if path is not None:
+                v = data_at(ctx, self._compiler.root, tuple(path))
+                res = EvalResult(value=v, prints=ctx.prints)
+                if v is not UNDEF:
+                    res.expressions = [[v]]
+                return res
+            return self._run_query(query, ctx)
+        except RecursionError:
+            raise RegoEvalError(LIMIT, "evaluation nesting too deep (recursion limit)") from None
+        except RegoError:
+            raise
+        except Exception as err:  # never let an engine bug look like "no violations"
+            raise RegoEvalError(INTERNAL, f"internal error: {type(err).__name__}: {err}") from err
+
+    @staticmethod
+    def _entry_path(query: str) -> list[str] | None:
+        q = query.strip()
+        if not _ENTRY.match(q):
+            return None
+        parts = re.split(r"[./]", q)
+        if parts[0] == "data":
+            return parts[1:]
+        if "/" in q:
+            return parts
+        return None
+
+    def _compile_query(self, query: str) -> _Query:
+        cached = self._queries.get(query)
+        if cached is not None:
+            return cached
+        with self._lock:
+            cached = self._queries.get(query)
+            if cached is not None:
+                return cached
+            body = parse_query(query, v0=self._v0)
+            comp = self._compiler
+            frame = Frame()
+            sc = Scope(None, frame, _body_vars(body))
+            saved = comp.mi
+            comp.mi = None
+            exprs: list[Any] = []
+            try:
+                bound: set[str] = set()
+                run = comp.body(body, sc, bound)
+                # values of plain expressions for result reporting
+                for lit in body:
+                    e = lit.expr
+                    if lit.negated or lit.withs or not isinstance(
+                        e,
+                        (A.Scalar, A.Var, A.Ref, A.Call, A.ArrayTerm, A.ObjectTerm, A.SetTerm,
+                         A.ArrayCompr, A.SetCompr, A.ObjectCompr, A.Membership),
+                    ):
+                        exprs.append(None)
+                        continue
+                    try:
+                        exprs.append(comp.det_term(e, sc, set(bound)))
+                    except (Unsafe, RegoError):
+                        exprs.append(None)
+            except Unsafe as u:
+                raise RegoCompileError(
+                    UNSAFE, f"var {u.name} is unsafe", file="<query>", line=u.node.line,
+                    column=u.node.col,
+                ) from None
+            finally:
+                comp.mi = saved
+            comp._check_recursion()
+            names: list[tuple[str, int]] = []
+            seen: set[str] = set()
+            for scope_map in (sc.declared, sc.implicit):
+                for name, slot in scope_map.items():
+                    if not name.startswith("_") and name not in seen:
+                        seen.add(name)
+                        names.append((name, slot))
+            q = _Query(run, frame.n, names, exprs)
+            self._queries[query] = q
+            return q
+
+    def _run_query(self, query: str, ctx: Ctx) -> EvalResult:
+        q = self._compile_query(query)
+        env = [UNDEF] * q.nslots
+        res = EvalResult(prints=ctx.prints)
+
+        def k() -> bool:
+            res.bindings.append(
+                {name: env[slot] for name, slot in q.names if env[slot] is not UNDEF}
+            )
+            vals = []
+            for e in q.exprs:
+                if e is None:
+                    vals.append(True)
+                else:
+                    v = e(ctx, env)
+                    vals.append(True if v is UNDEF else v)
+            res.expressions.append(vals)
+            return False
+
+        q.run(ctx, env, k)
+        if res.expressions:
+            res.value = res.expressions[0][-1]
+        return res
+
+
+def compile(
+    modules: Mapping[str, str],
+    data: Any = None,
+    *,
+    v0: bool = False,
+    v0_files: frozenset[str] | set[str] = frozenset(),
+) -> Policy:
+    """Parse and compile ``modules`` (file name → source) with base ``data``.
+
+    ``v0`` parses every module as Rego v0 (what Gatekeeper uses unless a template says
+    ``version: v1``); ``v0_files`` selects v0 per file.
+    """
+    if sys.getrecursionlimit() < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
+    parsed = []
+    try:
+        for name in sorted(modules):
+            parsed.append(parse_module(modules[name], name, v0=v0 or name in v0_files))
+        comp = Compiler(parsed)
+        comp.compile_all()
+    except RecursionError:
+        raise RegoCompileError(
+            "rego_compile_error", "module nesting too deep to compile"
+        ) from None
+    base = from_json(data) if data is not None else {}
+    return Policy(comp, base, v0)

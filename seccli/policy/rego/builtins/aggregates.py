@@ -1,0 +1,92 @@
+"""Aggregates (count, sum, max, sort...) and type predicates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from seccli.policy.rego.builtins.base import b, norm_num, table, type_err
+from seccli.policy.rego.values import RegoSet, is_number, sorted_values, type_name
+
+
+def _count(v: Any) -> int:
+    if isinstance(v, (str, list, tuple, dict, frozenset)):
+        return len(v)
+    raise type_err(1, "one of {array, object, set, string}", v)
+
+
+def _coll(v: Any) -> list[Any]:
+    if isinstance(v, (list, tuple)):
+        return list(v)
+    if isinstance(v, frozenset):
+        return list(v)
+    raise type_err(1, "one of {array, set}", v)
+
+
+def _sum(v: Any) -> Any:
+    total: int | float = 0
+    for x in _coll(v):
+        if not is_number(x):
+            raise type_err(1, "one of {array, set} of numbers", v)
+        total += x
+    return norm_num(total) if isinstance(total, float) else total
+
+
+def _product(v: Any) -> Any:
+    total: int | float = 1
+    for x in _coll(v):
+        if not is_number(x):
+            raise type_err(1, "one of {array, set} of numbers", v)
+        total *= x
+    return norm_num(total) if isinstance(total, float) else total
+
+
+def _max(v: Any) -> Any:
+    items = _coll(v)
+    if not items:
+        from seccli.policy.rego.values import UNDEF
+
+        return UNDEF
+    return sorted_values(items)[-1]
+
+
+def _min(v: Any) -> Any:
+    items = _coll(v)
+    if not items:
+        from seccli.policy.rego.values import UNDEF
+
+        return UNDEF
+    return sorted_values(items)[0]
+
+
+def _sort(v: Any) -> Any:
+    return sorted_values(_coll(v))
+
+
+def _pred(t: str) -> Any:
+    return lambda v: type_name(v) == t
+
+
+def _type_name(v: Any) -> str:
+    return type_name(v)
+
+
+def _is_set(v: Any) -> bool:
+    return isinstance(v, RegoSet) or isinstance(v, frozenset)
+
+
+TABLE = table(
+    b("count", _count, 1),
+    b("sum", _sum, 1),
+    b("product", _product, 1),
+    b("max", _max, 1),
+    b("min", _min, 1),
+    b("sort", _sort, 1),
+    b("type_name", _type_name, 1),
+    b("is_number", _pred("number"), 1),
+    b("is_string", _pred("string"), 1),
+    b("is_boolean", _pred("boolean"), 1),
+    b("is_array", _pred("array"), 1),
+    b("is_set", _is_set, 1),
+    b("is_object", _pred("object"), 1),
+    b("is_null", _pred("null"), 1),
+)

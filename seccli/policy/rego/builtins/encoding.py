@@ -1,0 +1,179 @@
+"""Encodings: base64, base64url, hex, JSON, YAML and URL query strings."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import urllib.parse
+from typing import Any
+
+from seccli.policy.rego.builtins.base import b, fail, obj, string, table, type_err
+from seccli.policy.rego.values import to_json
+
+
+def _b64enc(s: Any) -> str:
+    return base64.b64encode(string(s, 1).encode()).decode()
+
+
+def _b64dec(s: Any) -> str:
+    x = string(s, 1)
+    try:
+        return base64.b64decode(x, validate=True).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        raise fail("illegal base64 data") from None
+
+
+def _b64valid(s: Any) -> bool:
+    try:
+        base64.b64decode(string(s, 1), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+def _b64url_enc(s: Any) -> str:
+    return base64.urlsafe_b64encode(string(s, 1).encode()).decode()
+
+
+def _b64url_enc_np(s: Any) -> str:
+    return base64.urlsafe_b64encode(string(s, 1).encode()).decode().rstrip("=")
+
+
+def _b64url_dec(s: Any) -> str:
+    x = string(s, 1)
+    pad = "=" * (-len(x) % 4)
+    try:
+        return base64.urlsafe_b64decode(x + pad).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        raise fail("illegal base64 data") from None
+
+
+def _hexenc(s: Any) -> str:
+    return string(s, 1).encode().hex()
+
+
+def _hexdec(s: Any) -> str:
+    try:
+        return bytes.fromhex(string(s, 1)).decode("utf-8", errors="replace")
+    except ValueError:
+        raise fail("invalid hex string") from None
+
+
+def marshal(v: Any) -> str:
+    """Go-compatible compact JSON (sorted keys, no HTML escaping quirks)."""
+    return json.dumps(to_json(v), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def _json_marshal(v: Any) -> str:
+    return marshal(v)
+
+
+def _json_marshal_opts(v: Any, opts: Any) -> str:
+    o = obj(opts, 2)
+    pretty = bool(o.get("pretty", False))
+    indent = o.get("indent", "\t")
+    prefix = o.get("prefix", "")
+    if not pretty and "indent" not in o and "prefix" not in o:
+        return marshal(v)
+    text = json.dumps(to_json(v), indent=indent, ensure_ascii=False, sort_keys=True)
+    return "\n".join(prefix + line for line in text.split("\n"))
+
+
+def _json_unmarshal(s: Any) -> Any:
+    try:
+        return json.loads(string(s, 1))
+    except ValueError as err:
+        raise fail(f"invalid JSON: {err}") from None
+
+
+def _json_is_valid(s: Any) -> bool:
+    if type(s) is not str:
+        return False
+    try:
+        json.loads(s)
+    except ValueError:
+        return False
+    return True
+
+
+def _yaml_marshal(v: Any) -> str:
+    import yaml
+
+    return str(yaml.safe_dump(to_json(v), default_flow_style=False, sort_keys=True))
+
+
+def _yaml_unmarshal(s: Any) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(string(s, 1))
+    except yaml.YAMLError as err:
+        raise fail(f"yaml: {err}") from None
+
+
+def _yaml_is_valid(s: Any) -> bool:
+    import yaml
+
+    if type(s) is not str:
+        return False
+    try:
+        yaml.safe_load(s)
+    except yaml.YAMLError:
+        return False
+    return True
+
+
+def _urlq_enc(s: Any) -> str:
+    return urllib.parse.quote_plus(string(s, 1))
+
+
+def _urlq_dec(s: Any) -> str:
+    try:
+        return urllib.parse.unquote_plus(string(s, 1), errors="strict")
+    except UnicodeDecodeError:
+        raise fail("invalid URL escape") from None
+
+
+def _urlq_enc_obj(o: Any) -> str:
+    pairs: list[tuple[str, str]] = []
+    for k in sorted(obj(o, 1)):
+        v = o[k]
+        if type(v) is str:
+            pairs.append((k, v))
+        elif isinstance(v, (list, tuple, frozenset)):
+            seq = sorted(v) if isinstance(v, frozenset) else v
+            pairs.extend((k, str(x)) for x in seq)
+        else:
+            raise type_err(1, "object of strings or arrays of strings", o)
+    return urllib.parse.urlencode(pairs)
+
+
+def _urlq_dec_obj(s: Any) -> Any:
+    out: dict[str, list[str]] = {}
+    for k, v in urllib.parse.parse_qsl(string(s, 1), keep_blank_values=True):
+        out.setdefault(k, []).append(v)
+    return out
+
+
+TABLE = table(
+    b("base64.encode", _b64enc, 1),
+    b("base64.decode", _b64dec, 1),
+    b("base64.is_valid", _b64valid, 1),
+    b("base64url.encode", _b64url_enc, 1),
+    b("base64url.encode_no_pad", _b64url_enc_np, 1),
+    b("base64url.decode", _b64url_dec, 1),
+    b("hex.encode", _hexenc, 1),
+    b("hex.decode", _hexdec, 1),
+    b("json.marshal", _json_marshal, 1),
+    b("json.marshal_with_options", _json_marshal_opts, 2),
+    b("json.unmarshal", _json_unmarshal, 1),
+    b("json.is_valid", _json_is_valid, 1),
+    b("yaml.marshal", _yaml_marshal, 1),
+    b("yaml.unmarshal", _yaml_unmarshal, 1),
+    b("yaml.is_valid", _yaml_is_valid, 1),
+    b("urlquery.encode", _urlq_enc, 1),
+    b("urlquery.decode", _urlq_dec, 1),
+    b("urlquery.encode_object", _urlq_enc_obj, 1),
+    b("urlquery.decode_object", _urlq_dec_obj, 1),
+)

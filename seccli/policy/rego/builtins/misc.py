@@ -1,0 +1,314 @@
+"""Units, semver, crypto (hashes, HMAC, X.509), JWT decoding, UUIDs and runtime helpers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from seccli.policy.rego.builtins.base import b, fail, string, table
+from seccli.policy.rego.values import UNDEF
+
+# -- units -----------------------------------------------------------------------------------
+_SI = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "p": 10**15, "e": 10**18}
+_BIN = {"ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40, "pi": 2**50, "ei": 2**60}
+_NUM = re.compile(r"^([0-9]*\.?[0-9]*(?:[eE][+-]?[0-9]+)?)(.*)$")
+
+
+def _dec_to_num(d: Decimal) -> Any:
+    if d == d.to_integral_value():
+        return int(d)
+    return float(d)
+
+
+def _split_amount(raw: str, name: str) -> tuple[Decimal, str]:
+    x = raw.replace(" ", "").strip('"')
+    if not x:
+        raise fail("no amount provided")
+    m = _NUM.match(x)
+    if not m or not m.group(1):
+        raise fail("no amount provided")
+    try:
+        n = Decimal(m.group(1))
+    except InvalidOperation:
+        raise fail("could not parse amount to a number") from None
+    if not n.is_finite():
+        raise fail("could not parse amount to a number")
+    return n, m.group(2)
+
+
+def _units_parse(s: Any) -> Any:
+    n, unit = _split_amount(string(s, 1), "units.parse")
+    if unit == "m":
+        return _dec_to_num(n / 1000)
+    if unit == "M":
+        return _dec_to_num(n * 10**6)
+    u = unit.lower()
+    if u in _SI and u != "m":
+        return _dec_to_num(n * _SI[u])
+    if u in _BIN:
+        return _dec_to_num(n * _BIN[u])
+    raise fail("unknown unit")
+
+
+def _units_parse_bytes(s: Any) -> Any:
+    n, unit = _split_amount(string(s, 1), "units.parse_bytes")
+    u = unit.lower()
+    if u.endswith("b") and u != "b":
+        u = u[:-1]
+    elif u == "b":
+        u = ""
+    if u in _SI:
+        mult = _SI[u]
+    elif u in _BIN:
+        mult = _BIN[u]
+    else:
+        raise fail("unknown unit")
+    return int(n * mult)
+
+
+# -- semver ----------------------------------------------------------------------------------
+_SEMVER = re.compile(
+    r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+
+
+def _semver_valid(v: Any) -> bool:
+    return type(v) is str and not v.startswith("v") and _SEMVER.match(v) is not None
+
+
+def _parse_semver(v: Any, pos: int) -> re.Match[str]:
+    s = string(v, pos)
+    m = _SEMVER.match(s)
+    if not m or s.startswith("v"):
+        raise fail(f"operand {pos}: string {s!r} is not a valid SemVer")
+    return m
+
+
+def _semver_compare(a: Any, c: Any) -> int:
+    x = _parse_semver(a, 1)
+    y = _parse_semver(c, 2)
+    for i in (1, 2, 3):
+        d = int(x.group(i)) - int(y.group(i))
+        if d:
+            return 1 if d > 0 else -1
+    px, py = x.group(4), y.group(4)
+    if px is None and py is None:
+        return 0
+    if px is None:
+        return 1
+    if py is None:
+        return -1
+    ax, ay = px.split("."), py.split(".")
+    for p, q in zip(ax, ay, strict=False):
+        if p == q:
+            continue
+        pd, qd = p.isdigit(), q.isdigit()
+        if pd and qd:
+            return 1 if int(p) > int(q) else -1
+        if pd:
+            return -1
+        if qd:
+            return 1
+        return 1 if p > q else -1
+    if len(ax) == len(ay):
+        return 0
+    return 1 if len(ax) > len(ay) else -1
+
+
+# -- crypto ----------------------------------------------------------------------------------
+def _hash(alg: str) -> Any:
+    return lambda s: hashlib.new(alg, string(s, 1).encode()).hexdigest()
+
+
+def _hmac(alg: str) -> Any:
+    return lambda x, k: hmac.new(string(k, 2).encode(), string(x, 1).encode(), alg).hexdigest()
+
+
+def _hmac_equal(a: Any, c: Any) -> bool:
+    return hmac.compare_digest(string(a, 1), string(c, 2))
+
+
+def _name_obj(name: Any) -> dict[str, Any]:
+    from cryptography.x509.oid import NameOID
+
+    fields = {
+        "CommonName": NameOID.COMMON_NAME,
+        "Country": NameOID.COUNTRY_NAME,
+        "Organization": NameOID.ORGANIZATION_NAME,
+        "OrganizationalUnit": NameOID.ORGANIZATIONAL_UNIT_NAME,
+        "Locality": NameOID.LOCALITY_NAME,
+        "Province": NameOID.STATE_OR_PROVINCE_NAME,
+        "StreetAddress": NameOID.STREET_ADDRESS,
+        "PostalCode": NameOID.POSTAL_CODE,
+        "SerialNumber": NameOID.SERIAL_NUMBER,
+    }
+    out: dict[str, Any] = {}
+    for key, oid in fields.items():
+        vals = [str(a.value) for a in name.get_attributes_for_oid(oid)]
+        if key in ("CommonName", "SerialNumber"):
+            out[key] = vals[0] if vals else ""
+        elif vals:
+            out[key] = vals
+    out["Names"] = [
+        {"Type": [int(p) for p in a.oid.dotted_string.split(".")], "Value": str(a.value)}
+        for a in name
+    ]
+    return out
+
+
+def _cert_obj(cert: Any) -> dict[str, Any]:
+    from cryptography import x509
+
+    out: dict[str, Any] = {
+        "Version": cert.version.value + 1,
+        "SerialNumber": cert.serial_number,
+        "Subject": _name_obj(cert.subject),
+        "Issuer": _name_obj(cert.issuer),
+        "NotBefore": cert.not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "NotAfter": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "DNSNames": None,
+        "EmailAddresses": None,
+        "IPAddresses": None,
+        "URIStrings": None,
+        "IsCA": False,
+        "BasicConstraintsValid": False,
+        "SignatureAlgorithm": cert.signature_algorithm_oid._name,
+        "Raw": base64.b64encode(cert.tbs_certificate_bytes).decode(),
+    }
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        out["DNSNames"] = san.get_values_for_type(x509.DNSName) or None
+        out["EmailAddresses"] = san.get_values_for_type(x509.RFC822Name) or None
+        out["IPAddresses"] = [str(i) for i in san.get_values_for_type(x509.IPAddress)] or None
+        out["URIStrings"] = san.get_values_for_type(x509.UniformResourceIdentifier) or None
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        out["IsCA"] = bool(bc.ca)
+        out["BasicConstraintsValid"] = True
+    except x509.ExtensionNotFound:
+        pass
+    return out
+
+
+def _parse_certs(s: Any) -> Any:
+    from cryptography import x509
+
+    raw = string(s, 1)
+    data = raw.encode()
+    if b"-----BEGIN" not in data:
+        try:
+            data = base64.b64decode(raw, validate=False)
+        except ValueError:
+            raise fail("illegal base64 data") from None
+    certs: list[Any] = []
+    try:
+        if b"-----BEGIN" in data:
+            certs = x509.load_pem_x509_certificates(data)
+        else:
+            certs = [x509.load_der_x509_certificate(data)]
+    except ValueError as err:
+        raise fail(f"x509: {err}") from None
+    return [_cert_obj(c) for c in certs]
+
+
+def _b64url_json(seg: str) -> Any:
+    pad = "=" * (-len(seg) % 4)
+    try:
+        return json.loads(base64.urlsafe_b64decode(seg + pad))
+    except (ValueError, TypeError):
+        raise fail("JWT segment is not valid base64url JSON") from None
+
+
+def _jwt_decode(tok: Any) -> Any:
+    t = string(tok, 1)
+    parts = t.split(".")
+    if len(parts) != 3:
+        raise fail("encoded JWT had no period separators")
+    header = _b64url_json(parts[0])
+    payload = _b64url_json(parts[1])
+    if not isinstance(header, dict):
+        raise fail("JWT header is not an object")
+    pad = "=" * (-len(parts[2]) % 4)
+    try:
+        sig = base64.urlsafe_b64decode(parts[2] + pad).hex()
+    except ValueError:
+        raise fail("JWT signature is not valid base64url") from None
+    return [header, payload, sig]
+
+
+def _uuid_rfc4122(ctx: Any, s: Any) -> str:
+    string(s, 1)
+    cache = ctx.extra.setdefault("uuid", {})
+    if s not in cache:
+        cache[s] = str(uuid.uuid4())
+    return str(cache[s])
+
+
+def _uuid_parse(s: Any) -> Any:
+    x = string(s, 1)
+    try:
+        u = uuid.UUID(x)
+    except ValueError:
+        return UNDEF
+    variant = {
+        uuid.RFC_4122: "RFC4122",
+        uuid.RESERVED_NCS: "Reserved",
+        uuid.RESERVED_MICROSOFT: "Microsoft",
+        uuid.RESERVED_FUTURE: "Future",
+    }[u.variant]
+    out: dict[str, Any] = {"version": u.version or 0, "variant": variant}
+    if u.version in (1, 2):
+        out["time"] = (u.time - 0x01B21DD213814000) * 100
+        out["nodeid"] = "-".join(f"{u.node:012x}"[i : i + 2] for i in range(0, 12, 2))
+        out["macvariables"] = "local:multicast" if u.node & 0x010000000000 else "global:unicast"
+        out["clocksequence"] = u.clock_seq
+        if u.version == 2:
+            out["id"] = u.time_low
+            out["domain"] = {0: "Person", 1: "Group", 2: "Org"}.get(u.clock_seq_low, "Unknown")
+    return out
+
+
+def _trace(s: Any) -> bool:
+    string(s, 1)
+    return True
+
+
+def _opa_runtime() -> Any:
+    return {}
+
+
+def _env_unused(_: Any) -> Any:
+    return UNDEF
+
+
+TABLE = table(
+    b("units.parse", _units_parse, 1),
+    b("units.parse_bytes", _units_parse_bytes, 1),
+    b("semver.is_valid", _semver_valid, 1),
+    b("semver.compare", _semver_compare, 2),
+    b("crypto.md5", _hash("md5"), 1),
+    b("crypto.sha1", _hash("sha1"), 1),
+    b("crypto.sha256", _hash("sha256"), 1),
+    b("crypto.hmac.md5", _hmac("md5"), 2),
+    b("crypto.hmac.sha1", _hmac("sha1"), 2),
+    b("crypto.hmac.sha256", _hmac("sha256"), 2),
+    b("crypto.hmac.sha512", _hmac("sha512"), 2),
+    b("crypto.hmac.equal", _hmac_equal, 2),
+    b("crypto.x509.parse_certificates", _parse_certs, 1),
+    b("io.jwt.decode", _jwt_decode, 1),
+    b("uuid.rfc4122", _uuid_rfc4122, 1, needs_ctx=True, pure=False),
+    b("uuid.parse", _uuid_parse, 1),
+    b("trace", _trace, 1),
+    b("opa.runtime", _opa_runtime, 0),
+    b("print", lambda *a: True, 0, variadic=True),
+)

@@ -1,0 +1,100 @@
+"""Network builtins: CIDR containment, intersection, merge and expansion."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from seccli.policy.rego.builtins.base import b, fail, string, table, type_err
+from seccli.policy.rego.values import RegoSet
+
+Net = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _net(s: Any, pos: int) -> Net:
+    x = string(s, pos)
+    try:
+        if "/" in x:
+            return ipaddress.ip_network(x, strict=False)
+        return ipaddress.ip_network(x)
+    except ValueError:
+        raise fail(f"invalid CIDR address: {x}") from None
+
+
+def _contains(cidr: Any, other: Any) -> bool:
+    a = _net(cidr, 1)
+    bb = _net(other, 2)
+    if a.version != bb.version:
+        return False
+    return bb.subnet_of(a)  # type: ignore[arg-type]
+
+
+def _intersects(x: Any, y: Any) -> bool:
+    a = _net(x, 1)
+    c = _net(y, 2)
+    if a.version != c.version:
+        return False
+    return a.overlaps(c)  # type: ignore[arg-type]
+
+
+def _merge(addrs: Any) -> Any:
+    if not isinstance(addrs, (list, tuple, frozenset)):
+        raise type_err(1, "one of {array, set}", addrs)
+    v4: list[Net] = []
+    v6: list[Net] = []
+    for a in addrs:
+        n = _net(a, 1)
+        (v4 if n.version == 4 else v6).append(n)
+    out = [str(n) for n in ipaddress.collapse_addresses(v4)]  # type: ignore[type-var]
+    out += [str(n) for n in ipaddress.collapse_addresses(v6)]  # type: ignore[type-var]
+    return RegoSet(out)
+
+
+def _expand(cidr: Any) -> Any:
+    n = _net(cidr, 1)
+    if n.num_addresses > 65536:
+        raise fail("CIDR too large to expand")
+    return RegoSet(str(h) for h in n)
+
+
+def _is_valid(cidr: Any) -> bool:
+    if type(cidr) is not str or "/" not in cidr:
+        return False
+    try:
+        ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _contains_matches(cidrs: Any, addrs: Any) -> Any:
+    def items(v: Any, pos: int) -> list[tuple[Any, Any]]:
+        if type(v) is str:
+            return [(v, v)]
+        if isinstance(v, (list, tuple)):
+            return [(i, x[0] if isinstance(x, (list, tuple)) else x) for i, x in enumerate(v)]
+        if isinstance(v, frozenset):
+            return [(x, x[0] if isinstance(x, (list, tuple)) else x) for x in v]
+        if isinstance(v, dict):
+            return [(k, x[0] if isinstance(x, (list, tuple)) else x) for k, x in v.items()]
+        raise type_err(pos, "one of {string, array, set, object}", v)
+
+    out = set()
+    for ck, c in items(cidrs, 1):
+        cn = _net(c, 1)
+        for ak, a in items(addrs, 2):
+            an = _net(a, 2)
+            if an.version == cn.version and an.subnet_of(cn):  # type: ignore[arg-type]
+                out.add((ck, ak))
+    return RegoSet(out)
+
+
+TABLE = table(
+    b("net.cidr_contains", _contains, 2),
+    b("net.cidr_intersects", _intersects, 2),
+    b("net.cidr_overlap", _contains, 2),
+    b("net.cidr_merge", _merge, 1),
+    b("net.cidr_expand", _expand, 1),
+    b("net.cidr_is_valid", _is_valid, 1),
+    b("net.cidr_contains_matches", _contains_matches, 2),
+)

@@ -1,0 +1,247 @@
+"""Comparison, arithmetic, set operators, rounding, bit operations and ranges."""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from seccli.policy.rego.builtins.base import (
+    b,
+    fail,
+    integer,
+    norm_num,
+    num,
+    rset,
+    string,
+    table,
+    type_err,
+)
+from seccli.policy.rego.errors import BuiltinError
+from seccli.policy.rego.values import UNDEF, RegoSet, compare, eq, is_number
+
+MAX_RANGE = 10_000_000
+
+
+def _equal(a: Any, c: Any) -> bool:
+    return eq(a, c)
+
+
+def _neq(a: Any, c: Any) -> bool:
+    return not eq(a, c)
+
+
+def _lt(a: Any, c: Any) -> bool:
+    return compare(a, c) < 0
+
+
+def _lte(a: Any, c: Any) -> bool:
+    return compare(a, c) <= 0
+
+
+def _gt(a: Any, c: Any) -> bool:
+    return compare(a, c) > 0
+
+
+def _gte(a: Any, c: Any) -> bool:
+    return compare(a, c) >= 0
+
+
+def _plus(a: Any, c: Any) -> Any:
+    return norm_num(num(a, 1) + num(c, 2)) if isinstance(a, float) or isinstance(c, float) else num(a, 1) + num(c, 2)
+
+
+def _minus(a: Any, c: Any) -> Any:
+    if isinstance(a, frozenset) and isinstance(c, frozenset):
+        return RegoSet(a - c)
+    if isinstance(a, frozenset) or isinstance(c, frozenset):
+        if not isinstance(a, frozenset):
+            raise type_err(1, "set", a)
+        raise type_err(2, "set", c)
+    r = num(a, 1) - num(c, 2)
+    return norm_num(r) if isinstance(r, float) else r
+
+
+def _mul(a: Any, c: Any) -> Any:
+    r = num(a, 1) * num(c, 2)
+    return norm_num(r) if isinstance(r, float) else r
+
+
+def _div(a: Any, c: Any) -> Any:
+    x = num(a, 1)
+    y = num(c, 2)
+    if y == 0:
+        raise BuiltinError("divide by zero", "always")
+    if isinstance(x, int) and isinstance(y, int):
+        if x % y == 0:
+            return x // y
+        return x / y
+    return norm_num(x / y)
+
+
+def _rem(a: Any, c: Any) -> Any:
+    x = num(a, 1)
+    y = num(c, 2)
+    if isinstance(x, float) and not x.is_integer() or isinstance(y, float) and not y.is_integer():
+        raise BuiltinError("modulo on floating-point number", "always")
+    x, y = int(x), int(y)
+    if y == 0:
+        raise BuiltinError("modulo by zero", "always")
+    r = abs(x) % abs(y)
+    return -r if x < 0 else r
+
+
+def _and(a: Any, c: Any) -> Any:
+    return RegoSet(rset(a, 1) & rset(c, 2))
+
+
+def _or(a: Any, c: Any) -> Any:
+    return RegoSet(rset(a, 1) | rset(c, 2))
+
+
+def _abs(a: Any) -> Any:
+    return abs(num(a, 1))
+
+
+def _ceil(a: Any) -> Any:
+    return math.ceil(num(a, 1))
+
+
+def _floor(a: Any) -> Any:
+    return math.floor(num(a, 1))
+
+
+def _round(a: Any) -> Any:
+    x = num(a, 1)
+    if isinstance(x, int):
+        return x
+    return int(Decimal(repr(x)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _range(a: Any, c: Any) -> Any:
+    x = integer(a, 1)
+    y = integer(c, 2)
+    if abs(y - x) > MAX_RANGE:
+        raise fail("range too large")
+    if x <= y:
+        return list(range(x, y + 1))
+    return list(range(x, y - 1, -1))
+
+
+def _range_step(a: Any, c: Any, s: Any) -> Any:
+    x = integer(a, 1)
+    y = integer(c, 2)
+    st = integer(s, 3)
+    if st <= 0:
+        raise fail("numbers.range_step: step must be a positive number above zero")
+    if abs(y - x) // st > MAX_RANGE:
+        raise fail("range too large")
+    if x <= y:
+        return list(range(x, y + 1, st))
+    return list(range(x, y - 1, -st))
+
+
+def _to_number(a: Any) -> Any:
+    if a is None:
+        return 0
+    if a is True:
+        return 1
+    if a is False:
+        return 0
+    if is_number(a):
+        return a
+    s = string(a, 1) if type(a) is str else None
+    if s is None:
+        raise type_err(1, "one of {boolean, null, number, string}", a)
+    t = s.strip()
+    if t != s or not t or t.lower() in ("inf", "+inf", "-inf", "infinity", "nan") or "_" in t:
+        raise fail(f"invalid syntax: {s!r}")
+    try:
+        return int(t)
+    except ValueError:
+        pass
+    try:
+        if t.lower().startswith(("0x", "-0x")):
+            raise ValueError
+        return norm_num(float(t))
+    except ValueError:
+        raise fail(f'strconv.ParseFloat: parsing "{s}": invalid syntax') from None
+
+
+def _bits_and(a: Any, c: Any) -> Any:
+    return integer(a, 1) & integer(c, 2)
+
+
+def _bits_or(a: Any, c: Any) -> Any:
+    return integer(a, 1) | integer(c, 2)
+
+
+def _bits_xor(a: Any, c: Any) -> Any:
+    return integer(a, 1) ^ integer(c, 2)
+
+
+def _bits_neg(a: Any) -> Any:
+    return ~integer(a, 1)
+
+
+def _bits_lsh(a: Any, c: Any) -> Any:
+    n = integer(c, 2)
+    if n < 0:
+        raise type_err(2, "unsigned integer", c)
+    if n > 4096:
+        raise fail("shift too large")
+    return integer(a, 1) << n
+
+
+def _bits_rsh(a: Any, c: Any) -> Any:
+    n = integer(c, 2)
+    if n < 0:
+        raise type_err(2, "unsigned integer", c)
+    return integer(a, 1) >> n
+
+
+def _intn(ctx: Any, s: Any, n: Any) -> Any:
+    string(s, 1)
+    m = integer(n, 2)
+    if m == 0:
+        return 0
+    key = ("rand.intn", s, m)
+    cache = ctx.extra.setdefault("rand", {})
+    if key not in cache:
+        import random
+
+        cache[key] = random.SystemRandom().randrange(abs(m))
+    return cache[key]
+
+
+TABLE = table(
+    b("equal", _equal, 2),
+    b("neq", _neq, 2),
+    b("lt", _lt, 2),
+    b("lte", _lte, 2),
+    b("gt", _gt, 2),
+    b("gte", _gte, 2),
+    b("plus", _plus, 2),
+    b("minus", _minus, 2),
+    b("mul", _mul, 2),
+    b("div", _div, 2),
+    b("rem", _rem, 2),
+    b("and", _and, 2),
+    b("or", _or, 2),
+    b("abs", _abs, 1),
+    b("ceil", _ceil, 1),
+    b("floor", _floor, 1),
+    b("round", _round, 1),
+    b("numbers.range", _range, 2),
+    b("numbers.range_step", _range_step, 3),
+    b("to_number", _to_number, 1),
+    b("bits.and", _bits_and, 2),
+    b("bits.or", _bits_or, 2),
+    b("bits.xor", _bits_xor, 2),
+    b("bits.negate", _bits_neg, 1),
+    b("bits.lsh", _bits_lsh, 2),
+    b("bits.rsh", _bits_rsh, 2),
+    b("rand.intn", _intn, 2, needs_ctx=True, pure=False),
+)
+
+_ = UNDEF

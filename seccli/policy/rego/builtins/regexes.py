@@ -1,0 +1,231 @@
+"""Regular expressions with Go RE2 semantics (translated to Python ``re``) and glob matching."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from seccli.policy.rego.builtins.base import b, fail, integer, string, table, type_err
+from seccli.policy.rego.errors import BuiltinError
+
+_POSIX = {
+    "alnum": "0-9A-Za-z",
+    "alpha": "A-Za-z",
+    "ascii": "\\x00-\\x7F",
+    "blank": "\\t ",
+    "cntrl": "\\x00-\\x1F\\x7F",
+    "digit": "0-9",
+    "graph": "!-~",
+    "lower": "a-z",
+    "print": " -~",
+    "punct": "!-/:-@\\[-`{-~",
+    "space": "\\t\\n\\v\\f\\r ",
+    "upper": "A-Z",
+    "word": "0-9A-Za-z_",
+    "xdigit": "0-9A-Fa-f",
+}
+_UNSUPPORTED = re.compile(r"\(\?[=!<]|\(\?P=|\\[1-9]|\\[pP]")
+
+
+@lru_cache(maxsize=1024)
+def compile_re2(pattern: str) -> re.Pattern[str]:
+    """Compile an RE2 pattern; RE2-only syntax is translated, Perl-only syntax is rejected."""
+    if _UNSUPPORTED.search(pattern):
+        raise fail(f"error parsing regexp: invalid or unsupported Perl syntax in `{pattern}`")
+    p = pattern.replace("\\z", "\\Z")
+    for name, cls in _POSIX.items():
+        p = p.replace(f"[:{name}:]", cls).replace(f"[:^{name}:]", "")
+    # RE2 allows flag groups anywhere; Python only at the start
+    m = re.match(r"^((?:\(\?[imsU]+\))+)", p)
+    flags = 0
+    if m:
+        fl = "".join(re.findall(r"[imsU]", m.group(1)))
+        if "U" in fl:
+            raise fail("error parsing regexp: unsupported flag U")
+        flags |= re.I if "i" in fl else 0
+        flags |= re.M if "m" in fl else 0
+        flags |= re.S if "s" in fl else 0
+        p = p[m.end() :]
+    try:
+        return re.compile(p, flags)
+    except re.error as err:
+        raise fail(f"error parsing regexp: {err}") from None
+    except RecursionError:
+        raise fail("error parsing regexp: expression too deep") from None
+
+
+def _match(pattern: Any, value: Any) -> bool:
+    return compile_re2(string(pattern, 1)).search(string(value, 2)) is not None
+
+
+def _is_valid(pattern: Any) -> bool:
+    if type(pattern) is not str:
+        return False
+    try:
+        compile_re2(pattern)
+    except BuiltinError:
+        return False
+    return True
+
+
+def _find_n(pattern: Any, value: Any, n: Any) -> list[str]:
+    rx = compile_re2(string(pattern, 1))
+    k = integer(n, 3)
+    out = [m.group(0) for m in rx.finditer(string(value, 2))]
+    return out if k < 0 else out[:k]
+
+
+def _find_all_submatch(pattern: Any, value: Any, n: Any) -> list[list[str]]:
+    rx = compile_re2(string(pattern, 1))
+    k = integer(n, 3)
+    out = [
+        [m.group(0)] + [g if g is not None else "" for g in m.groups()]
+        for m in rx.finditer(string(value, 2))
+    ]
+    return out if k < 0 else out[:k]
+
+
+def _split(pattern: Any, value: Any) -> list[str]:
+    rx = compile_re2(string(pattern, 1))
+    s = string(value, 2)
+    out: list[str] = []
+    pos = 0
+    for m in rx.finditer(s):
+        if m.end() == 0 and m.start() == 0:
+            continue
+        out.append(s[pos : m.start()])
+        pos = m.end()
+    out.append(s[pos:])
+    return out
+
+
+def _replace(value: Any, pattern: Any, repl: Any) -> str:
+    rx = compile_re2(string(pattern, 2))
+    r = string(repl, 3)
+    # Go's ${1} / $1 expansion
+    py = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: "\\g<" + (m.group(1) or m.group(2)) + ">", r.replace("\\", "\\\\"))
+    try:
+        return rx.sub(py, string(value, 1))
+    except (re.error, IndexError):
+        return rx.sub(lambda m: r, string(value, 1))
+
+
+def _template_match(template: Any, value: Any, start: Any, end: Any) -> bool:
+    t, v, d1, d2 = string(template, 1), string(value, 2), string(start, 3), string(end, 4)
+    parts: list[str] = []
+    i = 0
+    while i < len(t):
+        j = t.find(d1, i)
+        if j < 0:
+            parts.append(re.escape(t[i:]))
+            break
+        parts.append(re.escape(t[i:j]))
+        k = t.find(d2, j + len(d1))
+        if k < 0:
+            raise fail("unbalanced delimiters")
+        parts.append("(?:" + compile_re2(t[j + len(d1) : k]).pattern + ")")
+        i = k + len(d2)
+    return re.fullmatch("".join(parts), v) is not None
+
+
+# -- glob ------------------------------------------------------------------------------------
+@lru_cache(maxsize=1024)
+def _glob_re(pattern: str, delims: tuple[str, ...]) -> re.Pattern[str]:
+    nd = "[^" + "".join(re.escape(d) for d in delims) + "]" if delims else "."
+    out: list[str] = []
+    i = 0
+    depth = 0
+    n = len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= n:
+                raise fail("unexpected end of input")
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if c == "*":
+            if i + 1 < n and pattern[i + 1] == "*":
+                out.append(".*")
+                i += 2
+            else:
+                out.append(nd + "*")
+                i += 1
+            continue
+        if c == "?":
+            out.append(nd)
+            i += 1
+            continue
+        if c == "[":
+            j = pattern.find("]", i + 1)
+            if j < 0:
+                raise fail("unexpected end of input")
+            body = pattern[i + 1 : j]
+            neg = body.startswith("!")
+            if neg:
+                body = body[1:]
+            if not body:
+                raise fail("syntax error in pattern")
+            if len(body) == 3 and body[1] == "-" and body[0] > body[2]:
+                raise fail("syntax error in pattern")
+            out.append("[" + ("^" if neg else "") + body.replace("\\", "\\\\") + "]")
+            i = j + 1
+            continue
+        if c == "{":
+            depth += 1
+            out.append("(?:")
+            i += 1
+            continue
+        if c == "}" and depth > 0:
+            depth -= 1
+            out.append(")")
+            i += 1
+            continue
+        if c == "," and depth > 0:
+            out.append("|")
+            i += 1
+            continue
+        out.append(re.escape(c))
+        i += 1
+    if depth:
+        raise fail("unexpected end of input")
+    try:
+        return re.compile("".join(out), re.S)
+    except re.error as err:
+        raise fail(f"syntax error in pattern: {err}") from None
+
+
+def _glob_match(pattern: Any, delimiters: Any, match: Any) -> bool:
+    p = string(pattern, 1)
+    if delimiters is None:
+        delims: tuple[str, ...] = (".",)
+    elif isinstance(delimiters, (list, tuple)):
+        ds = []
+        for d in delimiters:
+            if type(d) is not str:
+                raise type_err(2, "array of strings", delimiters)
+            ds.append(d)
+        delims = tuple(ds)
+    else:
+        raise type_err(2, "array", delimiters)
+    return _glob_re(p, delims).fullmatch(string(match, 3)) is not None
+
+
+def _quote_meta(s: Any) -> str:
+    x = string(s, 1)
+    return "".join("\\" + c if c in "*?\\[]{}" else c for c in x)
+
+
+TABLE = table(
+    b("regex.match", _match, 2),
+    b("re_match", _match, 2),
+    b("regex.is_valid", _is_valid, 1),
+    b("regex.find_n", _find_n, 3),
+    b("regex.find_all_string_submatch_n", _find_all_submatch, 3),
+    b("regex.split", _split, 2),
+    b("regex.replace", _replace, 3),
+    b("regex.template_match", _template_match, 4),
+    b("glob.match", _glob_match, 3),
+    b("glob.quote_meta", _quote_meta, 1),
+)

@@ -1,0 +1,377 @@
+"""String builtins, including ``sprintf`` with Go ``fmt`` verb semantics."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from seccli.policy.rego.builtins.base import (
+    array,
+    b,
+    fail,
+    integer,
+    num,
+    string,
+    table,
+    type_err,
+)
+from seccli.policy.rego.values import UNDEF, RegoSet, format_number, is_number, to_string
+
+
+def _concat(sep: Any, items: Any) -> str:
+    string(sep, 1)
+    if not isinstance(items, (list, tuple, frozenset)):
+        raise type_err(2, "one of {array, set}", items)
+    seq = sorted(items) if isinstance(items, frozenset) else items
+    for x in seq:
+        if type(x) is not str:
+            raise type_err(2, "one of {array, set} of strings", items)
+    return sep.join(seq)  # type: ignore[no-any-return]
+
+
+def _contains(s: Any, sub: Any) -> bool:
+    return string(sub, 2) in string(s, 1)
+
+
+def _startswith(s: Any, p: Any) -> bool:
+    return string(s, 1).startswith(string(p, 2))
+
+
+def _endswith(s: Any, p: Any) -> bool:
+    return string(s, 1).endswith(string(p, 2))
+
+
+def _lower(s: Any) -> str:
+    return string(s, 1).lower()
+
+
+def _upper(s: Any) -> str:
+    return string(s, 1).upper()
+
+
+def _split(s: Any, sep: Any) -> list[str]:
+    x = string(s, 1)
+    d = string(sep, 2)
+    if d == "":
+        return list(x)
+    return x.split(d)
+
+
+def _replace(s: Any, old: Any, new: Any) -> str:
+    x, o, n = string(s, 1), string(old, 2), string(new, 3)
+    if o == "":
+        # Go's strings.ReplaceAll inserts at every rune boundary
+        return n + n.join(x) + n if x else n
+    return x.replace(o, n)
+
+
+def _replace_n(patterns: Any, s: Any) -> str:
+    if not isinstance(patterns, dict):
+        raise type_err(1, "object", patterns)
+    x = string(s, 2)
+    pairs = []
+    for k in sorted(patterns.keys()):
+        if type(k) is not str or type(patterns[k]) is not str:
+            raise type_err(1, "object of strings", patterns)
+        pairs.append((k, patterns[k]))
+    if not pairs:
+        return x
+    # Go's strings.NewReplacer: leftmost match, earlier pairs win at the same position
+    out = []
+    i = 0
+    while i < len(x):
+        for old, new in pairs:
+            if old and x.startswith(old, i):
+                out.append(new)
+                i += len(old)
+                break
+        else:
+            out.append(x[i])
+            i += 1
+    return "".join(out)
+
+
+def _trim(s: Any, cut: Any) -> str:
+    return string(s, 1).strip(string(cut, 2))
+
+
+def _trim_left(s: Any, cut: Any) -> str:
+    return string(s, 1).lstrip(string(cut, 2))
+
+
+def _trim_right(s: Any, cut: Any) -> str:
+    return string(s, 1).rstrip(string(cut, 2))
+
+
+def _trim_prefix(s: Any, p: Any) -> str:
+    x, pre = string(s, 1), string(p, 2)
+    return x[len(pre) :] if pre and x.startswith(pre) else x
+
+
+def _trim_suffix(s: Any, p: Any) -> str:
+    x, suf = string(s, 1), string(p, 2)
+    return x[: -len(suf)] if suf and x.endswith(suf) else x
+
+
+_GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def _trim_space(s: Any) -> str:
+    return string(s, 1).strip(_GO_SPACE)
+
+
+def _indexof(s: Any, sub: Any) -> int:
+    return string(s, 1).find(string(sub, 2))
+
+
+def _indexof_n(s: Any, sub: Any) -> list[int]:
+    x, p = string(s, 1), string(sub, 2)
+    out = []
+    if p == "":
+        return list(range(len(x) + 1)) if False else []
+    i = x.find(p)
+    while i >= 0:
+        out.append(i)
+        i = x.find(p, i + 1)
+    return out
+
+
+def _substring(s: Any, start: Any, length: Any) -> Any:
+    x = string(s, 1)
+    i = integer(start, 2)
+    n = integer(length, 3)
+    if i < 0:
+        raise fail("negative offset")
+    if i >= len(x):
+        return ""
+    if n < 0:
+        return x[i:]
+    return x[i : i + n]
+
+
+def _reverse(s: Any) -> str:
+    return string(s, 1)[::-1]
+
+
+def _count(s: Any, sub: Any) -> int:
+    x, p = string(s, 1), string(sub, 2)
+    if p == "":
+        return len(x) + 1
+    return x.count(p)
+
+
+def _strs(v: Any, pos: int) -> list[str]:
+    if type(v) is str:
+        return [v]
+    if isinstance(v, (list, tuple, frozenset)):
+        out = []
+        for x in v:
+            if type(x) is not str:
+                raise type_err(pos, "one of {string, array, set} of strings", v)
+            out.append(x)
+        return out
+    raise type_err(pos, "one of {string, array, set}", v)
+
+
+def _any_prefix(s: Any, p: Any) -> bool:
+    ss, ps = _strs(s, 1), _strs(p, 2)
+    return any(x.startswith(y) for x in ss for y in ps)
+
+
+def _any_suffix(s: Any, p: Any) -> bool:
+    ss, ps = _strs(s, 1), _strs(p, 2)
+    return any(x.endswith(y) for x in ss for y in ps)
+
+
+def _format_int(n: Any, base: Any) -> str:
+    x = num(n, 1)
+    bs = integer(base, 2)
+    v = int(x // 1) if isinstance(x, float) else x
+    if isinstance(x, float):
+        v = int(x) if x >= 0 else -int(-x)
+    neg = v < 0
+    v = abs(v)
+    if bs == 2:
+        r = format(v, "b")
+    elif bs == 8:
+        r = format(v, "o")
+    elif bs == 10:
+        r = str(v)
+    elif bs == 16:
+        r = format(v, "x")
+    else:
+        raise fail("operand 2 must be one of {2, 8, 10, 16}")
+    return "-" + r if neg else r
+
+
+# -- sprintf -------------------------------------------------------------------------------
+_VERB = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d+)?)?([a-zA-Z%])")
+
+
+def _go_value(v: Any) -> str:
+    if type(v) is str:
+        return v
+    return to_string(v)
+
+
+def _pad(s: str, flags: str, width: int | None) -> str:
+    if width is None or len(s) >= width:
+        return s
+    if "-" in flags:
+        return s + " " * (width - len(s))
+    if "0" in flags and s and (s[0].isdigit() or s[0] in "+-"):
+        sign = s[0] if s[0] in "+-" else ""
+        body = s[1:] if sign else s
+        return sign + "0" * (width - len(s)) + body
+    return " " * (width - len(s)) + s
+
+
+def _go_float(x: float, verb: str, prec: int | None) -> str:
+    if verb in "fF":
+        return f"{x:.{6 if prec is None else prec}f}"
+    if verb in "eE":
+        r = f"{x:.{6 if prec is None else prec}e}"
+        return r.upper() if verb == "E" else r
+    # %g: shortest representation
+    if prec is None:
+        r = repr(float(x))
+        if "e" in r:
+            mant, exp = r.split("e")
+            e = int(exp)
+            r = f"{mant}e{'+' if e >= 0 else '-'}{abs(e):02d}"
+        elif r.endswith(".0"):
+            r = r[:-2]
+        if abs(x) >= 1e21:
+            m = f"{x:e}"
+            mant, exp = m.split("e")
+            mant = mant.rstrip("0").rstrip(".")
+            e = int(exp)
+            r = f"{mant}e+{abs(e):02d}"
+        return r
+    return f"{x:.{prec}g}"
+
+
+def _sprintf(fmt: Any, args: Any) -> str:
+    f = string(fmt, 1)
+    vals = array(args, 2)
+    out: list[str] = []
+    pos = 0
+    ai = 0
+    for m in _VERB.finditer(f):
+        out.append(f[pos : m.start()])
+        pos = m.end()
+        flags, width_s, prec_s, verb = m.group(1), m.group(2), m.group(3), m.group(4)
+        if verb == "%":
+            out.append("%")
+            continue
+        width = int(width_s) if width_s and width_s != "*" else None
+        prec = int(prec_s) if prec_s and prec_s != "*" else (0 if m.group(0).find(".") >= 0 and prec_s is None else None)
+        if ai >= len(vals):
+            out.append(f"%!{verb}(MISSING)")
+            continue
+        v = vals[ai]
+        ai += 1
+        out.append(_pad(_format_one(v, verb, flags, prec), flags, width))
+    out.append(f[pos:])
+    if ai < len(vals):
+        extra = ", ".join(f"{_go_type(v)}={_go_value(v)}" for v in vals[ai:])
+        out.append(f"%!(EXTRA {extra})")
+    return "".join(out)
+
+
+def _go_type(v: Any) -> str:
+    if type(v) is str:
+        return "string"
+    if type(v) is bool:
+        return "bool"
+    if type(v) is int:
+        return "int"
+    if type(v) is float:
+        return "float64"
+    return "ast.Value"
+
+
+def _format_one(v: Any, verb: str, flags: str, prec: int | None) -> str:
+    if verb in ("v", "s"):
+        if is_number(v):
+            if isinstance(v, float) and verb == "v":
+                return format_number(v)
+            return format_number(v)
+        s = _go_value(v)
+        if prec is not None and type(v) is str:
+            s = s[:prec]
+        return s
+    if verb == "q":
+        if type(v) is str:
+            import json
+
+            return json.dumps(v, ensure_ascii=False)
+        return f"%!q({_go_type(v)}={_go_value(v)})"
+    if verb == "t":
+        if type(v) is bool:
+            return "true" if v else "false"
+        return f"%!t({_go_type(v)}={_go_value(v)})"
+    if verb in "dboxXc":
+        if type(v) is int or (type(v) is float and v.is_integer() and verb != "c" and False):
+            n = int(v)
+            sign = "-" if n < 0 else ("+" if "+" in flags else (" " if " " in flags else ""))
+            a = abs(n)
+            if verb == "d":
+                r = str(a)
+            elif verb == "b":
+                r = format(a, "b")
+            elif verb == "o":
+                r = ("0" if "#" in flags else "") + format(a, "o")
+            elif verb == "x":
+                r = ("0x" if "#" in flags else "") + format(a, "x")
+            elif verb == "X":
+                r = ("0X" if "#" in flags else "") + format(a, "X")
+            else:
+                return chr(a)
+            return sign + r
+        if type(v) is str and verb in "xX":
+            r = v.encode().hex()
+            return r.upper() if verb == "X" else r
+        if type(v) is float:
+            return f"%!{verb}(float64={format_number(v)})"
+        return f"%!{verb}({_go_type(v)}={_go_value(v)})"
+    if verb in "feEgGF":
+        if is_number(v):
+            r = _go_float(float(v), verb.lower() if verb in "gG" else verb, prec)
+            if "+" in flags and not r.startswith("-"):
+                r = "+" + r
+            return r
+        return f"%!{verb}({_go_type(v)}={_go_value(v)})"
+    return f"%!{verb}({_go_type(v)}={_go_value(v)})"
+
+
+def _upper_unused() -> Any:
+    return UNDEF, RegoSet
+
+
+TABLE = table(
+    b("concat", _concat, 2),
+    b("contains", _contains, 2),
+    b("startswith", _startswith, 2),
+    b("endswith", _endswith, 2),
+    b("lower", _lower, 1),
+    b("upper", _upper, 1),
+    b("split", _split, 2),
+    b("replace", _replace, 3),
+    b("strings.replace_n", _replace_n, 2),
+    b("trim", _trim, 2),
+    b("trim_left", _trim_left, 2),
+    b("trim_right", _trim_right, 2),
+    b("trim_prefix", _trim_prefix, 2),
+    b("trim_suffix", _trim_suffix, 2),
+    b("trim_space", _trim_space, 1),
+    b("indexof", _indexof, 2),
+    b("indexof_n", _indexof_n, 2),
+    b("substring", _substring, 3),
+    b("strings.reverse", _reverse, 1),
+    b("strings.count", _count, 2),
+    b("strings.any_prefix_match", _any_prefix, 2),
+    b("strings.any_suffix_match", _any_suffix, 2),
+    b("format_int", _format_int, 2),
+    b("sprintf", _sprintf, 2),
+)

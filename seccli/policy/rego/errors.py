@@ -1,0 +1,68 @@
+"""Structured Rego errors: every failure carries an OPA-style code and, where known, a location."""
+
+from __future__ import annotations
+
+from seccli.core.errors import SeccliError
+from seccli.core.location import Location
+
+PARSE = "rego_parse_error"
+COMPILE = "rego_compile_error"
+TYPE = "rego_type_error"
+UNSAFE = "rego_unsafe_var_error"
+RECURSION = "rego_recursion_error"
+CONFLICT = "eval_conflict_error"
+BUILTIN = "eval_builtin_error"
+EVAL_TYPE = "eval_type_error"
+LIMIT = "eval_limit_error"
+INTERNAL = "eval_internal_error"
+
+
+class RegoError(SeccliError):
+    """A Rego parse, compile or evaluation error with an OPA-compatible ``code``."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        location = Location(file or "<query>", line, column) if line is not None else None
+        super().__init__(f"{code}: {message}", location=location)
+        self.code = code
+        self.detail = message
+        self.file = file
+        self.line = line
+        self.column = column
+
+
+class RegoParseError(RegoError):
+    """Source text that is not valid Rego."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(PARSE, message, file=file, line=line, column=column)
+
+
+class RegoCompileError(RegoError):
+    """A module that parses but cannot be compiled (unsafe vars, unknown functions, recursion)."""
+
+
+class RegoEvalError(RegoError):
+    """An error raised while evaluating a compiled policy (conflicts, builtin errors, limits)."""
+
+
+class BuiltinError(Exception):
+    """Raised by a builtin implementation; converted to ``eval_builtin_error`` or undefined."""
+
+    def __init__(self, message: str, code: str = BUILTIN) -> None:
+        super().__init__(message)
+        self.code = code

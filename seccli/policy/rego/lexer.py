@@ -1,0 +1,163 @@
+"""Tokeniser for Rego source text.
+
+Produces a list of :class:`Token` with line/column and whether a newline precedes the token
+(Rego separates body expressions by newlines as well as semicolons).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from seccli.policy.rego.errors import RegoParseError
+
+IDENT = "ident"
+STRING = "string"
+NUMBER = "number"
+OP = "op"
+EOF = "eof"
+
+_OPS3: tuple[str, ...] = ()
+_OPS2 = (":=", "==", "!=", "<=", ">=")
+_OPS1 = "{}[]().,;:=<>+-*/%&|"
+
+
+@dataclass(slots=True)
+class Token:
+    """One lexical token."""
+
+    kind: str
+    text: str
+    value: object
+    line: int
+    col: int
+    nl: bool  # a newline precedes this token
+    ws: bool  # whitespace (or a comment) precedes this token
+
+
+def _is_ident_start(c: str) -> bool:
+    return c.isascii() and (c.isalpha() or c == "_")
+
+
+def _is_ident_char(c: str) -> bool:
+    return c.isascii() and (c.isalnum() or c == "_")
+
+
+def tokenize(src: str, file: str = "<module>") -> list[Token]:
+    """Split ``src`` into tokens; raises :class:`RegoParseError` with a location."""
+    toks: list[Token] = []
+    i = 0
+    n = len(src)
+    line = 1
+    line_start = 0
+    nl = True
+    ws = True
+    while i < n:
+        c = src[i]
+        if c == "\n":
+            line += 1
+            line_start = i + 1
+            nl = True
+            ws = True
+            i += 1
+            continue
+        if c in " \t\r\f\v\ufeff":
+            ws = True
+            i += 1
+            continue
+        if c == "#":
+            j = src.find("\n", i)
+            i = n if j < 0 else j
+            ws = True
+            continue
+        col = i - line_start + 1
+        if _is_ident_start(c):
+            j = i + 1
+            while j < n and _is_ident_char(src[j]):
+                j += 1
+            text = src[i:j]
+            toks.append(Token(IDENT, text, text, line, col, nl, ws))
+            i = j
+        elif c.isdigit() or (c == "." and i + 1 < n and src[i + 1].isdigit()):
+            j = i
+            while j < n and src[j].isdigit():
+                j += 1
+            is_float = False
+            if j < n and src[j] == "." and j + 1 < n and src[j + 1].isdigit():
+                is_float = True
+                j += 1
+                while j < n and src[j].isdigit():
+                    j += 1
+            if j < n and src[j] in "eE":
+                k = j + 1
+                if k < n and src[k] in "+-":
+                    k += 1
+                if k < n and src[k].isdigit():
+                    is_float = True
+                    j = k
+                    while j < n and src[j].isdigit():
+                        j += 1
+            if j < n and (_is_ident_char(src[j]) or src[j] == "."):
+                if not (src[j] == "." and not (j + 1 < n and src[j + 1].isdigit())):
+                    raise RegoParseError(
+                        f"invalid number literal {src[i : j + 1]!r}",
+                        file=file,
+                        line=line,
+                        column=col,
+                    )
+            text = src[i:j]
+            if text.startswith("0") and len(text) > 1 and text[1].isdigit() and not is_float:
+                raise RegoParseError(
+                    f"invalid number literal {text!r}", file=file, line=line, column=col
+                )
+            value: object
+            if is_float:
+                value = float(text)
+            else:
+                value = int(text)
+            toks.append(Token(NUMBER, text, value, line, col, nl, ws))
+            i = j
+        elif c == '"':
+            j = i + 1
+            while j < n and src[j] != '"':
+                if src[j] == "\\":
+                    j += 1
+                if j < n and src[j] == "\n":
+                    raise RegoParseError("non-terminated string", file=file, line=line, column=col)
+                j += 1
+            if j >= n:
+                raise RegoParseError("non-terminated string", file=file, line=line, column=col)
+            text = src[i : j + 1]
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise RegoParseError(
+                    f"invalid string literal {text}", file=file, line=line, column=col
+                ) from None
+            toks.append(Token(STRING, text, value, line, col, nl, ws))
+            i = j + 1
+        elif c == "`":
+            j = src.find("`", i + 1)
+            if j < 0:
+                raise RegoParseError("non-terminated raw string", file=file, line=line, column=col)
+            text = src[i : j + 1]
+            toks.append(Token(STRING, text, src[i + 1 : j], line, col, nl, ws))
+            for k in range(i, j):
+                if src[k] == "\n":
+                    line += 1
+                    line_start = k + 1
+            i = j + 1
+        else:
+            two = src[i : i + 2]
+            if two in _OPS2:
+                toks.append(Token(OP, two, two, line, col, nl, ws))
+                i += 2
+            elif c in _OPS1:
+                toks.append(Token(OP, c, c, line, col, nl, ws))
+                i += 1
+            else:
+                raise RegoParseError(f"illegal token {c!r}", file=file, line=line, column=col)
+        nl = False
+        ws = False
+    toks.append(Token(EOF, "", None, line, i - line_start + 1, True, True))
+    return toks

@@ -1,0 +1,646 @@
+"""Recursive-descent parser for Rego v1 and v0 modules and queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from seccli.policy.rego import ast as A
+from seccli.policy.rego.errors import RegoParseError
+from seccli.policy.rego.lexer import EOF, IDENT, NUMBER, OP, STRING, Token, tokenize
+
+FUTURE_KEYWORDS = ("in", "every", "contains", "if")
+_RESERVED = {"true", "false", "null", "not", "with", "as", "package", "import", "default", "else", "some"}
+_REL_OPS = {"==": "equal", "!=": "neq", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
+_ARITH = {"+": "plus", "-": "minus"}
+_FACTOR = {"*": "mul", "/": "div", "%": "rem"}
+MAX_DEPTH = 200
+
+
+class Parser:
+    """Parses one module or query; keywords depend on the Rego version and imports."""
+
+    def __init__(self, src: str, file: str, v1: bool) -> None:
+        self.file = file
+        self.toks = tokenize(src, file)
+        self.pos = 0
+        self.v1 = v1
+        self.keywords: set[str] = set(FUTURE_KEYWORDS) if v1 else set()
+        self.strict_v1 = v1
+        self.nl_stack: list[bool] = [True]
+        self.no_or: list[bool] = [False]
+        self.depth = 0
+        self.wild = 0
+
+    # -- token helpers -------------------------------------------------------------------------
+    @property
+    def tok(self) -> Token:
+        return self.toks[self.pos]
+
+    def peek(self, k: int = 1) -> Token:
+        return self.toks[min(self.pos + k, len(self.toks) - 1)]
+
+    def err(self, msg: str, tok: Token | None = None) -> RegoParseError:
+        t = tok or self.tok
+        return RegoParseError(msg, file=self.file, line=t.line, column=t.col)
+
+    def advance(self) -> Token:
+        t = self.toks[self.pos]
+        if t.kind != EOF:
+            self.pos += 1
+        return t
+
+    def is_op(self, text: str) -> bool:
+        t = self.tok
+        return t.kind == OP and t.text == text
+
+    def is_kw(self, word: str) -> bool:
+        t = self.tok
+        return t.kind == IDENT and t.text == word and (word not in FUTURE_KEYWORDS or word in self.keywords)
+
+    def expect_op(self, text: str) -> Token:
+        if not self.is_op(text):
+            raise self.err(f"expected {text!r} but found {self.describe()}")
+        return self.advance()
+
+    def describe(self, t: Token | None = None) -> str:
+        t = t or self.tok
+        if t.kind == EOF:
+            return "end of input"
+        return repr(t.text)
+
+    def cont(self) -> bool:
+        """True when the current token may continue the expression (no significant newline)."""
+        return not (self.tok.nl and self.nl_stack[-1])
+
+    def cont_op(self, text: str) -> bool:
+        return self.is_op(text) and self.cont()
+
+    def push(self, sensitive: bool) -> None:
+        self.nl_stack.append(sensitive)
+        self.no_or.append(False)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.err("expression nesting too deep")
+
+    def pop(self) -> None:
+        self.nl_stack.pop()
+        self.no_or.pop()
+        self.depth -= 1
+
+    # -- module --------------------------------------------------------------------------------
+    def parse_module(self) -> A.Module:
+        if not self.is_kw("package"):
+            raise self.err(f"expected 'package' but found {self.describe()}")
+        self.advance()
+        pkg_ref = self.parse_ref_path()
+        package = pkg_ref
+        imports: list[A.Import] = []
+        rules: list[A.Rule] = []
+        while self.is_kw("import"):
+            imports.append(self.parse_import())
+        while self.tok.kind != EOF:
+            if self.is_kw("import"):
+                raise self.err("import must come before rules")
+            if self.is_kw("package"):
+                raise self.err("unexpected 'package': one package per module")
+            rules.extend(self.parse_rule())
+        return A.Module(self.file, package, imports, rules, self.strict_v1)
+
+    def parse_ref_path(self) -> list[str]:
+        t = self.tok
+        if t.kind != IDENT:
+            raise self.err(f"expected a name but found {self.describe()}")
+        parts = [self.advance().text]
+        while True:
+            if self.is_op(".") and not self.tok.ws:
+                self.advance()
+                if self.tok.kind != IDENT:
+                    raise self.err(f"expected a name after '.' but found {self.describe()}")
+                parts.append(self.advance().text)
+            elif self.is_op("[") and not self.tok.ws:
+                self.advance()
+                if self.tok.kind != STRING:
+                    raise self.err("expected a string key in package path")
+                parts.append(str(self.advance().value))
+                self.expect_op("]")
+            else:
+                return parts
+
+    def parse_import(self) -> A.Import:
+        start = self.advance()
+        path = self.parse_ref_path()
+        alias = None
+        if self.is_kw("as") and self.cont():
+            self.advance()
+            if self.tok.kind != IDENT:
+                raise self.err("expected an alias name after 'as'")
+            alias = self.advance().text
+        root = path[0]
+        if root == "future":
+            if len(path) < 2 or path[1] != "keywords":
+                raise self.err("invalid import: only future.keywords is supported", start)
+            if len(path) == 2:
+                self.keywords.update(FUTURE_KEYWORDS)
+            elif len(path) == 3 and path[2] in FUTURE_KEYWORDS:
+                self.keywords.add(path[2])
+            else:
+                raise self.err(f"unexpected keyword import {'.'.join(path)}", start)
+        elif root == "rego":
+            if path != ["rego", "v1"]:
+                raise self.err(f"invalid import {'.'.join(path)}", start)
+            self.keywords.update(FUTURE_KEYWORDS)
+            self.strict_v1 = True
+        elif root not in ("data", "input"):
+            raise self.err(
+                f"invalid import {'.'.join(path)}: path must begin with input or data", start
+            )
+        return A.Import(start.line, start.col, path, alias)
+
+    # -- rules ---------------------------------------------------------------------------------
+    def parse_rule(self) -> list[A.Rule]:
+        start = self.tok
+        default = False
+        if self.is_kw("default"):
+            default = True
+            self.advance()
+        if self.tok.kind != IDENT or self.tok.text in _RESERVED:
+            raise self.err(f"unexpected {self.describe()}: expected a rule")
+        name_tok = self.advance()
+        ref: list[A.Term] = [A.Scalar(name_tok.line, name_tok.col, name_tok.text)]
+        args: list[A.Term] | None = None
+        # head reference
+        while True:
+            if self.is_op(".") and not self.tok.ws:
+                self.advance()
+                if self.tok.kind != IDENT:
+                    raise self.err("expected a name after '.'")
+                t = self.advance()
+                ref.append(A.Scalar(t.line, t.col, t.text))
+            elif self.is_op("[") and not self.tok.ws:
+                self.advance()
+                self.push(False)
+                ref.append(self.parse_term_expr())
+                self.pop()
+                self.expect_op("]")
+            elif self.is_op("(") and not self.tok.ws and args is None and len(ref) >= 1:
+                self.advance()
+                self.push(False)
+                args = []
+                if not self.is_op(")"):
+                    args.append(self.parse_term_expr())
+                    while self.is_op(","):
+                        self.advance()
+                        args.append(self.parse_term_expr())
+                self.pop()
+                self.expect_op(")")
+                break
+            else:
+                break
+        key: A.Term | None = None
+        value: A.Term | None = None
+        kind = "complete"
+        if args is not None:
+            kind = "func"
+        if self.is_kw("contains") and self.cont():
+            if args is not None or default:
+                raise self.err("'contains' is not allowed here")
+            self.advance()
+            key = self.parse_term_expr()
+            kind = "set"
+        elif (self.is_op(":=") or self.is_op("=")) and self.cont():
+            self.advance()
+            value = self.parse_term_expr()
+        if kind == "complete" and len(ref) > 1:
+            last = ref[-1]
+            if value is None and not self.strict_v1 and len(ref) == 2:
+                # v0 partial set: p[x] { ... }
+                kind = "set"
+                key = ref.pop()
+            elif not isinstance(last, A.Scalar) or not isinstance(last.value, str):
+                kind = "object"
+            else:
+                kind = "complete"
+        if default:
+            if kind not in ("complete", "func") or value is None:
+                raise self.err("default rules must have a value", name_tok)
+            if args is not None and any(
+                not isinstance(a, A.Var) for a in args
+            ):
+                raise self.err("default function arguments must be variables", name_tok)
+            return [
+                A.Rule(start.line, start.col, ref, kind, args, None, value, [], None, True, self.file)
+            ]
+        body, has_body = self.parse_rule_body(name_tok)
+        orelse: A.RuleBody | None = None
+        tail: A.RuleBody | None = None
+        while self.is_kw("else"):
+            if kind not in ("complete", "func"):
+                raise self.err("'else' is only allowed on complete rules and functions")
+            etok = self.advance()
+            evalue: A.Term | None = None
+            if self.is_op(":=") or self.is_op("="):
+                self.advance()
+                evalue = self.parse_term_expr()
+            ebody, _ = self.parse_rule_body(etok)
+            rb = A.RuleBody(etok.line, etok.col, ebody, evalue)
+            if tail is None:
+                orelse = rb
+            else:
+                tail.orelse = rb
+            tail = rb
+        if not has_body and kind == "complete" and value is None and len(ref) == 1 and args is None:
+            raise self.err(f"rule {name_tok.text!r} has no value and no body", name_tok)
+        rules = [
+            A.Rule(start.line, start.col, ref, kind, args, key, value, body, orelse, False, self.file)
+        ]
+        # v0: several bodies for one head: p { a } { b }
+        while not self.strict_v1 and self.is_op("{") and has_body:
+            extra, _ = self.parse_rule_body(name_tok)
+            rules.append(
+                A.Rule(start.line, start.col, ref, kind, args, key, value, extra, None, False, self.file)
+            )
+        return rules
+
+    def parse_rule_body(self, head: Token) -> tuple[list[A.Literal], bool]:
+        if self.is_kw("if"):
+            self.advance()
+            if self.is_op("{"):
+                return self.parse_braced_body(), True
+            self.push(True)
+            lit = self.parse_literal()
+            self.pop()
+            return [lit], True
+        if self.is_op("{") and (self.cont() or not self.strict_v1):
+            if self.strict_v1:
+                raise self.err("`if` keyword is required before rule body")
+            return self.parse_braced_body(), True
+        return [A.Literal(head.line, head.col, A.Scalar(head.line, head.col, True))], False
+
+    def parse_braced_body(self) -> list[A.Literal]:
+        self.expect_op("{")
+        body = self.parse_query("}")
+        self.expect_op("}")
+        if not body:
+            raise self.err("found empty body")
+        return body
+
+    # -- queries -------------------------------------------------------------------------------
+    def parse_query(self, end: str | None) -> list[A.Literal]:
+        self.push(True)
+        lits: list[A.Literal] = []
+        while True:
+            if end is not None and self.is_op(end):
+                break
+            if self.tok.kind == EOF:
+                if end is not None:
+                    raise self.err(f"expected {end!r} but found end of input")
+                break
+            if lits and not (self.tok.nl or self.is_op(";")):
+                raise self.err(f"unexpected {self.describe()}: expected end of expression")
+            while self.is_op(";"):
+                self.advance()
+            if end is not None and self.is_op(end):
+                break
+            if self.tok.kind == EOF:
+                break
+            lits.append(self.parse_literal())
+        self.pop()
+        return lits
+
+    def parse_literal(self) -> A.Literal:
+        t = self.tok
+        if self.is_kw("some"):
+            return A.Literal(t.line, t.col, self.parse_some())
+        if self.is_kw("every"):
+            return A.Literal(t.line, t.col, self.parse_every())
+        negated = False
+        if self.is_kw("not"):
+            self.advance()
+            negated = True
+        expr = self.parse_expr()
+        withs: list[A.With] = []
+        while self.is_kw("with"):
+            w = self.advance()
+            target = self.parse_term_expr(no_in=True)
+            if not self.is_kw("as"):
+                raise self.err("expected 'as' in with modifier")
+            self.advance()
+            value = self.parse_term_expr(no_in=True)
+            withs.append(A.With(w.line, w.col, target, value))
+        return A.Literal(t.line, t.col, expr, negated, withs)
+
+    def parse_some(self) -> A.Expr:
+        t = self.advance()
+        first = self.parse_term_expr(no_in=True)
+        items = [first]
+        while self.is_op(",") and self.cont():
+            self.advance()
+            items.append(self.parse_term_expr(no_in=True))
+        if self.is_kw("in") and self.cont():
+            self.advance()
+            coll = self.parse_term_expr(no_in=True)
+            if len(items) > 2:
+                raise self.err("too many terms in 'some ... in'", t)
+            key = items[0] if len(items) == 2 else None
+            return A.SomeIn(t.line, t.col, key, items[-1], coll)
+        names: list[A.Var] = []
+        for it in items:
+            if not isinstance(it, A.Var):
+                raise self.err("expected variables after 'some'", t)
+            names.append(it)
+        return A.SomeDecl(t.line, t.col, names)
+
+    def parse_every(self) -> A.Expr:
+        t = self.advance()
+        first = self.parse_term_expr(no_in=True)
+        key: A.Term | None = None
+        value = first
+        if self.is_op(","):
+            self.advance()
+            key = first
+            value = self.parse_term_expr(no_in=True)
+        if not self.is_kw("in"):
+            raise self.err("expected 'in' after every variables")
+        self.advance()
+        domain = self.parse_term_expr(no_in=True)
+        for v in (key, value):
+            if v is not None and not isinstance(v, A.Var):
+                raise self.err("every binds variables only", t)
+        body = self.parse_braced_body()
+        return A.Every(t.line, t.col, key, value, domain, body)
+
+    def parse_expr(self) -> A.Expr:
+        left = self.parse_term_expr()
+        if self.cont_op(":="):
+            t = self.advance()
+            right = self.parse_term_expr()
+            return A.Assign(t.line, t.col, left, right)
+        if self.cont_op("="):
+            t = self.advance()
+            right = self.parse_term_expr()
+            return A.Unify(t.line, t.col, left, right)
+        return left
+
+    # -- terms with operators --------------------------------------------------------------------
+    def parse_term_expr(self, no_in: bool = False) -> A.Term:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.err("expression nesting too deep")
+        try:
+            return self._parse_in(no_in)
+        finally:
+            self.depth -= 1
+
+    def _parse_in(self, no_in: bool) -> A.Term:
+        left = self._parse_rel()
+        if no_in:
+            return left
+        while self.is_kw("in") and self.cont():
+            t = self.advance()
+            right = self._parse_rel()
+            left = A.Membership(t.line, t.col, None, left, right)
+        # k, v in xs  (only valid as a whole expression in a comprehension/literal context)
+        return left
+
+    def _parse_rel(self) -> A.Term:
+        left = self._parse_or()
+        while self.tok.kind == OP and self.tok.text in _REL_OPS and self.cont():
+            t = self.advance()
+            right = self._parse_or()
+            left = A.Call(t.line, t.col, _REL_OPS[t.text], A.Var(t.line, t.col, _REL_OPS[t.text]), [left, right])
+        return left
+
+    def _parse_or(self) -> A.Term:
+        left = self._parse_and()
+        while self.cont_op("|") and not self.no_or[-1]:
+            t = self.advance()
+            right = self._parse_and()
+            left = A.Call(t.line, t.col, "or", A.Var(t.line, t.col, "or"), [left, right])
+        return left
+
+    def _parse_and(self) -> A.Term:
+        left = self._parse_arith()
+        while self.cont_op("&"):
+            t = self.advance()
+            right = self._parse_arith()
+            left = A.Call(t.line, t.col, "and", A.Var(t.line, t.col, "and"), [left, right])
+        return left
+
+    def _parse_arith(self) -> A.Term:
+        left = self._parse_factor()
+        while self.tok.kind == OP and self.tok.text in _ARITH and self.cont():
+            t = self.advance()
+            right = self._parse_factor()
+            op = _ARITH[t.text]
+            left = A.Call(t.line, t.col, op, A.Var(t.line, t.col, op), [left, right])
+        return left
+
+    def _parse_factor(self) -> A.Term:
+        left = self._parse_unary()
+        while self.tok.kind == OP and self.tok.text in _FACTOR and self.cont():
+            t = self.advance()
+            right = self._parse_unary()
+            op = _FACTOR[t.text]
+            left = A.Call(t.line, t.col, op, A.Var(t.line, t.col, op), [left, right])
+        return left
+
+    def _parse_unary(self) -> A.Term:
+        if self.is_op("-"):
+            t = self.advance()
+            if self.tok.kind == NUMBER and not self.tok.ws:
+                n = self.advance()
+                base: A.Term = A.Scalar(t.line, t.col, -n.value)  # type: ignore[operator]
+                return self.parse_ref_tail(base)
+            operand = self._parse_unary()
+            return A.Call(t.line, t.col, "minus", A.Var(t.line, t.col, "minus"), [A.Scalar(t.line, t.col, 0), operand])
+        return self.parse_primary()
+
+    # -- primaries -------------------------------------------------------------------------------
+    def parse_primary(self) -> A.Term:
+        t = self.tok
+        if t.kind == NUMBER:
+            self.advance()
+            return self.parse_ref_tail(A.Scalar(t.line, t.col, t.value))
+        if t.kind == STRING:
+            self.advance()
+            return self.parse_ref_tail(A.Scalar(t.line, t.col, t.value))
+        if t.kind == IDENT:
+            word = t.text
+            if word in ("true", "false", "null"):
+                self.advance()
+                return A.Scalar(t.line, t.col, {"true": True, "false": False, "null": None}[word])
+            if word in _RESERVED or word in self.keywords:
+                raise self.err(f"unexpected keyword {word!r}")
+            self.advance()
+            if word == "_":
+                self.wild += 1
+                base: A.Term = A.Var(t.line, t.col, f"_$w{self.wild}")
+            else:
+                base = A.Var(t.line, t.col, word)
+            return self.parse_ref_tail(base)
+        if t.kind == OP:
+            if t.text == "(":
+                self.advance()
+                self.push(False)
+                inner = self.parse_term_expr()
+                self.pop()
+                self.expect_op(")")
+                return self.parse_ref_tail(inner)
+            if t.text == "[":
+                return self.parse_ref_tail(self.parse_array())
+            if t.text == "{":
+                return self.parse_ref_tail(self.parse_brace())
+        raise self.err(f"unexpected {self.describe()}")
+
+    def parse_ref_tail(self, base: A.Term) -> A.Term:
+        path: list[A.Term] = []
+        node = base
+        while True:
+            t = self.tok
+            if t.kind == OP and t.text == "." and not t.ws:
+                self.advance()
+                n = self.tok
+                if n.kind != IDENT or n.ws:
+                    raise self.err(f"expected a name after '.' but found {self.describe()}")
+                self.advance()
+                path.append(A.Scalar(n.line, n.col, n.text))
+            elif t.kind == OP and t.text == "[" and not t.ws:
+                self.advance()
+                self.push(False)
+                path.append(self.parse_term_expr())
+                self.pop()
+                self.expect_op("]")
+            elif t.kind == OP and t.text == "(" and not t.ws:
+                name = self._call_name(node, path)
+                if name is None:
+                    raise self.err("invalid call target")
+                self.advance()
+                self.push(False)
+                args: list[A.Term] = []
+                if not self.is_op(")"):
+                    args.append(self.parse_term_expr())
+                    while self.is_op(","):
+                        self.advance()
+                        args.append(self.parse_term_expr())
+                self.pop()
+                self.expect_op(")")
+                fref: A.Term = A.Ref(node.line, node.col, node, list(path)) if path else node
+                node = A.Call(base.line, base.col, name, fref, args)
+                base = node
+                path = []
+                continue
+            else:
+                break
+        if path:
+            return A.Ref(base.line, base.col, base, path)
+        return base
+
+    @staticmethod
+    def _call_name(node: A.Term, path: list[A.Term]) -> str | None:
+        if not isinstance(node, A.Var):
+            return None
+        parts = [node.name]
+        for p in path:
+            if isinstance(p, A.Scalar) and isinstance(p.value, str):
+                parts.append(p.value)
+            else:
+                return None
+        return ".".join(parts)
+
+    def parse_array(self) -> A.Term:
+        t = self.expect_op("[")
+        self.push(False)
+        if self.is_op("]"):
+            self.advance()
+            self.pop()
+            return A.ArrayTerm(t.line, t.col, [])
+        self.no_or[-1] = True
+        first = self.parse_term_expr()
+        self.no_or[-1] = False
+        if self.is_op("|"):
+            self.advance()
+            body = self.parse_query("]")
+            self.expect_op("]")
+            self.pop()
+            return A.ArrayCompr(t.line, t.col, first, body)
+        items = [first]
+        while self.is_op(","):
+            self.advance()
+            if self.is_op("]"):
+                break
+            items.append(self.parse_term_expr())
+        self.expect_op("]")
+        self.pop()
+        return A.ArrayTerm(t.line, t.col, items)
+
+    def parse_brace(self) -> A.Term:
+        t = self.expect_op("{")
+        self.push(False)
+        try:
+            if self.is_op("}"):
+                self.advance()
+                return A.ObjectTerm(t.line, t.col, [])
+            self.no_or[-1] = True
+            first = self.parse_term_expr()
+            val: A.Term | None = None
+            if self.is_op(":"):
+                self.advance()
+                val = self.parse_term_expr()
+            self.no_or[-1] = False
+            if val is not None:
+                if self.is_op("|"):
+                    self.advance()
+                    body = self.parse_query("}")
+                    self.expect_op("}")
+                    return A.ObjectCompr(t.line, t.col, first, val, body)
+                pairs = [(first, val)]
+                while self.is_op(","):
+                    self.advance()
+                    if self.is_op("}"):
+                        break
+                    k = self.parse_term_expr()
+                    self.expect_op(":")
+                    pairs.append((k, self.parse_term_expr()))
+                self.expect_op("}")
+                return A.ObjectTerm(t.line, t.col, pairs)
+            if self.is_op("|"):
+                self.advance()
+                body = self.parse_query("}")
+                self.expect_op("}")
+                return A.SetCompr(t.line, t.col, first, body)
+            items = [first]
+            while self.is_op(","):
+                self.advance()
+                if self.is_op("}"):
+                    break
+                items.append(self.parse_term_expr())
+            self.expect_op("}")
+            return A.SetTerm(t.line, t.col, items)
+        finally:
+            self.pop()
+
+
+def parse_module(src: str, file: str = "<module>", *, v0: bool = False) -> A.Module:
+    """Parse one module; ``v0`` selects Rego v0 syntax (keywords only via imports)."""
+    try:
+        return Parser(src, file, not v0).parse_module()
+    except RecursionError:
+        raise RegoParseError("source nesting too deep", file=file, line=1, column=1) from None
+
+
+def parse_query(src: str, *, v0: bool = False, keywords: bool = True) -> list[A.Literal]:
+    """Parse a query (a body without braces)."""
+    p = Parser(src, "<query>", not v0)
+    if keywords:
+        p.keywords.update(FUTURE_KEYWORDS)
+    try:
+        body = p.parse_query(None)
+    except RecursionError:
+        raise RegoParseError("query nesting too deep", file="<query>", line=1, column=1) from None
+    if not body:
+        raise RegoParseError("empty query", file="<query>", line=1, column=1)
+    return body
+
+
+def _unused(_: Any) -> None:  # pragma: no cover - keeps imports tidy for type checkers
+    return None

@@ -1,0 +1,146 @@
+"""Evaluation-time state and the small value helpers the compiled closures call."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from seccli.policy.rego.errors import LIMIT, RegoEvalError
+from seccli.policy.rego.values import UNDEF, FrozenDict, RegoSet, freeze
+
+DEFAULT_MAX_STEPS = 5_000_000
+DEFAULT_TIMEOUT = 10.0
+
+
+class Limits:
+    """Evaluation budget: iteration steps and wall-clock seconds per evaluation."""
+
+    __slots__ = ("max_steps", "timeout")
+
+    def __init__(self, max_steps: int = DEFAULT_MAX_STEPS, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.max_steps = max_steps
+        self.timeout = timeout
+
+
+class Ctx:
+    """Per-evaluation state: input, base data, memo cache, ``with`` overrides and limits."""
+
+    __slots__ = (
+        "input",
+        "data",
+        "cache",
+        "overrides",
+        "mocks",
+        "strict",
+        "prints",
+        "steps",
+        "max_steps",
+        "deadline",
+        "now_ns",
+        "depth",
+        "extra",
+    )
+
+    def __init__(
+        self,
+        input: Any,
+        data: Any,
+        *,
+        strict: bool = False,
+        limits: Limits | None = None,
+    ) -> None:
+        lim = limits or Limits()
+        self.input = input
+        self.data = data
+        self.cache: dict[Any, Any] = {}
+        self.overrides: tuple[tuple[tuple[Any, ...], Any], ...] = ()
+        self.mocks: dict[str, Any] = {}
+        self.strict = strict
+        self.prints: list[str] = []
+        self.steps = 0
+        self.max_steps = lim.max_steps
+        self.deadline = time.monotonic() + lim.timeout
+        self.now_ns: int | None = None
+        self.depth = 0
+        self.extra: dict[str, Any] = {}
+
+    def derive(self) -> Ctx:
+        """A copy for a ``with`` scope: same budget, fresh cache."""
+        c = Ctx.__new__(Ctx)
+        c.input = self.input
+        c.data = self.data
+        c.cache = {}
+        c.overrides = self.overrides
+        c.mocks = self.mocks
+        c.strict = self.strict
+        c.prints = self.prints
+        c.steps = self.steps
+        c.max_steps = self.max_steps
+        c.deadline = self.deadline
+        c.now_ns = self.now_ns
+        c.depth = self.depth
+        c.extra = self.extra
+        return c
+
+    def tick(self) -> None:
+        """Charge one iteration step; raise ``eval_limit_error`` when over budget."""
+        self.steps += 1
+        if self.steps > self.max_steps:
+            raise RegoEvalError(LIMIT, f"evaluation exceeded {self.max_steps} steps")
+        if not self.steps & 0xFFF and time.monotonic() > self.deadline:
+            raise RegoEvalError(LIMIT, "evaluation timed out")
+
+
+def index(coll: Any, key: Any) -> Any:
+    """``coll[key]`` with Rego semantics, UNDEF when absent or not indexable."""
+    t = type(coll)
+    if t is dict or t is FrozenDict:
+        try:
+            return coll.get(key, UNDEF)
+        except TypeError:
+            return coll.get(freeze(key), UNDEF)
+    if t is list or t is tuple:
+        kt = type(key)
+        if kt is int:
+            if 0 <= key < len(coll):
+                return coll[key]
+            return UNDEF
+        if kt is float and key.is_integer():
+            k = int(key)
+            if 0 <= k < len(coll):
+                return coll[k]
+        return UNDEF
+    if isinstance(coll, RegoSet):
+        try:
+            return key if key in coll else UNDEF
+        except TypeError:
+            fk = freeze(key)
+            return fk if fk in coll else UNDEF
+    if isinstance(coll, dict):
+        try:
+            return coll.get(key, UNDEF)
+        except TypeError:
+            return coll.get(freeze(key), UNDEF)
+    if isinstance(coll, (list, tuple)) and type(key) is int:
+        return coll[key] if 0 <= key < len(coll) else UNDEF
+    return UNDEF
+
+
+def iterate(coll: Any) -> Iterator[tuple[Any, Any]]:
+    """(key, value) pairs of a collection; nothing for scalars."""
+    t = type(coll)
+    if t is dict or t is FrozenDict:
+        return iter(coll.items())
+    if t is list or t is tuple:
+        return enumerate(coll)
+    if isinstance(coll, frozenset):
+        return ((x, x) for x in coll)
+    if isinstance(coll, dict):
+        return iter(coll.items())
+    if isinstance(coll, (list, tuple)):
+        return enumerate(coll)
+    return iter(())
+
+
+Cont = Callable[[], bool]
