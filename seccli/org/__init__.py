@@ -1,0 +1,1 @@
+"""The security organisation: teams, members, squads, on-call schedules, escalation, routing."""
