@@ -12,6 +12,7 @@ What makes it safe:
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -22,8 +23,6 @@ from typing import IO, Any, Literal
 
 import yaml
 import yaml.reader
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.resolver import BaseResolver
 
 from seccli.core.errors import InputError
 from seccli.core.location import DocPath, Location, format_doc_path
@@ -34,14 +33,13 @@ DEFAULT_MAX_DEPTH = 256
 
 Format = Literal["yaml", "json"]
 
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
-_MERGE = "tag:yaml.org,2002:merge"
-_SEQ = "tag:yaml.org,2002:seq"
-_MAP = "tag:yaml.org,2002:map"
+_TAG_STR = "tag:yaml.org,2002:str"
+_TAG_INT = "tag:yaml.org,2002:int"
+_TAG_FLOAT = "tag:yaml.org,2002:float"
+_TAG_BOOL = "tag:yaml.org,2002:bool"
+_TAG_NULL = "tag:yaml.org,2002:null"
+_TAG_SEQ = "tag:yaml.org,2002:seq"
+_TAG_MAP = "tag:yaml.org,2002:map"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,54 +76,56 @@ class Document:
         return Location(self.source, self.line_of(path), None, format_doc_path(path) or None)
 
 
-class _CoreResolver(BaseResolver):
-    """Implicit scalar typing of the YAML 1.2 core schema (plus ``<<`` merge keys)."""
+_BOOL_WORDS = {
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "false": False,
+    "False": False,
+    "FALSE": False,
+}
+_NULL_WORDS = {"", "~", "null", "Null", "NULL"}
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_INT_OCT = re.compile(r"^0o[0-7]+$")
+_INT_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_FLOAT_SPECIAL = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
+_NUMERIC_START = frozenset("-+0123456789.")
 
-
-_CoreResolver.add_implicit_resolver(
-    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_CoreResolver.add_implicit_resolver(
-    _INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
-)
-_CoreResolver.add_implicit_resolver(
-    _FLOAT,
-    re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+0123456789."),
-)
-_CoreResolver.add_implicit_resolver(
-    _NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
-)
-_CoreResolver.add_implicit_resolver(_MERGE, re.compile(r"^<<$"), ["<"])
-
-_ParserBase: Any
+_EventParser: Any
 try:
-    from yaml._yaml import CParser as _ParserBase
+    from yaml._yaml import CParser as _EventParser
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml.composer import Composer
     from yaml.parser import Parser
     from yaml.reader import Reader
     from yaml.scanner import Scanner
 
-    class _PyParser(Reader, Scanner, Parser, Composer):
+    class _EventParser(Reader, Scanner, Parser):  # type: ignore[no-redef]
         def __init__(self, stream: str) -> None:
             Reader.__init__(self, stream)
             Scanner.__init__(self)
             Parser.__init__(self)
-            Composer.__init__(self)
-
-    _ParserBase = _PyParser
 
 
-class _Composer(_ParserBase, _CoreResolver):  # type: ignore[misc]
-    """Parses and composes a node graph (no construction) with core-schema resolution."""
-
-    def __init__(self, stream: str) -> None:
-        _ParserBase.__init__(self, stream)
-        _CoreResolver.__init__(self)
+def _plain_scalar(value: str) -> Any:
+    """Type a plain (unquoted, untagged) scalar by the YAML 1.2 core schema."""
+    if value in _NULL_WORDS:
+        return None
+    boolean = _BOOL_WORDS.get(value)
+    if boolean is not None:
+        return boolean
+    if value[0] not in _NUMERIC_START:
+        return value
+    if _INT.match(value):
+        return int(value, 10)
+    if _INT_OCT.match(value):
+        return int(value[2:], 8)
+    if _INT_HEX.match(value):
+        return int(value[2:], 16)
+    if _FLOAT.match(value):
+        return float(value)
+    special = _FLOAT_SPECIAL.get(value.lower())
+    return special if special is not None else value
 
 
 def read_source(path: Path, limits: LoadLimits | None = None) -> str:
@@ -256,24 +256,11 @@ class _DuplicateJsonKey(Exception):
 
 
 def _parse_yaml(text: str, source: str, limits: LoadLimits) -> Iterator[Document]:
-    index = 0
-    composer: Any = None
+    parser: Any = None
     try:
-        composer = _Composer(text)
-        while composer.check_node():
-            node = composer.get_node()
-            if node is None:
-                continue
-            builder = _Builder(source, limits)
-            builder.measure(node)
-            data = builder.build(node, ())
-            if data is None and isinstance(node, ScalarNode) and node.tag == _NULL:
-                index += 1
-                continue
-            start = node.start_mark.line + 1
-            builder.lines[()] = start
-            yield Document(source, index, data, start, builder.lines)
-            index += 1
+        parser = _EventParser(text)
+        builder = _EventBuilder(parser, source, limits)
+        yield from builder.documents()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
@@ -298,140 +285,242 @@ def _parse_yaml(text: str, source: str, limits: LoadLimits) -> Iterator[Document
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{source}: invalid YAML: {first_line}") from None
     finally:
-        dispose = getattr(composer, "dispose", None) if composer is not None else None
+        dispose = getattr(parser, "dispose", None) if parser is not None else None
         if dispose is not None:
             dispose()
 
 
-class _Builder:
-    """Turns a composed node graph into plain Python values, recording lines and bounds."""
+@dataclass(slots=True)
+class _Anchor:
+    value: Any
+    size: int
+    done: bool
 
-    def __init__(self, source: str, limits: LoadLimits) -> None:
+
+class _Frame:
+    """A collection being built: its value, path, and (for mappings) the pending key."""
+
+    __slots__ = (
+        "value",
+        "path",
+        "anchor",
+        "size",
+        "is_map",
+        "key",
+        "key_line",
+        "key_mark",
+        "seen",
+        "merges",
+    )
+
+    def __init__(self, value: Any, path: DocPath, anchor: str | None, is_map: bool) -> None:
+        self.value = value
+        self.path = path
+        self.anchor = anchor
+        self.size = 1
+        self.is_map = is_map
+        self.key: Any = _NO_KEY
+        self.key_line = 0
+        self.key_mark: Any = None
+        self.seen: dict[Any, int] = {}
+        self.merges: list[Any] = []
+
+
+_NO_KEY = object()
+_MERGE_KEY = object()
+
+
+class _EventBuilder:
+    """Builds plain Python values straight from parser events, recording every node's line.
+
+    Alias expansion is budgeted as it happens: each alias costs the node count of what it
+    repeats, and the document is refused as soon as the budget is spent (before any copying).
+    """
+
+    def __init__(self, parser: Any, source: str, limits: LoadLimits) -> None:
+        self.parser = parser
         self.source = source
         self.limits = limits
-        self.lines: dict[DocPath, int] = {}
 
-    def _fail(self, node: Node, message: str) -> InputError:
-        mark = node.start_mark
+    def _fail(self, mark: Any, message: str) -> InputError:
         return InputError(f"{self.source}:{mark.line + 1}:{mark.column + 1}: {message}")
 
-    def measure(self, root: Node) -> None:
-        """Count the nodes the document expands to, refusing bombs and cycles before building."""
-        sizes: dict[int, int] = {}
-        active: set[int] = set()
-        distinct = 0
+    def documents(self) -> Iterator[Document]:
+        parser = self.parser
+        index = 0
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, yaml.DocumentStartEvent):
+                document = self._document(index, event)
+                if document is not None:
+                    yield document
+                index += 1
 
-        def size(node: Node, depth: int) -> int:
-            nonlocal distinct
-            key = id(node)
-            known = sizes.get(key)
-            if known is not None:
-                return known
-            if key in active:
-                raise self._fail(node, "recursive alias: a node contains itself")
-            if depth > self.limits.max_depth:
-                raise self._fail(node, f"nesting deeper than {self.limits.max_depth} levels")
-            distinct += 1
-            total = 1
-            if isinstance(node, SequenceNode):
-                active.add(key)
-                for child in node.value:
-                    total += size(child, depth + 1)
-                active.discard(key)
-            elif isinstance(node, MappingNode):
-                active.add(key)
-                for key_node, value_node in node.value:
-                    total += size(key_node, depth + 1) + size(value_node, depth + 1)
-                active.discard(key)
-            sizes[key] = total
-            return total
-
-        expanded = size(root, 0)
-        if expanded - distinct > self.limits.max_alias_expansion:
-            raise self._fail(
-                root,
-                f"aliases expand {distinct:,} nodes to {expanded:,}, over the limit of "
-                f"{self.limits.max_alias_expansion:,} extra nodes (possible alias bomb)",
-            )
-
-    def build(self, node: Node, path: DocPath) -> Any:
-        if isinstance(node, ScalarNode):
-            return self._scalar(node)
-        if isinstance(node, SequenceNode):
-            if node.tag != _SEQ:
-                raise self._fail(node, f"unsupported tag {node.tag!r}")
-            items: list[Any] = []
-            for position, child in enumerate(node.value):
-                child_path = (*path, position)
-                self.lines[child_path] = child.start_mark.line + 1
-                items.append(self.build(child, child_path))
-            return items
-        if isinstance(node, MappingNode):
-            return self._mapping(node, path)
-        raise self._fail(node, "unsupported node")  # pragma: no cover
-
-    def _mapping(self, node: MappingNode, path: DocPath) -> dict[Any, Any]:
-        if node.tag != _MAP:
-            raise self._fail(node, f"unsupported tag {node.tag!r}")
-        result: dict[Any, Any] = {}
-        own_lines: dict[Any, int] = {}
-        merged: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if isinstance(key_node, ScalarNode) and key_node.tag == _MERGE:
-                merged.update(self._merge_sources(value_node, path))
+    def _document(self, index: int, start_event: Any) -> Document | None:
+        parser = self.parser
+        lines: dict[DocPath, int] = {}
+        anchors: dict[str, _Anchor] = {}
+        stack: list[_Frame] = []
+        expanded = 0
+        root: Any = None
+        root_line = start_event.start_mark.line + 1
+        root_is_null_plain = False
+        first_node = True
+        while True:
+            event = parser.get_event()
+            if isinstance(event, yaml.DocumentEndEvent):
+                break
+            value: Any
+            size = 1
+            line = event.start_mark.line + 1
+            if first_node:
+                root_line, first_node = line, False
+            if isinstance(event, yaml.ScalarEvent):
+                value = self._scalar(event)
+                if event.anchor is not None:
+                    anchors[event.anchor] = _Anchor(value, 1, True)
+                if not stack:
+                    root_is_null_plain = value is None and event.tag is None
+            elif isinstance(event, yaml.AliasEvent):
+                anchor = anchors.get(str(event.anchor))
+                if anchor is None:
+                    raise self._fail(event.start_mark, f"unknown alias *{event.anchor}")
+                if not anchor.done:
+                    raise self._fail(event.start_mark, "recursive alias: a node contains itself")
+                expanded += anchor.size
+                if expanded > self.limits.max_alias_expansion:
+                    raise self._fail(
+                        event.start_mark,
+                        f"aliases expand to more than {self.limits.max_alias_expansion:,} "
+                        "extra nodes (possible alias bomb)",
+                    )
+                value = anchor.value if anchor.size == 1 else copy.deepcopy(anchor.value)
+                size = anchor.size
+            elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+                is_map = isinstance(event, yaml.MappingStartEvent)
+                self._check_collection_tag(event, _TAG_MAP if is_map else _TAG_SEQ)
+                if stack and stack[-1].is_map and stack[-1].key is _NO_KEY:
+                    raise self._fail(event.start_mark, "mapping keys must be plain scalars")
+                if len(stack) >= self.limits.max_depth:
+                    raise self._fail(
+                        event.start_mark, f"nesting deeper than {self.limits.max_depth} levels"
+                    )
+                path = self._child_path(stack, line, lines)
+                frame = _Frame({} if is_map else [], path, event.anchor, is_map)
+                if event.anchor is not None:
+                    anchors[event.anchor] = _Anchor(frame.value, 0, False)
+                stack.append(frame)
                 continue
-            if not isinstance(key_node, ScalarNode):
-                raise self._fail(key_node, "mapping keys must be plain scalars")
-            key = self._scalar(key_node)
-            line = key_node.start_mark.line + 1
-            if key in own_lines:
-                raise self._fail(
-                    key_node,
-                    f"duplicate key {key!r} (first defined on line {own_lines[key]})",
-                )
-            own_lines[key] = line
-            child_path = (*path, key)
-            self.lines[child_path] = line
-            result[key] = self.build(value_node, child_path)
-        for key, value in merged.items():
-            result.setdefault(key, value)
-        return result
-
-    def _merge_sources(self, value_node: Node, path: DocPath) -> dict[Any, Any]:
-        sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-        merged: dict[Any, Any] = {}
-        for source in sources:
-            if not isinstance(source, MappingNode):
-                raise self._fail(source, "a merge key (<<) needs a mapping or list of mappings")
-            for key, value in self._mapping(source, path).items():
-                merged.setdefault(key, value)
-        return merged
-
-    def _scalar(self, node: ScalarNode) -> Any:
-        tag, value = node.tag, node.value
-        if tag == _STR:
-            return value
-        if tag == _NULL:
+            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                frame = stack.pop()
+                if frame.merges:
+                    for merged in frame.merges:
+                        for key, merged_value in merged.items():
+                            frame.value.setdefault(key, merged_value)
+                value = frame.value
+                size = frame.size
+                if frame.anchor is not None:
+                    anchors[frame.anchor] = _Anchor(value, size, True)
+                if not stack:
+                    root = value
+                    continue
+                self._attach(stack[-1], value, size, line, event, lines, is_end=True)
+                continue
+            else:  # pragma: no cover - stream events are handled by the caller
+                continue
+            if not stack:
+                root = value
+                continue
+            self._attach(stack[-1], value, size, line, event, lines, is_end=False)
+        if root is None and root_is_null_plain:
             return None
-        if tag == _BOOL:
-            return value.lower() == "true"
-        if tag == _INT:
-            try:
-                if value.startswith("0o"):
-                    return int(value[2:], 8)
-                if value.startswith("0x"):
-                    return int(value[2:], 16)
-                return int(value, 10)
-            except ValueError:
-                raise self._fail(node, f"not an integer: {value!r}") from None
-        if tag == _FLOAT:
-            lowered = value.lower().lstrip("+")
-            if lowered in {".inf", "-.inf"}:
-                return -math.inf if lowered.startswith("-") else math.inf
-            if lowered == ".nan":
-                return math.nan
-            try:
-                return float(value)
-            except ValueError:
-                raise self._fail(node, f"not a number: {value!r}") from None
-        raise self._fail(node, f"unsupported tag {tag!r}")
+        lines[()] = root_line
+        return Document(self.source, index, root, root_line, lines)
+
+    def _child_path(self, stack: list[_Frame], line: int, lines: dict[DocPath, int]) -> DocPath:
+        if not stack:
+            return ()
+        parent = stack[-1]
+        if parent.is_map:
+            if parent.key is _MERGE_KEY:
+                return parent.path
+            path = (*parent.path, parent.key)
+            return path
+        path = (*parent.path, len(parent.value))
+        lines[path] = line
+        return path
+
+    def _attach(
+        self,
+        parent: _Frame,
+        value: Any,
+        size: int,
+        line: int,
+        event: Any,
+        lines: dict[DocPath, int],
+        *,
+        is_end: bool,
+    ) -> None:
+        parent.size += size
+        if not parent.is_map:
+            if not is_end:
+                lines[(*parent.path, len(parent.value))] = line
+            parent.value.append(value)
+            return
+        if parent.key is _NO_KEY:
+            if (
+                isinstance(event, yaml.ScalarEvent)
+                and event.value == "<<"
+                and event.tag is None
+                and event.implicit[0]
+            ):
+                parent.key = _MERGE_KEY
+                return
+            if isinstance(event, yaml.AliasEvent) and isinstance(value, dict | list):
+                raise self._fail(event.start_mark, "mapping keys must be plain scalars")
+            first = parent.seen.get(value)
+            if first is not None:
+                raise self._fail(
+                    event.start_mark,
+                    f"duplicate key {value!r} (first defined on line {first})",
+                )
+            parent.seen[value] = line
+            parent.key = value
+            parent.key_line = line
+            lines[(*parent.path, value)] = line
+            return
+        if parent.key is _MERGE_KEY:
+            sources = value if isinstance(value, list) else [value]
+            for source in sources:
+                if not isinstance(source, dict):
+                    raise self._fail(
+                        event.start_mark, "a merge key (<<) needs a mapping or list of mappings"
+                    )
+                parent.merges.append(source)
+        else:
+            parent.value[parent.key] = value
+        parent.key = _NO_KEY
+
+    def _check_collection_tag(self, event: Any, standard: str) -> None:
+        if event.tag not in (None, "!", standard):
+            raise self._fail(event.start_mark, f"unsupported tag {event.tag!r}")
+
+    def _scalar(self, event: Any) -> Any:
+        tag, value = event.tag, event.value
+        if tag is None or tag == "!":
+            if event.implicit[0] and tag is None:
+                return _plain_scalar(value)
+            return value
+        if tag == _TAG_STR:
+            return value
+        if tag == _TAG_NULL:
+            return None
+        if tag == _TAG_BOOL and value in _BOOL_WORDS:
+            return _BOOL_WORDS[value]
+        if tag in (_TAG_INT, _TAG_FLOAT):
+            typed = _plain_scalar(value)
+            wanted = int if tag == _TAG_INT else float
+            if isinstance(typed, bool) or not isinstance(typed, int | float):
+                raise self._fail(event.start_mark, f"not a number: {value!r}")
+            return wanted(typed)
+        raise self._fail(event.start_mark, f"unsupported tag {tag!r}")

@@ -115,7 +115,7 @@ BAD_INPUTS = {
         "cluster: x",
         "duplicate key 'cluster'",
     ),
-    "alias-bomb": (_bomb(), "a: &a", "alias bomb"),
+    "alias-bomb": (_bomb(), "f: &f", "alias bomb"),
     "wrong-types": (
         broken(
             "        port: 8080\n    image: registry.tiny.example/payments-api",

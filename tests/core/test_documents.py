@@ -85,7 +85,7 @@ def test_alias_bomb_is_refused_quickly() -> None:
         parse_documents(_billion_laughs(), "bomb.yaml")
     assert time.perf_counter() - started < 0.5
     assert "alias bomb" in str(info.value)
-    assert str(info.value).startswith("bomb.yaml:1:")
+    assert str(info.value).startswith("bomb.yaml:6:")  # the alias that spends the budget
 
 
 def test_modest_alias_use_is_allowed() -> None:
@@ -201,3 +201,28 @@ def test_deep_nesting_is_bounded() -> None:
     text = "a: " + "[" * 300 + "]" * 300 + "\n"
     with pytest.raises(InputError, match="nesting deeper"):
         parse_documents(text, "deep.yaml")
+
+
+def test_explicit_standard_tags_and_scalar_aliases() -> None:
+    (doc,) = parse_documents(
+        'a: !!int "12"\nb: !!float 3\nc: !!str 12\nd: !!bool true\ne: !!null x\n'
+        "f: !!map {k: &v 1}\ng: !!seq [*v, *v]\n",
+        "tags.yaml",
+    )
+    assert doc.data == {
+        "a": 12,
+        "b": 3.0,
+        "c": "12",
+        "d": True,
+        "e": None,
+        "f": {"k": 1},
+        "g": [1, 1],
+    }
+    with pytest.raises(InputError, match=r"tags.yaml:1:4: not a number: 'abc'"):
+        parse_documents("a: !!int abc\n", "tags.yaml")
+
+
+def test_aliased_collections_are_independent_copies() -> None:
+    (doc,) = parse_documents("a: &x {k: [1]}\nb: *x\n", "copy.yaml")
+    doc.data["b"]["k"].append(2)
+    assert doc.data["a"] == {"k": [1]}
