@@ -149,6 +149,38 @@ class Egress(_Model):
         return value
 
 
+class SecretGenerator(_Model):
+    """How rotation makes a secret's new value (KV secrets only)."""
+
+    kind: Literal["password", "token", "command"] = "password"
+    key: str = Field("value", min_length=1, description="The key of the KV secret to rotate.")
+    length: int = Field(32, ge=12, le=256, description="Characters (password) or bytes (token).")
+    min_lower: int = Field(1, ge=0)
+    min_upper: int = Field(1, ge=0)
+    min_digits: int = Field(1, ge=0)
+    min_symbols: int = Field(0, ge=0)
+    symbols: str = "-_.@%+="
+    prefix: str = Field("", max_length=32, description="Token prefix (e.g. ``ct_live_``).")
+    command: tuple[str, ...] = Field(
+        (), description="Plug-in hook (kind command): argv printing the new value on stdout."
+    )
+
+
+class SecretVerify(_Model):
+    """How rotation checks a new value works before the old one is retired."""
+
+    kind: Literal["http", "command"]
+    url: str | None = Field(None, description="http: URL called with the new value.")
+    method: Literal["GET", "HEAD", "POST"] = "GET"
+    header: str = "Authorization"
+    scheme: str = Field("Bearer", description="http: header value is '<scheme> <value>'.")
+    expect_status: tuple[int, ...] = (200,)
+    command: tuple[str, ...] = Field(
+        (), description="command: argv run with the new value in SECCLI_SECRET_VALUE."
+    )
+    timeout_seconds: float = Field(10.0, gt=0, le=300)
+
+
 class SecretRef(_Model):
     """A Vault secret a service reads, with its rotation period."""
 
@@ -156,6 +188,11 @@ class SecretRef(_Model):
     engine: Literal["kv", "database"] = "kv"
     rotation_days: int | None = Field(None, ge=1, le=3650)
     owner: str | None = None
+    generator: SecretGenerator | None = None
+    verify: SecretVerify | None = None
+    retire: Literal["delete", "destroy"] = Field(
+        "delete", description="What happens to the previous version after a verified rotation."
+    )
 
     @field_validator("path")
     @classmethod

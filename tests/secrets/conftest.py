@@ -21,3 +21,60 @@ EXAMPLE_ESTATE = ROOT / "examples" / "claytom" / "estate.yaml"
 def example_estate() -> Estate:
     """The ClayTomSystems example estate."""
     return load_estate(EXAMPLE_ESTATE).estate
+
+
+from collections.abc import Iterator  # noqa: E402
+
+from seccli.core.redaction import Secret  # noqa: E402
+from seccli.secrets.client import VaultApi, VaultSettings, connect  # noqa: E402
+from seccli.store.sqlite import SqliteStore  # noqa: E402
+from tests.fakes.vault import FakeVault  # noqa: E402
+
+
+@pytest.fixture
+def vault() -> Iterator[FakeVault]:
+    """A running Vault emulator on 127.0.0.1 (KV v2 at ``kv/``, database at ``database/``)."""
+    server = FakeVault().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def api(vault: FakeVault) -> VaultApi:
+    """A real hvac client, authenticated with the emulator's root token."""
+    return connect(VaultSettings(address=vault.url, token=Secret(vault.root_token)))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    """A fresh state database."""
+    with SqliteStore.open(tmp_path / "state.db") as opened:
+        yield opened
+
+
+def small_estate(*secrets: dict[str, object], rotation_days: int = 90) -> Estate:
+    """A one-namespace estate whose ``app`` service declares ``secrets``."""
+    return Estate.model_validate(
+        {
+            "apiVersion": "seccli.dev/v1alpha1",
+            "kind": "Estate",
+            "metadata": {"name": "test"},
+            "organisation": "Test",
+            "trustDomain": "test.example",
+            "cluster": "c1",
+            "defaults": {"rotationDays": rotation_days},
+            "namespaces": [{"name": "shop", "role": "holding"}],
+            "subdomains": [{"name": "pay", "squad": "payments-squad"}],
+            "services": [
+                {
+                    "name": "app",
+                    "namespace": "shop",
+                    "subdomain": "pay",
+                    "image": "registry.example.com/app:1.0",
+                    "secrets": list(secrets),
+                }
+            ],
+        }
+    )
