@@ -1,0 +1,161 @@
+"""Reports: headcount against plan, coverage per subdomain, on-call load, and the org chart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from seccli.org.model import SecurityOrg, Track
+from seccli.org.oncall import OnCallIndex, gaps, iso, on_call_hours, schedule_coverage
+from seccli.org.roster import Roster, headcount_by_level, level_counts
+
+
+@dataclass(frozen=True, slots=True)
+class HeadcountRow:
+    """Planned and actual people of one team at one level."""
+
+    team: str
+    track: str
+    level: str
+    planned: int
+    actual: int
+
+    @property
+    def delta(self) -> int:
+        """Actual minus planned."""
+        return self.actual - self.planned
+
+
+def headcount_report(org: SecurityOrg, roster: Roster) -> dict[str, Any]:
+    """Headcount against plan per team and level, and per track against the declared totals."""
+    actual = headcount_by_level(roster.people)
+    rows: list[HeadcountRow] = []
+    for team in org.teams:
+        for level, planned in level_counts(org.levels, team.headcount):
+            rows.append(
+                HeadcountRow(
+                    team.id, team.track.value, level, planned, actual.get((team.id, level), 0)
+                )
+            )
+    tracks = {}
+    for track, declared in ((Track.SECURITY, org.totals.security), (Track.API, org.totals.api)):
+        in_track = [r for r in rows if r.track == track.value]
+        tracks[track.value] = {
+            "declared": declared,
+            "planned": sum(r.planned for r in in_track),
+            "actual": sum(r.actual for r in in_track),
+        }
+    return {
+        "rows": [
+            {
+                "team": r.team,
+                "track": r.track,
+                "level": r.level,
+                "planned": r.planned,
+                "actual": r.actual,
+                "delta": r.delta,
+            }
+            for r in rows
+        ],
+        "tracks": tracks,
+    }
+
+
+def coverage_report(
+    org: SecurityOrg, subdomains: Iterable[str], start: int, end: int
+) -> list[dict[str, Any]]:
+    """Per subdomain: squad, its mix, escalation policy, and 24x7 coverage over [start, end)."""
+    out: list[dict[str, Any]] = []
+    for subdomain in sorted(set(subdomains)):
+        squad = org.squad_of_subdomain.get(subdomain)
+        row: dict[str, Any] = {"subdomain": subdomain, "squad": squad.id if squad else None}
+        if squad is None:
+            row.update(
+                members=0,
+                security=0,
+                api=0,
+                escalationPolicy=None,
+                covered=False,
+                gapHours=round((end - start) / 3600, 2),
+                schedules=[],
+            )
+            out.append(row)
+            continue
+        tracks = [org.person_team(person) for person, _ in squad.seats()]
+        schedules = [s for s in org.schedules if s.squad == squad.id]
+        gap_hours = 0.0
+        for schedule in schedules:
+            found = gaps(schedule_coverage(schedule, start, end), start, end)
+            gap_hours += sum(g.hours for g in found)
+        row.update(
+            members=len(squad.members),
+            security=sum(1 for t in tracks if t is not None and t.track is Track.SECURITY),
+            api=sum(1 for t in tracks if t is not None and t.track is Track.API),
+            escalationPolicy=squad.escalation_policy,
+            schedules=[s.id for s in schedules],
+            covered=bool(schedules) and gap_hours == 0,
+            gapHours=round(gap_hours, 2),
+        )
+        out.append(row)
+    return out
+
+
+def load_report(index: OnCallIndex, start: int, end: int) -> dict[str, Any]:
+    """On-call hours per person over [start, end), busiest first."""
+    hours = on_call_hours(index, start, end)
+    people = sorted(hours.items(), key=lambda item: (-item[1], item[0]))
+    values = [h for _, h in people]
+    return {
+        "from": iso(start),
+        "to": iso(end),
+        "people": [{"person": p, "hours": round(h, 2)} for p, h in people],
+        "summary": {
+            "people": len(values),
+            "totalHours": round(sum(values), 2),
+            "maxHours": round(max(values), 2) if values else 0,
+            "meanHours": round(sum(values) / len(values), 2) if values else 0,
+        },
+    }
+
+
+def _dot_id(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def org_chart_dot(org: SecurityOrg, roster: Roster | None = None, *, squads: bool = False) -> str:
+    """The org chart as Graphviz DOT: teams under the team their lead reports to.
+
+    With ``squads``, each squad is drawn with an edge from every team that staffs it.
+    """
+    names = {p.id: p.name for p in roster.people} if roster else {}
+    lines = [
+        "digraph org {",
+        "  rankdir=TB;",
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
+        f"  label={_dot_id(org.organisation + ' security organisation')};",
+    ]
+    for team in org.teams:
+        colour = "#dbe9f6" if team.track is Track.SECURITY else "#e3f2d9"
+        lead = names.get(team.lead, team.lead)
+        label = f"{team.name}\\n{team.headcount} people\\nlead: {lead}"
+        lines.append(
+            f"  {_dot_id('team:' + team.id)} [label={_dot_id(label)}, fillcolor={_dot_id(colour)}];"
+        )
+    for team in org.teams:
+        if team.reports_to:
+            lines.append(f"  {_dot_id('team:' + team.reports_to)} -> {_dot_id('team:' + team.id)};")
+    if squads:
+        for squad in org.squads:
+            label = f"{squad.id}\\n{', '.join(squad.subdomains)}"
+            lines.append(
+                f"  {_dot_id('squad:' + squad.id)} [label={_dot_id(label)}, shape=ellipse, "
+                'fillcolor="#fff3cd"];'
+            )
+            staffing = sorted({t.id for p, _ in squad.seats() if (t := org.person_team(p))})
+            lines.extend(
+                f"  {_dot_id('team:' + team)} -> {_dot_id('squad:' + squad.id)} [style=dashed];"
+                for team in staffing
+            )
+    lines.append("}")
+    return "\n".join(lines) + "\n"
