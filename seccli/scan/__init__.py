@@ -1,0 +1,1 @@
+"""Scanning a repository: checkov, bandit and semgrep adapters, one findings model, cache, SARIF."""
