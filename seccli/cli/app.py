@@ -13,6 +13,8 @@ import typer
 
 from seccli import __version__
 from seccli.cli import audit, estate, images, sbom, schema, sign
+from seccli.cli import generate as generate_cli
+from seccli.cli import netpol as netpol_cli
 from seccli.cli.context import AppState
 from seccli.cli.output import print_error
 from seccli.core.errors import SeccliError
@@ -37,6 +39,8 @@ app.add_typer(sign.verify_app, name="verify")
 app.command(name="sign")(sign.sign_command)
 app.command(name="attest")(sign.attest_command)
 app.command(name="sbom")(sbom.sbom_command)
+app.command(name="generate")(generate_cli.generate_command)
+app.add_typer(netpol_cli.app, name="netpol")
 
 
 def _version(value: bool) -> None:

@@ -53,10 +53,13 @@ def to_dot(reach: Reachability, namespace: str | None = None, title: str = "allo
         )
         lines.append("  }")
     externals = sorted({e[2] for e in external})
-    for cidrs in externals:
-        lines.append(f"  {_quote('ext:' + cidrs)} [label={_quote(cidrs)}, shape=ellipse];")
-    for src, dst, ports in sorted(edges):
-        lines.append(f"  {_quote(src)} -> {_quote(dst)} [label={_quote(ports)}];")
+    lines.extend(
+        f"  {_quote('ext:' + cidrs)} [label={_quote(cidrs)}, shape=ellipse];" for cidrs in externals
+    )
+    lines.extend(
+        f"  {_quote(src)} -> {_quote(dst)} [label={_quote(ports)}];"
+        for src, dst, ports in sorted(edges)
+    )
     for ident, direction, cidrs, ports in sorted(external):
         a, b = (ident, "ext:" + cidrs) if direction == "egress" else ("ext:" + cidrs, ident)
         lines.append(f"  {_quote(a)} -> {_quote(b)} [label={_quote(ports)}, style=dashed];")

@@ -66,7 +66,7 @@ class SchemaValidator:
             if core is not None:
                 found = (core, "core")
         if found is None and (api_version, kind.lower()) in self._crds:
-            import jsonschema
+            import jsonschema  # type: ignore[import-untyped,unused-ignore]
 
             schema = self._crds[(api_version, kind.lower())]
             found = (jsonschema.Draft7Validator(schema), "crd")
@@ -76,8 +76,8 @@ class SchemaValidator:
 
 def _core_validator(api_version: str, kind: str) -> Any | None:
     try:
-        import jsonschema
-        from kubernetes_validate import utils as kv
+        import jsonschema  # type: ignore[import-untyped,unused-ignore]
+        from kubernetes_validate import utils as kv  # type: ignore[import-untyped]
         from referencing import Registry, Resource
     except ImportError as exc:  # pragma: no cover - declared dependency
         raise DependencyError(
@@ -131,8 +131,12 @@ def validate_objects(
     *,
     crd_schemas: Path | None = None,
     validator: SchemaValidator | None = None,
+    world: ManifestSet | None = None,
 ) -> ValidationReport:
-    """Schema-validate every object (file → objects) and check NetworkPolicy semantics."""
+    """Schema-validate every object (file → objects) and check NetworkPolicy semantics.
+
+    ``world`` (the workloads the policies apply to) enables the named-port check.
+    """
     schemas = validator or SchemaValidator(crd_schemas)
     report = ValidationReport()
     for file, items in objects.items():
@@ -152,7 +156,7 @@ def validate_objects(
                 report.problems.append(
                     Problem(_where(file, index, error.path), f"{kind}: {error.message}")
                 )
-    report.problems.extend(check_semantics(objects))
+    report.problems.extend(check_semantics(objects, world))
     return report
 
 
