@@ -67,6 +67,7 @@ class SkipList:
     files: dict[str, str] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     v0_paths: list[str] = field(default_factory=list)
+    v0_keyword_paths: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path) -> SkipList:
@@ -186,7 +187,7 @@ def _run_case(cid: str, case: dict[str, Any], *, v0: bool, dialect: str) -> Case
         strict = bool(case.get("strict", True))
         want_error = case.get("error")
     try:
-        policy = compile(modules, data, v0=v0)
+        policy = compile(modules, data, v0=v0, v0_keywords=v0)
         inp: Any = UNDEF
         if "input" in case:
             inp = case["input"]

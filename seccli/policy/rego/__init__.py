@@ -121,6 +121,7 @@ class Policy:
                 res = EvalResult(value=v, prints=ctx.prints)
                 if v is not UNDEF:
                     res.expressions = [[v]]
+                    res.bindings = [{}]
                 return res
             return self._run_query(query, ctx)
         except RecursionError:
@@ -224,18 +225,24 @@ def compile(
     *,
     v0: bool = False,
     v0_files: frozenset[str] | set[str] = frozenset(),
+    v0_keywords: bool = False,
 ) -> Policy:
     """Parse and compile ``modules`` (file name → source) with base ``data``.
 
     ``v0`` parses every module as Rego v0 (what Gatekeeper uses unless a template says
-    ``version: v1``); ``v0_files`` selects v0 per file.
+    ``version: v1``); ``v0_files`` selects v0 per file; ``v0_keywords`` enables the future
+    keywords (``if``, ``contains``, ``in``, ``every``) in v0 modules as if imported.
     """
     if sys.getrecursionlimit() < _RECURSION_LIMIT:
         sys.setrecursionlimit(_RECURSION_LIMIT)
     parsed = []
     try:
         for name in sorted(modules):
-            parsed.append(parse_module(modules[name], name, v0=v0 or name in v0_files))
+            parsed.append(
+                parse_module(
+                    modules[name], name, v0=v0 or name in v0_files, v0_keywords=v0_keywords
+                )
+            )
         comp = Compiler(parsed)
         comp.compile_all()
     except RecursionError:

@@ -435,7 +435,7 @@ def data_at(ctx: Ctx, root: Node, path: tuple[Any, ...]) -> Any:
     if node is not None and node.ruleset is not None:
         rs = node.ruleset
         if rs.kind == "func":
-            return UNDEF
+            return rs.call(ctx, []) if rs.arity == 0 else UNDEF
         v = rs.value(ctx)
         for key in path[i:]:
             if v is UNDEF:
@@ -517,6 +517,15 @@ def _walk_vars(t: Any, out: set[str], into_bodies: bool = False) -> None:
             _walk_vars(w.value, out, into_bodies)
     elif into_bodies and isinstance(t, (A.ArrayCompr, A.SetCompr)):
         _walk_vars(t.term, out, into_bodies)
+        for lit in t.body:
+            _walk_vars(lit, out, into_bodies)
+    elif into_bodies and isinstance(t, A.ObjectCompr):
+        _walk_vars(t.key, out, into_bodies)
+        _walk_vars(t.value, out, into_bodies)
+        for lit in t.body:
+            _walk_vars(lit, out, into_bodies)
+    elif into_bodies and isinstance(t, A.Every):
+        _walk_vars(t.domain, out, into_bodies)
         for lit in t.body:
             _walk_vars(lit, out, into_bodies)
 
@@ -726,6 +735,15 @@ class Compiler:
         frame = Frame()
         sc = Scope(None, frame, set())
         assert r.value is not None
+        bad = _non_constant(r.value)
+        if bad is not None:
+            raise RegoCompileError(
+                TYPE,
+                f"default rule value cannot contain {bad}",
+                file=r.file,
+                line=r.value.line,
+                column=r.value.col,
+            )
         ct = self.term(r.value, sc, set())
         if ct.det is None:
             raise RegoCompileError(
@@ -876,11 +894,14 @@ class Compiler:
         if len(pending) <= 1:
             return
         mine: set[str] = set()
-        _walk_vars(lit, mine, into_bodies=True)
+        if lit.negated:
+            _walk_vars(lit, mine, into_bodies=True)
+        elif _has_closure(lit.expr):
+            _closure_vars(lit.expr, mine)
+        else:
+            return
         mine = {v for v in mine if v not in bound and self.is_local_name(v, sc)}
         if not mine:
-            return
-        if not (lit.negated or _has_closure(lit.expr)):
             return
         others: set[str] = set()
         for j, o in enumerate(pending):
@@ -1027,7 +1048,7 @@ class Compiler:
             return self._some_in(e, sc, bound)
         if isinstance(e, A.Every):
             return self._every(e, sc, bound)
-        if isinstance(e, A.Call) and not negated:
+        if isinstance(e, A.Call):
             extra = self._call_output_arg(e, sc, bound)
             if extra is not None:
                 return extra
@@ -1054,8 +1075,11 @@ class Compiler:
 
     def _call_output_arg(self, e: A.Call, sc: Scope, bound: set[str]) -> tuple[str, Any] | None:
         """``f(x, out)`` where ``out`` receives the result (one more arg than the arity)."""
-        arity = self._arity(e, sc)
-        if arity is None or len(e.args) != arity + 1:
+        fn = self._resolve_func(e, sc)
+        if fn is None or (isinstance(fn, Builtin) and fn.variadic):
+            return None
+        arity = fn.arity
+        if len(e.args) != arity + 1:
             return None
         call = A.Call(e.line, e.col, e.name, e.fref, e.args[:-1])
         return self._unify(e.args[-1], call, sc, bound)
@@ -1478,6 +1502,17 @@ class Compiler:
         root = self.root
         prefix = tuple(consumed)
         rs = node.ruleset
+        if (
+            rs is None
+            and i < len(path)
+            and isinstance(path[i], A.Scalar)
+            and path[i].value not in node.children  # type: ignore[union-attr]
+        ):
+            # base documents only: no virtual document lives below this key
+            bprefix = (*prefix, path[i].value)  # type: ignore[union-attr]
+            return self._walk(
+                ct_det(lambda ctx, env: data_at(ctx, root, bprefix)), path[i + 1 :], sc, bound
+            )
         if rs is not None:
             if rs.kind == "func":
                 raise RegoCompileError(
@@ -1607,6 +1642,8 @@ class Compiler:
 
     # -- calls -----------------------------------------------------------------------------
     def _resolve_func(self, e: A.Call, sc: Scope) -> RuleSet | Builtin | None:
+        if isinstance(e.fref, A.Scalar):  # infix operator
+            return BUILTINS.get(e.name)
         path = _static_ref(e.fref)
         if path is None:
             return None
@@ -1690,10 +1727,9 @@ class Compiler:
                     return impl(ctx, *vs)
                 return impl(*vs)
             except BuiltinError as err:
-                if err.code == EVAL_TYPE or ctx.strict or err.code == "always":
-                    code = BUILTIN if err.code == "always" else err.code
+                if ctx.strict:
                     raise RegoEvalError(
-                        code, f"{bname}: {err}", file=file, line=line, column=col
+                        err.code, f"{bname}: {err}", file=file, line=line, column=col
                     ) from None
                 return UNDEF
             except RegoError:
@@ -1782,6 +1818,76 @@ def _has_closure(e: Any) -> bool:
 
     visit(e)
     return bool(found)
+
+
+def _non_constant(t: A.Term) -> str | None:
+    """What makes a default value non-constant (``var``, ``ref``, ``call``...), if anything."""
+    if isinstance(t, A.Scalar):
+        return None
+    if isinstance(t, (A.ArrayTerm, A.SetTerm)):
+        for x in t.items:
+            r = _non_constant(x)
+            if r:
+                return r
+        return None
+    if isinstance(t, A.ObjectTerm):
+        for kk, v in t.items:
+            r = _non_constant(kk) or _non_constant(v)
+            if r:
+                return r
+        return None
+    if isinstance(t, A.Var):
+        return "var"
+    if isinstance(t, A.Ref):
+        return "ref"
+    if isinstance(t, A.Call):
+        return "call"
+    if isinstance(t, (A.ArrayCompr, A.SetCompr, A.ObjectCompr)):
+        return None
+    return "expression"
+
+
+def _closure_vars(e: Any, out: set[str]) -> None:
+    """Variables used inside comprehensions and ``every`` bodies nested in ``e``."""
+    if isinstance(e, (A.ArrayCompr, A.SetCompr)):
+        _walk_vars(e.term, out, True)
+        for lit in e.body:
+            _walk_vars(lit, out, True)
+            _closure_vars(lit.expr, out)
+    elif isinstance(e, A.ObjectCompr):
+        _walk_vars(e.key, out, True)
+        _walk_vars(e.value, out, True)
+        for lit in e.body:
+            _walk_vars(lit, out, True)
+            _closure_vars(lit.expr, out)
+    elif isinstance(e, A.Every):
+        for lit in e.body:
+            _walk_vars(lit, out, True)
+        if e.key is not None:
+            out.discard(e.key.name)  # type: ignore[union-attr]
+        out.discard(e.value.name)  # type: ignore[union-attr]
+    elif isinstance(e, A.Ref):
+        _closure_vars(e.head, out)
+        for p in e.path:
+            _closure_vars(p, out)
+    elif isinstance(e, (A.ArrayTerm, A.SetTerm)):
+        for x in e.items:
+            _closure_vars(x, out)
+    elif isinstance(e, A.ObjectTerm):
+        for kk, v in e.items:
+            _closure_vars(kk, out)
+            _closure_vars(v, out)
+    elif isinstance(e, A.Call):
+        for x in e.args:
+            _closure_vars(x, out)
+    elif isinstance(e, (A.Unify, A.Assign)):
+        _closure_vars(e.left, out)
+        _closure_vars(e.right, out)
+    elif isinstance(e, A.Membership):
+        _closure_vars(e.value, out)
+        _closure_vars(e.collection, out)
+    elif isinstance(e, A.SomeIn):
+        _closure_vars(e.collection, out)
 
 
 def _static_ref(t: A.Term) -> list[str] | None:

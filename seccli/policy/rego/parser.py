@@ -253,9 +253,9 @@ class Parser:
         rules = [
             A.Rule(start.line, start.col, ref, kind, args, key, value, body, orelse, False, self.file)
         ]
-        # v0: several bodies for one head: p { a } { b }
-        while not self.strict_v1 and self.is_op("{") and has_body:
-            extra, _ = self.parse_rule_body(name_tok)
+        # several bodies for one head: p { a } { b }
+        while self.is_op("{") and has_body and kind != "func":
+            extra = self.parse_braced_body()
             rules.append(
                 A.Rule(start.line, start.col, ref, kind, args, key, value, extra, None, False, self.file)
             )
@@ -407,7 +407,7 @@ class Parser:
         while self.tok.kind == OP and self.tok.text in _REL_OPS and self.cont():
             t = self.advance()
             right = self._parse_or()
-            left = A.Call(t.line, t.col, _REL_OPS[t.text], A.Var(t.line, t.col, _REL_OPS[t.text]), [left, right])
+            left = A.Call(t.line, t.col, _REL_OPS[t.text], A.Scalar(t.line, t.col, _REL_OPS[t.text]), [left, right])
         return left
 
     def _parse_or(self) -> A.Term:
@@ -415,7 +415,7 @@ class Parser:
         while self.cont_op("|") and not self.no_or[-1]:
             t = self.advance()
             right = self._parse_and()
-            left = A.Call(t.line, t.col, "or", A.Var(t.line, t.col, "or"), [left, right])
+            left = A.Call(t.line, t.col, "or", A.Scalar(t.line, t.col, "or"), [left, right])
         return left
 
     def _parse_and(self) -> A.Term:
@@ -423,7 +423,7 @@ class Parser:
         while self.cont_op("&"):
             t = self.advance()
             right = self._parse_arith()
-            left = A.Call(t.line, t.col, "and", A.Var(t.line, t.col, "and"), [left, right])
+            left = A.Call(t.line, t.col, "and", A.Scalar(t.line, t.col, "and"), [left, right])
         return left
 
     def _parse_arith(self) -> A.Term:
@@ -432,7 +432,7 @@ class Parser:
             t = self.advance()
             right = self._parse_factor()
             op = _ARITH[t.text]
-            left = A.Call(t.line, t.col, op, A.Var(t.line, t.col, op), [left, right])
+            left = A.Call(t.line, t.col, op, A.Scalar(t.line, t.col, op), [left, right])
         return left
 
     def _parse_factor(self) -> A.Term:
@@ -441,7 +441,7 @@ class Parser:
             t = self.advance()
             right = self._parse_unary()
             op = _FACTOR[t.text]
-            left = A.Call(t.line, t.col, op, A.Var(t.line, t.col, op), [left, right])
+            left = A.Call(t.line, t.col, op, A.Scalar(t.line, t.col, op), [left, right])
         return left
 
     def _parse_unary(self) -> A.Term:
@@ -451,8 +451,10 @@ class Parser:
                 n = self.advance()
                 base: A.Term = A.Scalar(t.line, t.col, -n.value)  # type: ignore[operator]
                 return self.parse_ref_tail(base)
+            if self.tok.kind == OP and self.tok.text == "-":
+                raise self.err("unary - can only be used with numeric literals and terms")
             operand = self._parse_unary()
-            return A.Call(t.line, t.col, "minus", A.Var(t.line, t.col, "minus"), [A.Scalar(t.line, t.col, 0), operand])
+            return A.Call(t.line, t.col, "minus", A.Scalar(t.line, t.col, "minus"), [A.Scalar(t.line, t.col, 0), operand])
         return self.parse_primary()
 
     # -- primaries -------------------------------------------------------------------------------
@@ -472,6 +474,10 @@ class Parser:
             if word in _RESERVED or word in self.keywords:
                 raise self.err(f"unexpected keyword {word!r}")
             self.advance()
+            if word == "set" and self.is_op("(") and self.peek().kind == OP and self.peek().text == ")":
+                self.advance()
+                self.advance()
+                return A.SetTerm(t.line, t.col, [])
             if word == "_":
                 self.wild += 1
                 base: A.Term = A.Var(t.line, t.col, f"_$w{self.wild}")
@@ -557,6 +563,7 @@ class Parser:
         self.no_or[-1] = True
         first = self.parse_term_expr()
         self.no_or[-1] = False
+        first = self._or_in_collection(first, "]")
         if self.is_op("|"):
             self.advance()
             body = self.parse_query("]")
@@ -573,6 +580,23 @@ class Parser:
         self.pop()
         return A.ArrayTerm(t.line, t.col, items)
 
+    def _or_in_collection(self, first: A.Term, close: str, at_close: bool = False) -> A.Term:
+        """``[a | b, c]`` is an array holding ``a | b``, not a comprehension."""
+        while self.is_op("|"):
+            save = self.pos
+            t = self.advance()
+            try:
+                right = self._parse_and()
+            except RegoParseError:
+                self.pos = save
+                return first
+            if self.is_op(",") or (at_close and self.is_op(close)):
+                first = A.Call(t.line, t.col, "or", A.Scalar(t.line, t.col, "or"), [first, right])
+                continue
+            self.pos = save
+            return first
+        return first
+
     def parse_brace(self) -> A.Term:
         t = self.expect_op("{")
         self.push(False)
@@ -588,6 +612,7 @@ class Parser:
                 val = self.parse_term_expr()
             self.no_or[-1] = False
             if val is not None:
+                val = self._or_in_collection(val, "}", True)
                 if self.is_op("|"):
                     self.advance()
                     body = self.parse_query("}")
@@ -603,6 +628,7 @@ class Parser:
                     pairs.append((k, self.parse_term_expr()))
                 self.expect_op("}")
                 return A.ObjectTerm(t.line, t.col, pairs)
+            first = self._or_in_collection(first, "}")
             if self.is_op("|"):
                 self.advance()
                 body = self.parse_query("}")
@@ -620,10 +646,16 @@ class Parser:
             self.pop()
 
 
-def parse_module(src: str, file: str = "<module>", *, v0: bool = False) -> A.Module:
-    """Parse one module; ``v0`` selects Rego v0 syntax (keywords only via imports)."""
+def parse_module(
+    src: str, file: str = "<module>", *, v0: bool = False, v0_keywords: bool = False
+) -> A.Module:
+    """Parse one module; ``v0`` selects Rego v0 syntax (keywords only via imports, unless
+    ``v0_keywords`` turns the future keywords on as if imported)."""
     try:
-        return Parser(src, file, not v0).parse_module()
+        p = Parser(src, file, not v0)
+        if v0 and v0_keywords:
+            p.keywords.update(FUTURE_KEYWORDS)
+        return p.parse_module()
     except RecursionError:
         raise RegoParseError("source nesting too deep", file=file, line=1, column=1) from None
 

@@ -27,7 +27,9 @@ def _dec_to_num(d: Decimal) -> Any:
 
 
 def _split_amount(raw: str, name: str) -> tuple[Decimal, str]:
-    x = raw.replace(" ", "").strip('"')
+    if " " in raw:
+        raise fail("spaces not allowed in resource strings")
+    x = raw.strip('"')
     if not x:
         raise fail("no amount provided")
     m = _NUM.match(x)

@@ -17,6 +17,7 @@ from seccli.policy.rego.builtins.base import (
     table,
     type_err,
 )
+from seccli.policy.rego.errors import BUILTIN as BUILTIN_ERR
 from seccli.policy.rego.errors import BuiltinError
 from seccli.policy.rego.values import UNDEF, RegoSet, compare, eq, is_number
 
@@ -71,7 +72,7 @@ def _div(a: Any, c: Any) -> Any:
     x = num(a, 1)
     y = num(c, 2)
     if y == 0:
-        raise BuiltinError("divide by zero", "always")
+        raise BuiltinError("divide by zero", BUILTIN_ERR)
     if isinstance(x, int) and isinstance(y, int):
         if x % y == 0:
             return x // y
@@ -83,10 +84,10 @@ def _rem(a: Any, c: Any) -> Any:
     x = num(a, 1)
     y = num(c, 2)
     if isinstance(x, float) and not x.is_integer() or isinstance(y, float) and not y.is_integer():
-        raise BuiltinError("modulo on floating-point number", "always")
+        raise BuiltinError("modulo on floating-point number", BUILTIN_ERR)
     x, y = int(x), int(y)
     if y == 0:
-        raise BuiltinError("modulo by zero", "always")
+        raise BuiltinError("modulo by zero", BUILTIN_ERR)
     r = abs(x) % abs(y)
     return -r if x < 0 else r
 
