@@ -15,6 +15,7 @@ from seccli import __version__
 from seccli.cli import audit, estate, images, sbom, schema, sign
 from seccli.cli import generate as generate_cli
 from seccli.cli import netpol as netpol_cli
+from seccli.cli import org as org_cli
 from seccli.cli.context import AppState
 from seccli.cli.output import print_error
 from seccli.core.errors import SeccliError
@@ -31,6 +32,7 @@ app = typer.Typer(
 
 # Command groups: one module each, registered here explicitly.
 app.add_typer(estate.app, name="estate")
+app.add_typer(org_cli.app, name="org")
 app.add_typer(audit.app, name="audit")
 app.command(name="schema")(schema.schema_command)
 app.add_typer(images.app, name="images")

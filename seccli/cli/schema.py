@@ -14,6 +14,7 @@ class SchemaKind(StrEnum):
     """Documents with a published schema."""
 
     ESTATE = "estate"
+    ORG = "org"
 
 
 def _estate_schema() -> dict[str, Any]:
@@ -25,9 +26,19 @@ def _estate_schema() -> dict[str, Any]:
     return schema
 
 
+def _org_schema() -> dict[str, Any]:
+    from seccli.org.model import SecurityOrg
+
+    schema = SecurityOrg.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://seccli.dev/schemas/org.json"
+    return schema
+
+
 # Plain table of schema producers, one per document kind.
 SCHEMAS: dict[SchemaKind, Callable[[], dict[str, Any]]] = {
     SchemaKind.ESTATE: _estate_schema,
+    SchemaKind.ORG: _org_schema,
 }
 
 
