@@ -94,16 +94,15 @@ def list_images(
         return
     if output is not OutputFormat.TABLE:
         raise InputError(f"images list supports --format table or json, not {output.value}")
-    from rich.table import Table
+    from rich.markup import escape
 
-    table = Table("Image", "Pinned", "Where", box=None, pad_edge=False)
+    console = stdout_console()
     for item in found:
         if item.ref is None:
-            table.add_row(f"{item.text} (invalid: {item.error})", "-", str(item.location))
+            text = f"[bold red]{escape(item.text)}[/] (invalid: {escape(item.error or '')})"
         else:
-            table.add_row(str(item.ref), "yes" if item.ref.pinned else "no", str(item.location))
-    console = stdout_console()
-    console.print(table)
+            text = escape(str(item.ref)) + ("" if item.ref.pinned else " [yellow](not pinned)[/]")
+        console.print(f"{text}  [dim]{escape(str(item.location))}[/]")
     console.print(f"{len(found)} reference(s), {len({i.normalised for i in found})} distinct")
 
 
@@ -197,20 +196,23 @@ def _render(
         raise InputError(
             f"images verify supports --format table, json or sarif, not {output.value}"
         )
-    from rich.table import Table
+    from rich.markup import escape
 
     styles = {"pass": "green", "warn": "yellow", "block": "bold red"}
-    table = Table("Image", "Verdict", "Digest", "Why", box=None, pad_edge=False)
+    console = stdout_console()
     for item in verdicts:
         verdict = item.verdict.value
-        table.add_row(
-            item.reference,
-            f"[{styles[verdict]}]{verdict.upper()}[/]",
-            (item.digest or "-")[:19],
-            "; ".join(item.reasons),
+        where = f" @ {item.digest}" if item.digest and not item.pinned else ""
+        console.print(
+            f"[{styles[verdict]}]{verdict.upper():5}[/] {escape(item.reference)}{where}"
+            + (" (cached)" if item.cached else "")
         )
-    console = stdout_console()
-    console.print(table)
+        for reason in item.reasons:
+            console.print(f"      {escape(reason)}")
+        if item.locations:
+            shown = ", ".join(str(loc) for loc in item.locations[:3])
+            more = f" (+{len(item.locations) - 3} more)" if len(item.locations) > 3 else ""
+            console.print(f"      [dim]in {escape(shown)}{more}[/]")
     console.print(
         f"{len(verdicts)} image(s): {counts['pass']} pass, {counts['warn']} warn, "
         f"{counts['block']} blocked (policy {policy_name})"

@@ -313,7 +313,8 @@ def trust_policy_from_document(document: Document, base: Path) -> TrustPolicy:
                 authorities[item.name] = Authority(item.name, None, identity, root)
                 key_material.append(_root_digest(root))
         except InputError as exc:
-            problems.append(Problem(document.locate(where), exc.message))
+            field = "key" if item.key is not None else "keyless"
+            problems.append(Problem(document.locate((*where, field)), exc.message))
     rules: list[ImagePolicy] = []
     for index, rule in enumerate(spec.images):
         where = ("spec", "images", index)

@@ -117,6 +117,7 @@ def images_in_document(doc: Document) -> list[FoundImage]:
     if isinstance(data, dict) and _is_kustomization(doc):
         found.extend(_kustomize_images(doc, data))
     _walk(doc, data, (), found)
+    found.sort(key=lambda item: item.location.line or 0)
     return found
 
 
