@@ -78,3 +78,24 @@ def small_estate(*secrets: dict[str, object], rotation_days: int = 90) -> Estate
             ],
         }
     )
+
+
+def seed_estate(vault: FakeVault, estate: Estate, *, age_days: int = 10) -> int:
+    """Put every secret the estate declares into the emulator, ``age_days`` old; the count."""
+    from datetime import timedelta
+
+    count = 0
+    for service in estate.services:
+        for ref in service.secrets:
+            created = vault.now - timedelta(days=age_days)
+            if ref.engine == "database":
+                mount, _, rest = ref.path.partition("/")
+                name = rest.split("/", 1)[1]
+                vault.add_static_role(
+                    mount, name, username=name, rotation_period=86400, password="db-pw-" + name
+                )
+                vault.databases[mount][name].last_rotation = created
+            else:
+                vault.put_kv(ref.path, {"value": f"v-{ref.path}"}, created=created)
+            count += 1
+    return count

@@ -1,0 +1,502 @@
+"""``seccli vault``: audit secret ages, rotate overdue secrets, apply policies, wire consumers.
+
+Connection settings are read here, as Vault's own CLI reads them: ``VAULT_ADDR``,
+``VAULT_TOKEN`` (else ``~/.vault-token``), ``VAULT_NAMESPACE``, ``VAULT_CACERT``,
+``VAULT_CAPATH``, ``VAULT_CLIENT_CERT``, ``VAULT_CLIENT_KEY``, ``VAULT_SKIP_VERIFY``,
+``VAULT_CLIENT_TIMEOUT``; or Kubernetes auth with ``--kubernetes-role``. The token is never a
+command-line flag (argv is visible to other users).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from seccli.cli.context import app_state, current_actor, default_estate_path
+from seccli.cli.output import OutputFormat, print_json, stdout_console
+from seccli.core.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from seccli.core.findings import Finding
+    from seccli.estate.loader import LoadedEstate
+    from seccli.secrets.client import VaultApi
+    from seccli.secrets.inventory import SecretStatus
+
+app = typer.Typer(
+    help="Vault secrets: age audit, two-phase rotation, policies and consumer wiring.",
+    no_args_is_help=True,
+)
+
+_META_KEY = "seccli.vault.connection"
+DEFAULT_JWT_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+ESTATE_ARGUMENT = typer.Argument(
+    None, help="Estate file (default: the example estate).", show_default=False
+)
+
+
+@dataclass(frozen=True)
+class _Connection:
+    address: str | None
+    namespace: str | None
+    ca_cert: str | None
+    ca_path: str | None
+    client_cert: str | None
+    client_key: str | None
+    skip_verify: bool
+    timeout: float
+    kubernetes_role: str | None
+    kubernetes_jwt_file: Path
+    kubernetes_mount: str
+
+
+@app.callback()
+def _vault(
+    ctx: typer.Context,
+    address: str | None = typer.Option(
+        None, "--address", envvar="VAULT_ADDR", help="Vault address (env VAULT_ADDR)."
+    ),
+    namespace: str | None = typer.Option(
+        None, "--namespace", envvar="VAULT_NAMESPACE", help="Vault Enterprise namespace."
+    ),
+    ca_cert: str | None = typer.Option(
+        None, "--ca-cert", envvar="VAULT_CACERT", help="CA certificate file (PEM)."
+    ),
+    ca_path: str | None = typer.Option(
+        None, "--ca-path", envvar="VAULT_CAPATH", help="Directory of CA certificates."
+    ),
+    client_cert: str | None = typer.Option(
+        None, "--client-cert", envvar="VAULT_CLIENT_CERT", help="Client certificate (PEM)."
+    ),
+    client_key: str | None = typer.Option(
+        None, "--client-key", envvar="VAULT_CLIENT_KEY", help="Client certificate key (PEM)."
+    ),
+    skip_verify: bool = typer.Option(
+        False, "--skip-verify", envvar="VAULT_SKIP_VERIFY", help="Do not verify TLS (unsafe)."
+    ),
+    timeout: float = typer.Option(
+        30.0, "--timeout", envvar="VAULT_CLIENT_TIMEOUT", min=0.1, help="Request timeout (s)."
+    ),
+    kubernetes_role: str | None = typer.Option(
+        None, "--kubernetes-role", help="Log in with Kubernetes auth as this role."
+    ),
+    kubernetes_jwt_file: Path = typer.Option(
+        DEFAULT_JWT_FILE, "--kubernetes-jwt-file", help="Service account token file."
+    ),
+    kubernetes_mount: str = typer.Option(
+        "kubernetes", "--kubernetes-mount", help="Mount of the Kubernetes auth method."
+    ),
+) -> None:
+    """Vault secrets: connection options apply to every subcommand."""
+    ctx.meta[_META_KEY] = _Connection(
+        address,
+        namespace,
+        ca_cert,
+        ca_path,
+        client_cert,
+        client_key,
+        skip_verify,
+        timeout,
+        kubernetes_role,
+        kubernetes_jwt_file,
+        kubernetes_mount,
+    )
+
+
+def _connect(ctx: typer.Context) -> VaultApi:
+    from seccli.core.redaction import Secret
+    from seccli.secrets.client import VaultSettings, connect
+
+    conn: _Connection = ctx.meta[_META_KEY]
+    if not conn.address:
+        raise InputError(
+            "no Vault address: set VAULT_ADDR or pass --address",
+            hint="export VAULT_ADDR=https://vault.example:8200",
+        )
+    token_text = os.environ.get("VAULT_TOKEN") or _token_file()
+    jwt: Secret | None = None
+    if conn.kubernetes_role:
+        try:
+            jwt = Secret(conn.kubernetes_jwt_file.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise InputError(
+                f"{conn.kubernetes_jwt_file}: cannot read the service account token "
+                f"({exc.strerror})"
+            ) from None
+    settings = VaultSettings(
+        address=conn.address,
+        token=Secret(token_text) if token_text else None,
+        namespace=conn.namespace,
+        ca_cert=conn.ca_cert,
+        ca_path=conn.ca_path,
+        client_cert=conn.client_cert,
+        client_key=conn.client_key,
+        skip_verify=conn.skip_verify,
+        timeout=conn.timeout,
+        kubernetes_role=conn.kubernetes_role,
+        kubernetes_jwt=jwt,
+        kubernetes_mount=conn.kubernetes_mount,
+    )
+    return connect(settings)
+
+
+def _token_file() -> str | None:
+    path = Path.home() / ".vault-token"
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _load(path: Path | None) -> tuple[Path, LoadedEstate]:
+    from seccli.estate.loader import load_estate
+
+    estate_path = path or default_estate_path()
+    return estate_path, load_estate(estate_path)
+
+
+def _install_redacting_log_filter() -> None:
+    import logging
+
+    from seccli.core.redaction import RedactingFilter
+
+    root = logging.getLogger()
+    if not any(isinstance(f, RedactingFilter) for f in root.filters):
+        root.addFilter(RedactingFilter())
+    for handler in root.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+
+
+# --------------------------------------------------------------------- audit
+
+
+@app.command("audit")
+def audit(
+    ctx: typer.Context,
+    path: Path | None = ESTATE_ARGUMENT,
+    prefix: list[str] = typer.Option(
+        [], "--prefix", "-p", help="Also list everything under <mount>/<path> (repeatable)."
+    ),
+    output: OutputFormat = typer.Option(
+        OutputFormat.TABLE, "--format", "-f", help="table|json|sarif"
+    ),
+    fail_on: str = typer.Option(
+        "high", "--fail-on", help="Exit 1 on findings at or above this severity."
+    ),
+    min_max_versions: int = typer.Option(
+        3, "--min-max-versions", min=1, help="Smallest max_versions that is safe to rotate."
+    ),
+) -> None:
+    """Audit secret ages from Vault metadata (never values); exit 1 when anything is overdue."""
+    from seccli.core.clock import SystemClock
+    from seccli.core.severity import Severity
+    from seccli.secrets.inventory import audit_secrets
+    from seccli.store.interface import AuditRecord
+
+    _install_redacting_log_filter()
+    if output is OutputFormat.MARKDOWN:
+        raise InputError("vault audit supports --format table, json or sarif")
+    threshold = Severity.parse(fail_on)
+    estate_path, loaded = _load(path)
+    api = _connect(ctx)
+    report = audit_secrets(
+        api,
+        loaded.estate,
+        clock=SystemClock(),
+        prefixes=prefix,
+        estate_file=str(estate_path),
+        locate=loaded.document.locate,
+        min_max_versions=min_max_versions,
+    )
+    failing = [f for f in report.findings if f.at_least(threshold)]
+    exit_code = ExitCode.VIOLATIONS if failing or report.overdue else ExitCode.OK
+    with app_state(ctx).open_store() as store:
+        actor = current_actor()
+        run_id = store.start_run("vault audit", actor, {"estate": str(estate_path)})
+        delta = store.record_findings(run_id, "vault", list(report.findings))
+        summary = {
+            "secrets": len(report.statuses),
+            "overdue": len(report.overdue),
+            "findings": len(report.findings),
+            "new": len(delta.new),
+            "resolved": len(delta.resolved),
+        }
+        store.append_audit(
+            AuditRecord(
+                actor=actor, action="vault.audit", subject=str(estate_path), payload=summary
+            )
+        )
+        store.finish_run(run_id, "violations" if exit_code else "ok", int(exit_code), summary)
+    if output is OutputFormat.JSON:
+        print_json(
+            {
+                "estate": str(estate_path),
+                "summary": summary,
+                "secrets": [s.to_json() for s in report.statuses],
+                "findings": [f.model_dump(mode="json") for f in report.findings],
+            }
+        )
+    elif output is OutputFormat.SARIF:
+        sys.stdout.write(json.dumps(sarif_report(report.findings), indent=2, sort_keys=True))
+        sys.stdout.write("\n")
+    else:
+        _print_audit(report.statuses, report.findings, summary)
+    raise typer.Exit(int(exit_code))
+
+
+def _print_audit(
+    statuses: Sequence[SecretStatus], findings: Sequence[Finding], summary: dict[str, int]
+) -> None:
+    from rich.table import Table
+
+    console = stdout_console()
+    table = Table(show_header=True, header_style="bold")
+    for column in ("secret", "owner", "version", "age (days)", "period", "status"):
+        table.add_column(column, overflow="fold")
+    for status in statuses:
+        if not status.exists:
+            state = "MISSING"
+        elif not status.declared:
+            state = "undeclared"
+        elif status.overdue:
+            state = "OVERDUE"
+        else:
+            state = status.rotation_state or "ok"
+        table.add_row(
+            status.path,
+            status.owner or "-",
+            str(status.current_version or "-"),
+            f"{status.age_days:.0f}" if status.age_days is not None else "-",
+            str(status.rotation_days or "-"),
+            state,
+        )
+    console.print(table)
+    for finding in findings:
+        console.print(f"[{finding.severity.value}] {finding.rule_id}: {finding.message}")
+    console.print(
+        f"{summary['secrets']} secrets, {summary['overdue']} overdue, "
+        f"{summary['findings']} findings"
+    )
+
+
+def sarif_report(findings: Sequence[Finding]) -> dict[str, Any]:
+    """A SARIF 2.1.0 log of the audit's findings."""
+    rules: dict[str, dict[str, Any]] = {}
+    results: list[dict[str, Any]] = []
+    for finding in findings:
+        rules.setdefault(
+            finding.rule_id,
+            {
+                "id": finding.rule_id,
+                "shortDescription": {"text": finding.title},
+                "defaultConfiguration": {"level": finding.severity.sarif_level},
+            },
+        )
+        region = {"startLine": finding.location.line} if finding.location.line else None
+        physical: dict[str, Any] = {"artifactLocation": {"uri": finding.location.file}}
+        if region:
+            physical["region"] = region
+        results.append(
+            {
+                "ruleId": finding.rule_id,
+                "level": finding.severity.sarif_level,
+                "message": {"text": finding.message},
+                "locations": [{"physicalLocation": physical}],
+                "partialFingerprints": {"seccli/v1": finding.id},
+            }
+        )
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "seccli-vault",
+                        "informationUri": "https://seccli.dev",
+                        "rules": [rules[k] for k in sorted(rules)],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+
+
+# -------------------------------------------------------------------- rotate
+
+
+@app.command("rotate")
+def rotate(
+    ctx: typer.Context,
+    path: Path | None = ESTATE_ARGUMENT,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would rotate; write nothing."),
+    only: list[str] = typer.Option([], "--only", help="Rotate only this secret path (repeatable)."),
+    force: bool = typer.Option(False, "--force", help="Rotate even when not yet due."),
+    lease_minutes: float = typer.Option(
+        15.0, "--lease-minutes", min=0, help="Age after which an interrupted rotation is resumed."
+    ),
+    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+) -> None:
+    """Rotate overdue secrets in two phases (write with CAS, verify, then retire the old one)."""
+    from datetime import timedelta
+
+    from seccli.core.clock import SystemClock
+    from seccli.secrets.rotation import RotationOptions, Rotator
+
+    _install_redacting_log_filter()
+    estate_path, loaded = _load(path)
+    api = _connect(ctx)
+    options = RotationOptions(
+        dry_run=dry_run, only=tuple(only), force=force, lease=timedelta(minutes=lease_minutes)
+    )
+    actor = current_actor()
+    with app_state(ctx).open_store() as store:
+        run_id = store.start_run("vault rotate", actor, {"estate": str(estate_path)})
+        rotator = Rotator(api=api, audit=store, actor=actor, clock=SystemClock())
+        try:
+            outcomes = rotator.rotate_estate(loaded.estate, options)
+        except Exception:
+            store.finish_run(run_id, "error", int(ExitCode.DEPENDENCY))
+            raise
+        counts: dict[str, int] = {}
+        for outcome in outcomes:
+            counts[outcome.action] = counts.get(outcome.action, 0) + 1
+        failed = [o for o in outcomes if o.failed]
+        exit_code = ExitCode.VIOLATIONS if failed else ExitCode.OK
+        store.finish_run(run_id, "violations" if failed else "ok", int(exit_code), counts)
+    if output is OutputFormat.JSON:
+        print_json(
+            {
+                "estate": str(estate_path),
+                "dryRun": dry_run,
+                "counts": counts,
+                "outcomes": [o.to_json() for o in outcomes],
+            }
+        )
+    else:
+        from rich.table import Table
+
+        table = Table(show_header=True, header_style="bold")
+        for column in ("secret", "action", "from", "to", "detail"):
+            table.add_column(column, overflow="fold")
+        for outcome in outcomes:
+            if outcome.action == "not-due" and not only:
+                continue
+            table.add_row(
+                outcome.path,
+                outcome.action,
+                str(outcome.from_version or "-"),
+                str(outcome.to_version or "-"),
+                outcome.detail,
+            )
+        console = stdout_console()
+        console.print(table)
+        console.print(", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "nothing")
+    raise typer.Exit(int(exit_code))
+
+
+# ------------------------------------------------------------ apply-policies
+
+
+@app.command("apply-policies")
+def apply_policies_command(
+    ctx: typer.Context,
+    path: Path | None = ESTATE_ARGUMENT,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the diff; write nothing."),
+    auth_mount: str = typer.Option(
+        "kubernetes", "--auth-mount", help="Mount of the Kubernetes auth method."
+    ),
+    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+) -> None:
+    """Write each service's read-only policy and Kubernetes auth role, showing the diff first."""
+    from seccli.secrets.apply import apply_policies, change_digest, plan_policies
+    from seccli.store.interface import AuditRecord
+
+    estate_path, loaded = _load(path)
+    api = _connect(ctx)
+    changes = plan_policies(api, loaded.estate, kubernetes_mount=auth_mount)
+    pending = [c for c in changes if c.action != "unchanged"]
+    if output is not OutputFormat.JSON:
+        console = stdout_console()
+        for change in pending:
+            console.print(f"[bold]{change.action} {change.kind} {change.name}[/bold]")
+            console.out(change.diff, highlight=False)
+    written = []
+    if not dry_run and pending:
+        written = apply_policies(api, pending, kubernetes_mount=auth_mount)
+        actor = current_actor()
+        with app_state(ctx).open_store() as store:
+            for change in written:
+                store.append_audit(
+                    AuditRecord(
+                        actor=actor,
+                        action=f"vault.{change.kind}.{change.action}",
+                        subject=change.name,
+                        payload={"sha256": change_digest(change)},
+                    )
+                )
+    summary = {
+        "create": sum(c.action == "create" for c in changes),
+        "update": sum(c.action == "update" for c in changes),
+        "unchanged": sum(c.action == "unchanged" for c in changes),
+        "written": len(written),
+    }
+    if output is OutputFormat.JSON:
+        print_json(
+            {
+                "dryRun": dry_run,
+                "summary": summary,
+                "changes": [c.to_json() for c in changes],
+            }
+        )
+    else:
+        verb = "would write" if dry_run else "wrote"
+        stdout_console().print(
+            f"{summary['create']} to create, {summary['update']} to update, "
+            f"{summary['unchanged']} unchanged; {verb} {len(pending) if dry_run else len(written)}"
+        )
+
+
+# -------------------------------------------------------------------- wiring
+
+
+@app.command("wiring")
+def wiring(
+    path: Path | None = ESTATE_ARGUMENT,
+    mode: str = typer.Option("vso", "--mode", help="vso (Vault Secrets Operator) or agent."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write one file per service here (default: stdout)."
+    ),
+    auth_mount: str = typer.Option("kubernetes", "--auth-mount", help="Kubernetes auth mount."),
+    refresh_after: str = typer.Option("60s", "--refresh-after", help="VSO refresh interval."),
+) -> None:
+    """Generate the Kubernetes consumer wiring so workloads pick up rotated values."""
+    from seccli.core.atomic import atomic_write_text
+    from seccli.secrets.wiring import consumer_wiring
+
+    if mode not in ("vso", "agent"):
+        raise InputError(f"--mode must be vso or agent, not {mode!r}")
+    _, loaded = _load(path)
+    files = consumer_wiring(
+        loaded.estate,
+        mode="vso" if mode == "vso" else "agent",
+        auth_mount=auth_mount,
+        refresh_after=refresh_after,
+    )
+    if out is None:
+        sys.stdout.write("".join(files.values()))
+        return
+    for name, text in files.items():
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(target, text)
+    stdout_console().print(f"wrote {len(files)} files under {out}")
