@@ -1,4 +1,4 @@
-"""Generation from the estate: content, validity, determinism, drift, and the proof with mutations."""
+"""Generation from the estate: content, validity, determinism, drift; prove with mutations."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from seccli.core.documents import parse_documents
 from seccli.estate.loader import load_estate, validate_estate_document
 from seccli.estate.model import Estate
-from seccli.core.documents import parse_documents
 from seccli.zerotrust.generate.tree import check_drift, generate_tree, write_tree
 from seccli.zerotrust.manifests import build_manifest_set, load_manifests
 from seccli.zerotrust.platform import estate_workloads
