@@ -122,7 +122,7 @@ def run_scan(
         jobs.append(_Job(scanner, units, version, rules, context, hits, misses))
         emit(ScanEvent(name, "planned", f"{len(misses)} to scan, {len(hits)} cached", len(units)))
 
-    futures: dict[str, tuple[Future[dict[str, list[RawFinding]]], float]] = {}
+    futures: dict[str, tuple[Future[tuple[dict[str, list[RawFinding]], float]], float]] = {}
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
         for job in jobs:
             if job.misses:
@@ -149,7 +149,7 @@ def run_scan(
                 continue
             future, started = futures[name]
             try:
-                fresh = future.result()
+                fresh, elapsed = future.result()
             except ToolFailure as failure:
                 elapsed = time.monotonic() - started
                 runs[name] = _failed_run(
@@ -158,7 +158,6 @@ def run_scan(
                 raw.append(_error_finding(failure))
                 emit(ScanEvent(name, "failed", failure.detail))
                 continue
-            elapsed = time.monotonic() - started
             for findings in fresh.values():
                 raw.extend(findings)
             if cache is not None:
@@ -184,10 +183,11 @@ def run_scan(
     return _normalise(root, raw, [runs[name] for name in names if name in runs], owners, redactor)
 
 
-def _run_job(job: _Job, emit: EventSink) -> dict[str, list[RawFinding]]:
+def _run_job(job: _Job, emit: EventSink) -> tuple[dict[str, list[RawFinding]], float]:
     emit(ScanEvent(job.scanner.name, "started", "", len(job.misses)))
+    started = time.monotonic()
     try:
-        return job.scanner.scan(job.context, job.misses)
+        return job.scanner.scan(job.context, job.misses), time.monotonic() - started
     except ToolFailure:
         raise
     except Exception as exc:  # an adapter bug must fail the gate, not pass it
