@@ -17,7 +17,6 @@ from seccli.cli import generate as generate_cli
 from seccli.cli import netpol as netpol_cli
 from seccli.cli import org as org_cli
 from seccli.cli import scan as scan_cli
-from seccli.cli import scan as scan_cli
 from seccli.cli import vault as vault_cli
 from seccli.cli.context import AppState
 from seccli.cli.output import print_error
@@ -46,8 +45,6 @@ app.command(name="attest")(sign.attest_command)
 app.command(name="sbom")(sbom.sbom_command)
 app.command(name="generate")(generate_cli.generate_command)
 app.add_typer(netpol_cli.app, name="netpol")
-app.command(name="scan")(scan_cli.scan_command)
-app.add_typer(scan_cli.findings_app, name="findings")
 app.add_typer(vault_cli.app, name="vault")
 app.command(name="scan")(scan_cli.scan_command)
 app.add_typer(scan_cli.findings_app, name="findings")
