@@ -53,6 +53,19 @@ __all__ = [
     "to_json",
 ]
 
+_PLAIN = (
+    A.Scalar,
+    A.Var,
+    A.Ref,
+    A.Call,
+    A.ArrayTerm,
+    A.ObjectTerm,
+    A.SetTerm,
+    A.ArrayCompr,
+    A.SetCompr,
+    A.ObjectCompr,
+    A.Membership,
+)
 _ENTRY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:[./][A-Za-z_][A-Za-z0-9_]*)*$")
 _RECURSION_LIMIT = 20000
 
@@ -153,28 +166,28 @@ class Policy:
                 return cached
             body = parse_query(query, v0=self._v0)
             comp = self._compiler
+            # plain expressions report their value: rewrite ``e`` into ``$eN = e`` (plus a
+            # truth test when the query has several expressions, so false still fails)
+            rewritten: list[A.Literal] = []
+            expr_vars: list[str | None] = []
+            for i, lit in enumerate(body):
+                e = lit.expr
+                if not lit.negated and not lit.withs and isinstance(e, _PLAIN):
+                    name = f"$e{i}"
+                    v = A.Var(lit.line, lit.col, name)
+                    rewritten.append(A.Literal(lit.line, lit.col, A.Unify(lit.line, lit.col, v, e)))
+                    if len(body) > 1:
+                        rewritten.append(A.Literal(lit.line, lit.col, A.Var(lit.line, lit.col, name)))
+                    expr_vars.append(name)
+                else:
+                    rewritten.append(lit)
+                    expr_vars.append(None)
             frame = Frame()
-            sc = Scope(None, frame, _body_vars(body))
+            sc = Scope(None, frame, _body_vars(rewritten))
             saved = comp.mi
             comp.mi = None
-            exprs: list[Any] = []
             try:
-                bound: set[str] = set()
-                run = comp.body(body, sc, bound)
-                # values of plain expressions for result reporting
-                for lit in body:
-                    e = lit.expr
-                    if lit.negated or lit.withs or not isinstance(
-                        e,
-                        (A.Scalar, A.Var, A.Ref, A.Call, A.ArrayTerm, A.ObjectTerm, A.SetTerm,
-                         A.ArrayCompr, A.SetCompr, A.ObjectCompr, A.Membership),
-                    ):
-                        exprs.append(None)
-                        continue
-                    try:
-                        exprs.append(comp.det_term(e, sc, set(bound)))
-                    except (Unsafe, RegoError):
-                        exprs.append(None)
+                run = comp.body(rewritten, sc, set())
             except Unsafe as u:
                 raise RegoCompileError(
                     UNSAFE, f"var {u.name} is unsafe", file="<query>", line=u.node.line,
@@ -182,12 +195,16 @@ class Policy:
                 ) from None
             finally:
                 comp.mi = saved
+            exprs: list[Any] = []
+            for name in expr_vars:
+                slot = None if name is None else sc.lookup_declared(name)
+                exprs.append(slot)
             comp._check_recursion()
             names: list[tuple[str, int]] = []
             seen: set[str] = set()
             for scope_map in (sc.declared, sc.implicit):
                 for name, slot in scope_map.items():
-                    if not name.startswith("_") and name not in seen:
+                    if not name.startswith(("_", "$")) and name not in seen:
                         seen.add(name)
                         names.append((name, slot))
             q = _Query(run, frame.n, names, exprs)
@@ -204,11 +221,11 @@ class Policy:
                 {name: env[slot] for name, slot in q.names if env[slot] is not UNDEF}
             )
             vals = []
-            for e in q.exprs:
-                if e is None:
+            for slot in q.exprs:
+                if slot is None:
                     vals.append(True)
                 else:
-                    v = e(ctx, env)
+                    v = env[slot]
                     vals.append(True if v is UNDEF else v)
             res.expressions.append(vals)
             return False

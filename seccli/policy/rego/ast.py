@@ -173,6 +173,8 @@ class Rule(Node):
     orelse: RuleBody | None
     default: bool = False
     file: str = ""
+    split: int = -1  # object rules: number of leading static ref terms (the rule's path)
+    set_leaf: bool = False  # object rules whose leaves are sets (``a[x].b contains y``)
 
 
 @dataclass(slots=True)

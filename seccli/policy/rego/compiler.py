@@ -29,7 +29,7 @@ from seccli.policy.rego.errors import (
     RegoError,
     RegoEvalError,
 )
-from seccli.policy.rego.runtime import Ctx, index, iterate
+from seccli.policy.rego.runtime import Ctx, index, iterate, sorted_items
 from seccli.policy.rego.values import (
     UNDEF,
     FrozenDict,
@@ -157,6 +157,23 @@ class DefC:
     orelse: DefC | None = None
     line: int = 0
     file: str = ""
+    set_leaf: bool = False
+    early: bool = False  # constant head value: the first solution decides
+    early_partial: bool = False  # constant key/value of a partial rule: likewise
+
+
+def _pkg(m: A.Module) -> tuple[str, ...]:
+    return tuple(m.package[1:]) if m.package and m.package[0] == "data" else tuple(m.package)
+
+
+def _static_prefix(ref: list[A.Term]) -> list[str]:
+    out: list[str] = []
+    for t in ref:
+        if isinstance(t, A.Scalar) and isinstance(t.value, str):
+            out.append(t.value)
+        else:
+            break
+    return out
 
 
 class RuleSet:
@@ -210,6 +227,7 @@ class RuleSet:
                     v = key(ctx, env)
                     if v is not UNDEF:
                         out.add(freeze(v))
+                        return d.early_partial
                     return False
 
                 d.body(ctx, env, k)
@@ -229,11 +247,16 @@ class RuleSet:
                     val = d.value(ctx, env) if d.value is not None else True
                     if val is UNDEF:
                         return False
+                    if d.set_leaf:
+                        _merge_set_leaf(obj, keys, val, self, d)
+                        return d.early_partial
                     _merge_path(obj, keys, val, self, d)
-                    return False
+                    return d.early_partial
 
                 d.body(ctx, env, ko)
-            return _thaw_obj(obj)
+            if any(d.set_leaf for d in self.defs):
+                return _thaw_obj(obj)
+            return obj
         raise RegoEvalError(TYPE, f"function {'.'.join(self.path)} used as a value")
 
     def _eval_complete(self, ctx: Ctx) -> Any:
@@ -306,6 +329,7 @@ def _eval_def(ctx: Ctx, d: DefC, args: list[Any] | None) -> Any:
     env = [UNDEF] * d.nslots
     found: list[Any] = []
     value = d.value
+    early = d.early
 
     def k() -> bool:
         v = value(ctx, env) if value is not None else True
@@ -322,7 +346,7 @@ def _eval_def(ctx: Ctx, d: DefC, args: list[Any] | None) -> Any:
             )
         if not found:
             found.append(v)
-        return False
+        return early
 
     if args is None:
         d.body(ctx, env, k)
@@ -371,7 +395,29 @@ def _merge_path(obj: dict[Any, Any], keys: list[Any], val: Any, rs: RuleSet, d: 
     cur[last] = val
 
 
-def _thaw_obj(obj: dict[Any, Any]) -> dict[Any, Any]:
+def _merge_set_leaf(obj: dict[Any, Any], keys: list[Any], val: Any, rs: RuleSet, d: DefC) -> None:
+    cur = obj
+    for kk in keys:
+        nxt = cur.get(kk, UNDEF)
+        if nxt is UNDEF:
+            nxt = {}
+            cur[kk] = nxt
+        cur = nxt
+    # leaves are collected as dict-of-members then frozen into a set at the end
+    cur[freeze(val)] = _SETMARK
+
+
+_SETMARK = object()
+
+
+def _thaw_obj(obj: dict[Any, Any]) -> Any:
+    """Turn set-leaf accumulators into sets."""
+    vals = list(obj.values())
+    if vals and all(v is _SETMARK for v in vals):
+        return RegoSet(obj.keys())
+    for k, v in obj.items():
+        if isinstance(v, dict) and type(v) is dict:
+            obj[k] = _thaw_obj(v)
     return obj
 
 
@@ -471,8 +517,6 @@ def data_at(ctx: Ctx, root: Node, path: tuple[Any, ...]) -> Any:
                     cur[key] = nxt
                     cur = nxt
                 cur[opath[-1]] = oval
-    if not out and base is UNDEF and not node.children:
-        return UNDEF
     return out
 
 
@@ -569,6 +613,26 @@ class Compiler:
         self.strict = strict
         self.current: RuleSet | None = None
         self.mi: ModuleInfo | None = None
+        self.obj_prefixes: set[tuple[str, ...]] = set()
+        self.pkg_names: dict[tuple[str, ...], set[str]] = {}
+        for m in modules:
+            pkg = _pkg(m)
+            for r in m.rules:
+                first = r.ref[0]
+                if isinstance(first, A.Scalar):
+                    self.pkg_names.setdefault(pkg, set()).add(str(first.value))
+                    if first.value in ("input", "data"):
+                        raise RegoCompileError(
+                            COMPILE,
+                            f"rules must not shadow {first.value} ({first.value} cannot be "
+                            "shadowed)",
+                            file=m.file,
+                            line=r.line,
+                            column=r.col,
+                        )
+                static = _static_prefix(r.ref)
+                if len(static) < len(r.ref) and r.kind in ("object", "set", "complete"):
+                    self.obj_prefixes.add(pkg + tuple(static))
         for m in modules:
             self._add_module(m)
 
@@ -587,7 +651,7 @@ class Compiler:
                     COMPILE, f"import must not shadow import {alias}", file=m.file, line=imp.line
                 )
             imports[alias] = imp.path
-        names: set[str] = set()
+        names: set[str] = self.pkg_names.setdefault(pkg, set())
         mi = ModuleInfo(m, pkg, imports, names)
         self.modules.append(mi)
         node = self.root
@@ -601,19 +665,21 @@ class Compiler:
             first = r.ref[0]
             assert isinstance(first, A.Scalar)
             names.add(str(first.value))
-            static: list[str] = []
-            for t in r.ref:
-                if isinstance(t, A.Scalar) and isinstance(t.value, str):
-                    static.append(t.value)
-                else:
-                    break
+            static = _static_prefix(r.ref)
+            if r.kind in ("complete", "set", "object") and not r.default:
+                for cut in range(1, len(r.ref)):
+                    if cut <= len(static) and pkg + tuple(static[:cut]) in self.obj_prefixes:
+                        if r.kind == "set":
+                            r.set_leaf = True
+                            r.value = r.key
+                        r.kind = "object"
+                        r.split = cut
+                        static = static[:cut]
+                        break
             if r.kind == "object":
-                static_len = len(static)
-                keyterms = r.ref[static_len:]
-                if not keyterms:
-                    # should not happen, object rules have a variable key
-                    keyterms = [r.ref[-1]]
-                    static = static[:-1]
+                if r.split < 0:
+                    r.split = len(static)
+                static = static[: r.split]
             elif r.kind == "set":
                 if len(static) != len(r.ref):
                     raise RegoCompileError(
@@ -774,18 +840,24 @@ class Compiler:
                 assert r.key is not None
                 key = self.det_term(r.key, sc, bound)
             elif r.kind == "object":
-                static = 0
-                for t in r.ref:
-                    if isinstance(t, A.Scalar) and isinstance(t.value, str):
-                        static += 1
-                    else:
-                        break
-                kp = [self.det_term(t, sc, bound) for t in r.ref[static:]]
+                kp = [self.det_term(t, sc, bound) for t in r.ref[r.split :]]
                 value = self.det_term(r.value, sc, bound) if r.value is not None else None
             else:
                 value = self.det_term(r.value, sc, bound) if r.value is not None else None
             del keypath
-            d = DefC(0, body, key, value, kp, arg_pats, None, r.line, r.file)
+            d = DefC(0, body, key, value, kp, arg_pats, None, r.line, r.file, r.set_leaf)
+            d.early = r.kind in ("complete", "func") and (
+                r.value is None or _is_ground_literal(r.value)
+            )
+            if r.kind == "set" and r.key is not None:
+                early_partial = _is_ground_literal(r.key)
+            elif r.kind == "object":
+                early_partial = all(_is_ground_literal(t) for t in r.ref[r.split :]) and (
+                    r.value is None or _is_ground_literal(r.value)
+                )
+            else:
+                early_partial = False
+            d.early_partial = early_partial
             # else chain
             tail = d
             eb = r.orelse
@@ -802,6 +874,8 @@ class Compiler:
                     if r.value is not None:
                         evalue = self.det_term(r.value, esc, ebound)
                 nd = DefC(0, ebody, None, evalue, [], arg_pats, None, eb.line, r.file)
+                vt = eb.value if eb.value is not None else r.value
+                nd.early = vt is None or _is_ground_literal(vt)
                 tail.orelse = nd
                 tail = nd
                 eb = eb.orelse
@@ -937,8 +1011,12 @@ class Compiler:
     def _with(self, lit: A.Literal, sc: Scope, bound: set[str]) -> Run:
         mods: list[tuple[str, Any, Det]] = []
         for w in lit.withs:
-            vct = self.det_term_or_unsafe(w.value, sc, bound)
             target = w.target
+            fpath = self._func_target(target, sc)
+            if fpath is not None:
+                mods.append(("data", fpath, self._mock_value(w.value, sc, bound)))
+                continue
+            vct = self.det_term_or_unsafe(w.value, sc, bound)
             path = _static_ref(target)
             if path is None:
                 raise RegoCompileError(
@@ -1000,12 +1078,26 @@ class Compiler:
 
         return run
 
+    def _func_target(self, t: A.Term, sc: Scope) -> tuple[str, ...] | None:
+        """The data path of a ``with`` target naming a user function, if it does."""
+        path = _static_ref(t)
+        if path is None or self.is_local_name(path[0], sc) and path[0] not in ("data",):
+            return None
+        gp = ["data"] if path[0] == "data" else self.global_path(path[0])
+        if gp is None or gp[0] != "data":
+            return None
+        full = [*gp[1:], *path[1:]]
+        node = self._node_at(full)
+        if node is not None and node.ruleset is not None and node.ruleset.kind == "func":
+            return tuple(full)
+        return None
+
     def _mock_value(self, t: A.Term, sc: Scope, bound: set[str]) -> Det:
         """A mock for a builtin: either a function reference or a value."""
         path = _static_ref(t)
         if path is not None:
             name = ".".join(path)
-            gp = self.global_path(path[0])
+            gp = None if self.is_local_name(path[0], sc) else self.global_path(path[0])
             if gp is not None and gp[0] == "data":
                 node = self._node_at([*gp[1:], *path[1:]])
                 if node is not None and node.ruleset is not None and node.ruleset.kind == "func":
@@ -1110,10 +1202,6 @@ class Compiler:
             if sc.lookup_declared(nm) is not None and nm in sc.declared:
                 raise RegoCompileError(
                     COMPILE, f"var {nm} assigned above", file=self._file(), line=e.line, column=e.col
-                )
-            if self.mi is not None and nm in ("input", "data"):
-                raise RegoCompileError(
-                    COMPILE, f"cannot assign to {nm}", file=self._file(), line=e.line
                 )
             sc.declare(nm, e)
             bound.discard(nm)
@@ -1534,9 +1622,38 @@ class Compiler:
         for sub in node.rulesets():
             if sub.kind != "func":
                 self.ensure(sub)
-                self._dep(sub)
+                if i == len(path):
+                    self._dep(sub)
         if node is root and i == 0 and not path:
             return ct_det(lambda ctx, env: data_at(ctx, root, ()))
+        # dynamic keys that are already bound: look the path up lazily (no materialising)
+        dyn: list[Det] = []
+        j = i
+        while j < len(path):
+            p = path[j]
+            if isinstance(p, A.Var) and self.is_local_name(p.name, sc) and p.name not in bound:
+                break
+            if _pattern_vars(p, sc, bound, self):
+                break
+            trial = set(bound)
+            kct = self.term(p, sc, trial)
+            if kct.det is None or trial != bound:
+                break
+            dyn.append(kct.det)
+            j += 1
+        if dyn:
+            dets = tuple(dyn)
+
+            def lazy(ctx: Ctx, env: list[Any]) -> Any:
+                keys = []
+                for d in dets:
+                    kv = d(ctx, env)
+                    if kv is UNDEF:
+                        return UNDEF
+                    keys.append(kv)
+                return data_at(ctx, root, (*prefix, *keys))
+
+            return self._walk(ct_det(lazy), path[j:], sc, bound)
         return self._walk(ct_det(lambda ctx, env: data_at(ctx, root, prefix)), path[i:], sc, bound)
 
     def _dep(self, rs: RuleSet) -> None:
@@ -1820,6 +1937,13 @@ def _has_closure(e: Any) -> bool:
     return bool(found)
 
 
+def _is_ground_literal(t: A.Term) -> bool:
+    """A scalar or a collection literal of scalars (no vars, refs, calls or comprehensions)."""
+    if isinstance(t, (A.ArrayCompr, A.SetCompr, A.ObjectCompr)):
+        return False
+    return _non_constant(t) is None
+
+
 def _non_constant(t: A.Term) -> str | None:
     """What makes a default value non-constant (``var``, ``ref``, ``call``...), if anything."""
     if isinstance(t, A.Scalar):
@@ -1849,17 +1973,27 @@ def _non_constant(t: A.Term) -> str | None:
 
 def _closure_vars(e: Any, out: set[str]) -> None:
     """Variables used inside comprehensions and ``every`` bodies nested in ``e``."""
-    if isinstance(e, (A.ArrayCompr, A.SetCompr)):
-        _walk_vars(e.term, out, True)
+    if isinstance(e, (A.ArrayCompr, A.SetCompr, A.ObjectCompr)):
+        inner: set[str] = set()
+        if isinstance(e, A.ObjectCompr):
+            _walk_vars(e.key, inner, True)
+            _walk_vars(e.value, inner, True)
+        else:
+            _walk_vars(e.term, inner, True)
+        declared: set[str] = set()
         for lit in e.body:
-            _walk_vars(lit, out, True)
-            _closure_vars(lit.expr, out)
-    elif isinstance(e, A.ObjectCompr):
-        _walk_vars(e.key, out, True)
-        _walk_vars(e.value, out, True)
-        for lit in e.body:
-            _walk_vars(lit, out, True)
-            _closure_vars(lit.expr, out)
+            _walk_vars(lit, inner, True)
+            _closure_vars(lit.expr, inner)
+            x = lit.expr
+            if isinstance(x, A.Assign):
+                _walk_vars(x.left, declared)
+            elif isinstance(x, A.SomeDecl):
+                declared.update(v.name for v in x.names)
+            elif isinstance(x, A.SomeIn):
+                if x.key is not None:
+                    _walk_vars(x.key, declared)
+                _walk_vars(x.value, declared)
+        out |= inner - declared
     elif isinstance(e, A.Every):
         for lit in e.body:
             _walk_vars(lit, out, True)
@@ -2046,7 +2180,7 @@ def _iter_step(cur: CT, slot: int | None) -> CT:
         def kc(c: Any) -> bool:
             tc = type(c)
             if tc is dict or tc is FrozenDict:
-                pairs: Any = c.items()
+                pairs: Any = sorted_items(c)
             elif tc is list or tc is tuple:
                 pairs = enumerate(c)
             elif isinstance(c, frozenset):

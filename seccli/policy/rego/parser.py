@@ -73,7 +73,12 @@ class Parser:
         return not (self.tok.nl and self.nl_stack[-1])
 
     def cont_op(self, text: str) -> bool:
-        return self.is_op(text) and self.cont()
+        return self.is_op(text) and (text != "-" or self.cont())
+
+    def cont_binop(self) -> bool:
+        """A binary operator may continue an expression across a newline (not ``-``)."""
+        t = self.tok
+        return t.kind == OP and (t.text != "-" or self.cont())
 
     def push(self, sensitive: bool) -> None:
         self.nl_stack.append(sensitive)
@@ -216,6 +221,12 @@ class Parser:
                 # v0 partial set: p[x] { ... }
                 kind = "set"
                 key = ref.pop()
+            elif value is None and self.strict_v1 and (
+                not isinstance(last, A.Scalar) or not isinstance(last.value, str)
+            ):
+                raise self.err(
+                    "`contains` keyword is required for partial set rules", name_tok
+                )
             elif not isinstance(last, A.Scalar) or not isinstance(last.value, str):
                 kind = "object"
             else:
@@ -248,8 +259,12 @@ class Parser:
             else:
                 tail.orelse = rb
             tail = rb
-        if not has_body and kind == "complete" and value is None and len(ref) == 1 and args is None:
-            raise self.err(f"rule {name_tok.text!r} has no value and no body", name_tok)
+        if not has_body and value is None and kind != "set" and (
+            len(ref) == 1 or self.strict_v1 or args is not None
+        ):
+            raise self.err(
+                f"rule {name_tok.text!r} must have a body or assignment", name_tok
+            )
         rules = [
             A.Rule(start.line, start.col, ref, kind, args, key, value, body, orelse, False, self.file)
         ]
@@ -370,16 +385,34 @@ class Parser:
         return A.Every(t.line, t.col, key, value, domain, body)
 
     def parse_expr(self) -> A.Expr:
-        left = self.parse_term_expr()
+        left = self._key_membership(self.parse_term_expr())
         if self.cont_op(":="):
             t = self.advance()
-            right = self.parse_term_expr()
+            right = self._key_membership(self.parse_term_expr())
             return A.Assign(t.line, t.col, left, right)
         if self.cont_op("="):
             t = self.advance()
-            right = self.parse_term_expr()
+            right = self._key_membership(self.parse_term_expr())
             return A.Unify(t.line, t.col, left, right)
         return left
+
+    def _key_membership(self, first: A.Term) -> A.Term:
+        """``k, v in xs`` as a whole expression."""
+        if not (self.is_op(",") and self.cont() and "in" in self.keywords):
+            return first
+        save = self.pos
+        self.advance()
+        try:
+            value = self._parse_rel()
+        except RegoParseError:
+            self.pos = save
+            return first
+        if not (self.is_kw("in") and self.cont()):
+            self.pos = save
+            return first
+        t = self.advance()
+        coll = self._parse_rel()
+        return A.Membership(t.line, t.col, first, value, coll)
 
     # -- terms with operators --------------------------------------------------------------------
     def parse_term_expr(self, no_in: bool = False) -> A.Term:
@@ -404,7 +437,7 @@ class Parser:
 
     def _parse_rel(self) -> A.Term:
         left = self._parse_or()
-        while self.tok.kind == OP and self.tok.text in _REL_OPS and self.cont():
+        while self.tok.kind == OP and self.tok.text in _REL_OPS and self.cont_binop():
             t = self.advance()
             right = self._parse_or()
             left = A.Call(t.line, t.col, _REL_OPS[t.text], A.Scalar(t.line, t.col, _REL_OPS[t.text]), [left, right])
@@ -428,7 +461,7 @@ class Parser:
 
     def _parse_arith(self) -> A.Term:
         left = self._parse_factor()
-        while self.tok.kind == OP and self.tok.text in _ARITH and self.cont():
+        while self.tok.kind == OP and self.tok.text in _ARITH and self.cont_binop():
             t = self.advance()
             right = self._parse_factor()
             op = _ARITH[t.text]
@@ -437,7 +470,7 @@ class Parser:
 
     def _parse_factor(self) -> A.Term:
         left = self._parse_unary()
-        while self.tok.kind == OP and self.tok.text in _FACTOR and self.cont():
+        while self.tok.kind == OP and self.tok.text in _FACTOR and self.cont_binop():
             t = self.advance()
             right = self._parse_unary()
             op = _FACTOR[t.text]
@@ -471,7 +504,8 @@ class Parser:
             if word in ("true", "false", "null"):
                 self.advance()
                 return A.Scalar(t.line, t.col, {"true": True, "false": False, "null": None}[word])
-            if word in _RESERVED or word in self.keywords:
+            callable_kw = word == "contains" and self.peek().kind == OP and self.peek().text == "("
+            if (word in _RESERVED or word in self.keywords) and not callable_kw:
                 raise self.err(f"unexpected keyword {word!r}")
             self.advance()
             if word == "set" and self.is_op("(") and self.peek().kind == OP and self.peek().text == ")":

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from seccli.policy.rego.errors import LIMIT, RegoEvalError
-from seccli.policy.rego.values import UNDEF, FrozenDict, RegoSet, freeze
+from seccli.policy.rego.values import UNDEF, FrozenDict, RegoSet, freeze, sorted_values
 
 DEFAULT_MAX_STEPS = 5_000_000
 DEFAULT_TIMEOUT = 10.0
@@ -127,17 +127,32 @@ def index(coll: Any, key: Any) -> Any:
     return UNDEF
 
 
+def sorted_items(d: dict[Any, Any]) -> list[tuple[Any, Any]]:
+    """An object's items in Rego key order (OPA iterates objects sorted by key)."""
+    if len(d) < 2:
+        return list(d.items())
+    keys = list(d)
+    try:
+        if all(type(k) is str for k in keys):
+            keys.sort()
+        else:
+            keys = sorted_values(keys)
+    except TypeError:
+        keys = sorted_values(keys)
+    return [(k, d[k]) for k in keys]
+
+
 def iterate(coll: Any) -> Iterator[tuple[Any, Any]]:
     """(key, value) pairs of a collection; nothing for scalars."""
     t = type(coll)
     if t is dict or t is FrozenDict:
-        return iter(coll.items())
+        return iter(sorted_items(coll))
     if t is list or t is tuple:
         return enumerate(coll)
     if isinstance(coll, frozenset):
         return ((x, x) for x in coll)
     if isinstance(coll, dict):
-        return iter(coll.items())
+        return iter(sorted_items(coll))
     if isinstance(coll, (list, tuple)):
         return enumerate(coll)
     return iter(())

@@ -17,7 +17,8 @@ from seccli.policy.rego.builtins.base import (
     table,
     type_err,
 )
-from seccli.policy.rego.runtime import index
+from seccli.policy.rego.errors import BuiltinError
+from seccli.policy.rego.runtime import index, sorted_items
 from seccli.policy.rego.values import UNDEF, RegoSet, eq, freeze
 
 
@@ -244,8 +245,8 @@ def _walk(v: Any) -> Iterator[Any]:
         path, cur = stack.pop()
         yield [path, cur]
         if isinstance(cur, dict):
-            for k in reversed(list(cur.keys())):
-                stack.append(([*path, k], cur[k]))
+            for k, x in reversed(sorted_items(cur)):
+                stack.append(([*path, k], x))
         elif isinstance(cur, (list, tuple)):
             for i in range(len(cur) - 1, -1, -1):
                 stack.append(([*path, i], cur[i]))
@@ -255,6 +256,15 @@ def _walk(v: Any) -> Iterator[Any]:
 
 
 def _json_patch(o: Any, patches: Any) -> Any:
+    """RFC 6902 patch; a patch that cannot apply makes the result undefined (as in OPA)."""
+    array(patches, 2)
+    try:
+        return _json_patch_apply(o, patches)
+    except (BuiltinError, ValueError, TypeError, IndexError, KeyError, OverflowError):
+        return UNDEF
+
+
+def _json_patch_apply(o: Any, patches: Any) -> Any:
     import copy
 
     doc = copy.deepcopy(_thaw(o))
