@@ -174,6 +174,11 @@ class Gate:
         rule_label = f"images[{rule.index}] {rule.glob}"
         reasons: list[str] = []
         failures: list[str] = []
+        if ref.digest is not None:
+            # A digest is immutable: a cached pass for it needs no registry round trip.
+            cached = self._cached(ref, ref.digest, locations, rule_label, reasons)
+            if cached is not None:
+                return cached
         try:
             manifest = self.client.get_manifest(
                 ref.registry, ref.repository, ref.digest or ref.tag or "latest"
@@ -189,21 +194,10 @@ class Gate:
                 failures.append(f"not pinned by digest ({message})")
             else:
                 reasons.append(message)
-        if not failures and self.cache is not None:
-            hit = self.cache.get(ref.name, digest, self.policy.digest)
-            if hit is not None:
-                return ImageVerdict(
-                    reference,
-                    locations,
-                    Verdict.PASS,
-                    tuple(reasons) + tuple(hit.get("reasons", [])),
-                    digest,
-                    ref.pinned,
-                    rule_label,
-                    tuple(hit.get("signers", [])),
-                    tuple(hit.get("attestations", [])),
-                    cached=True,
-                )
+        if not failures:
+            cached = self._cached(ref, digest, locations, rule_label, reasons)
+            if cached is not None:
+                return cached
         evidence = self._evidence(ref, digest, rule)
         signers = [
             f"{name}: {desc}"
@@ -223,6 +217,32 @@ class Gate:
             (attested if ok else failures).append(message)
         return self._decide(
             ref, locations, rule, rule_label, digest, reasons, failures, signers, attested
+        )
+
+    def _cached(
+        self,
+        ref: ImageRef,
+        digest: str,
+        locations: tuple[Location, ...],
+        rule_label: str,
+        reasons: list[str],
+    ) -> ImageVerdict | None:
+        if self.cache is None:
+            return None
+        hit = self.cache.get(ref.name, digest, self.policy.digest)
+        if hit is None:
+            return None
+        return ImageVerdict(
+            str(ref),
+            locations,
+            Verdict.PASS,
+            tuple(reasons) + tuple(hit.get("reasons", [])),
+            digest,
+            ref.pinned,
+            rule_label,
+            tuple(hit.get("signers", [])),
+            tuple(hit.get("attestations", [])),
+            cached=True,
         )
 
     def _decide(
