@@ -156,7 +156,14 @@ def verify_images(
                     "policyDigest": trust.digest,
                     "counts": counts,
                     "images": [
-                        {"reference": v.reference, "digest": v.digest, "verdict": v.verdict.value}
+                        {
+                            "reference": v.reference,
+                            "digest": v.digest,
+                            "verdict": v.verdict.value,
+                            "reasons": list(v.reasons)[:10],
+                            "signers": list(v.signers),
+                            "attestations": list(v.attestations),
+                        }
                         for v in verdicts
                     ],
                 },

@@ -52,6 +52,7 @@ DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_RETRIES = 2
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_BLOB_BYTES = 64 * 1024 * 1024
+_MAX_REDIRECTS = 5
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
@@ -279,8 +280,9 @@ class RegistryClient:
         headers: dict[str, str],
         body: bytes | None,
         max_bytes: int,
+        redirects: int = 0,
     ) -> _Response:
-        """One HTTP exchange with bounded retries (reads only) and a size limit."""
+        """One HTTP exchange with bounded retries (reads only), redirects and a size limit."""
         urllib3 = self._urllib3
         idempotent = method in {"GET", "HEAD"}
         attempts = 1 + (self.options.retries if idempotent else 0)
@@ -324,7 +326,11 @@ class RegistryClient:
                 if urlsplit(target).scheme != "https" and urlsplit(url).scheme == "https":
                     raise RegistryError(f"{_where(url)}: refusing a redirect to plain HTTP")
                 # Blob redirects go to storage that must not receive our credentials.
-                return self._send(method, target, _without_auth(headers), body, max_bytes)
+                if redirects >= _MAX_REDIRECTS:
+                    raise RegistryError(f"{_where(url)}: too many redirects")
+                return self._send(
+                    method, target, _without_auth(headers), body, max_bytes, redirects + 1
+                )
             if response.status in _RETRY_STATUS and idempotent and attempt + 1 < attempts:
                 last_error = f"HTTP {response.status}"
                 continue

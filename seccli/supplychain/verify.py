@@ -14,7 +14,10 @@ For each distinct image (references written several times are checked once):
    authorities whose subject digest is the image's, and, with ``maxAge``, not older than that
    (timestamp: the verified signing time, else the predicate's own; none → blocked);
 6. any error — unreachable registry, timeout, malformed manifest or bundle, unknown key type,
-   even a bug — is a block with the reason. Only passes are cached.
+   even a bug — is a block with the reason. Only passes are cached, keyed by (image, digest,
+   policy hash); a reference pinned by digest with a fresh cached pass is answered from the
+   cache without contacting the registry (the digest is immutable; the TTL bounds how long a
+   revoked key or a changed attestation can go unnoticed).
 
 Mode ``warn`` turns a block into a warning (reported, not blocking). No rule → always blocked.
 """

@@ -156,6 +156,14 @@ def test_keys_sign_attest_verify_end_to_end(
     )
     assert code == 1 and "BLOCK" in out and "no signature found" in out
 
+    from seccli.store.sqlite import SqliteStore
+
+    with SqliteStore.open(env / "state.db") as store:
+        entries = [e for e in store.audit_entries() if e.action == "images.verify"]
+        actions = {e.action for e in store.audit_entries()}
+        assert store.verify_audit().ok
+    assert len(entries) == 4 and {"image.sign", "image.attest"} <= actions
+    assert "no signature found" in (entries[-1].payload or "")
     (env / "broken.yaml").write_text(
         "apiVersion: seccli.dev/v1alpha1\nkind: TrustPolicy\nspec: {}\n"
     )

@@ -338,3 +338,62 @@ def test_registry_down_blocks(keys: Any, tmp_path: Path) -> None:
         verdict = Gate(policy, down).verify(parse_image_ref(f"{host}/app@sha256:{'a' * 64}"))
     assert verdict.verdict is Verdict.BLOCK
     assert "connection failed" in verdict.reasons[0]
+
+
+def test_garbage_bundle_referrer_and_sbom_attestation(
+    client: RegistryClient, registry: str, keys: Any, tmp_path: Path
+) -> None:
+    release = keys["release"][0]
+    rules = [
+        {
+            "glob": f"{registry}/sbom/*",
+            "authorities": ["release"],
+            "attestations": [{"predicateType": "cyclonedx"}],
+        }
+    ]
+    policy = write_policy(tmp_path, registry, keys["release"][2], rules=rules)
+    gate = Gate(policy, client)
+    garbage = push_image(client, registry, "sbom/garbage")
+    push_bundle(client, garbage, b"{ not a bundle")
+    verdict = gate.verify(garbage)
+    assert verdict.verdict is Verdict.BLOCK
+    assert "malformed bundle: bundle is not JSON" in verdict.reasons[0]
+    with_sbom = push_image(client, registry, "sbom/app")
+    sign_image(client, with_sbom, release)
+    sbom = {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}
+    attest_image(client, with_sbom, release, sbom, "https://cyclonedx.org/bom")
+    verdict = gate.verify(with_sbom)
+    assert verdict.verdict is Verdict.PASS, verdict.reasons
+    assert "https://cyclonedx.org/bom" in verdict.attestations[0]
+
+
+def test_unparsable_references_are_blocked_not_skipped(
+    client: RegistryClient, policy: TrustPolicy
+) -> None:
+    from seccli.supplychain.refs import images_in_yaml
+
+    found = images_in_yaml(
+        "kind: Pod\nspec:\n  containers: [{name: a, image: 'Not A Ref'}]\n", "pod.yaml"
+    )
+    verdicts = Gate(policy, client).verify_found(found)
+    assert len(verdicts) == 1
+    assert verdicts[0].verdict is Verdict.BLOCK
+    assert verdicts[0].reasons[0].startswith("unparsable image reference")
+    assert verdicts[0].locations[0].line == 3
+
+
+def test_no_op_verification_policies_are_never_used_in_production_code() -> None:
+    """sigstore's UnsafeNoOp policy verifies no identity; our code must not use it."""
+    source = Path(__file__).resolve().parents[2] / "seccli"
+    offenders = [
+        str(path) for path in source.rglob("*.py") if "UnsafeNoOp" in path.read_text("utf-8")
+    ]
+    assert offenders == []
+    from seccli.supplychain.bundles import KeylessIdentity
+
+    # an identity without an issuer, or without an identity, never matches
+    assert not KeylessIdentity("x", identity="a@b").matches(["a@b"], "https://issuer")
+    assert not KeylessIdentity("x", issuer="https://issuer").matches(["a@b"], "https://issuer")
+    assert KeylessIdentity("x", identity="a@b", issuer="https://issuer").matches(
+        ["a@b"], "https://issuer"
+    )
