@@ -158,6 +158,8 @@ def run_scan(
                 raw.append(_error_finding(failure))
                 emit(ScanEvent(name, "failed", failure.detail))
                 continue
+            # Redact before anything is kept: the cache must never hold a credential.
+            fresh = _redacted(root, fresh, redactor)
             for findings in fresh.values():
                 raw.extend(findings)
             if cache is not None:
@@ -192,6 +194,20 @@ def _run_job(job: _Job, emit: EventSink) -> tuple[dict[str, list[RawFinding]], f
         raise
     except Exception as exc:  # an adapter bug must fail the gate, not pass it
         raise ToolFailure(job.scanner.name, "crash", f"{type(exc).__name__}: {exc}") from exc
+
+
+def _redacted(
+    root: Path, fresh: dict[str, list[RawFinding]], redactor: Redactor
+) -> dict[str, list[RawFinding]]:
+    for value in secret_values(root, [item for items in fresh.values() for item in items]):
+        redactor.register(value)
+    return {
+        key: [
+            RawFinding(redact_finding(r.finding, redactor), r.end_line, r.cwes, r.secret)
+            for r in items
+        ]
+        for key, items in fresh.items()
+    }
 
 
 def _groups(units: Sequence[WorkUnit]) -> tuple[str, ...]:
