@@ -93,15 +93,27 @@ class SkipList:
         return out
 
     def reason_for(self, rel: str, note: str, case: dict[str, Any]) -> str | None:
-        if f"{rel}::{note}" in self.cases:
-            return self.cases[f"{rel}::{note}"]
-        for prefix, reason in self.files.items():
-            if rel == prefix or rel.startswith(prefix.rstrip("/") + "/"):
-                return reason
+        """The reason ``rel::note`` is skipped, or None when it runs."""
+        for tail in _tails(rel):
+            if f"{tail}::{note}" in self.cases:
+                return self.cases[f"{tail}::{note}"]
+            for prefix, reason in self.files.items():
+                if tail == prefix or tail.startswith(prefix.rstrip("/") + "/"):
+                    return reason
         for key, reason in self.keys.items():
             if key in case:
                 return reason
         return None
+
+
+def _tails(rel: str) -> list[str]:
+    parts = rel.split("/")
+    return ["/".join(parts[i:]) for i in range(len(parts))]
+
+
+def is_v0_path(rel: str, prefixes: list[str]) -> bool:
+    """True when ``rel`` (or one of its path suffixes) starts with one of ``prefixes``."""
+    return any(t.startswith(p) for t in _tails(rel) for p in prefixes)
 
 
 def discover(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
@@ -132,9 +144,7 @@ def run_paths(paths: Iterable[Path], skips: SkipList | None = None) -> list[Case
         if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
             continue
         rel = f"{root.name}/{f.relative_to(root).as_posix()}"
-        v0 = "v0" in f.relative_to(root).parts[:-1] or any(
-            rel.startswith(p) for p in skips.v0_paths
-        )
+        v0 = "v0" in f.relative_to(root).parts[:-1] or is_v0_path(rel, skips.v0_paths)
         dialect = _dialect(doc["cases"])
         for i, case in enumerate(doc["cases"]):
             note = str(case.get("note", f"case{i}"))
@@ -218,7 +228,7 @@ def _run_case(cid: str, case: dict[str, Any], *, v0: bool, dialect: str) -> Case
 
 
 def _canon(v: Any) -> str:
-    return json.dumps(to_json(v), sort_keys=True)
+    return json.dumps(to_json(v), sort_keys=True, default=str)
 
 
 def _check_opa(cid: str, case: dict[str, Any], res: Any) -> CaseResult:
@@ -231,7 +241,7 @@ def _check_opa(cid: str, case: dict[str, Any], res: Any) -> CaseResult:
     want = case["want_result"] or []
     got = []
     for b in res.bindings:
-        row = {k: to_json(v) for k, v in b.items()}
+        row = {k: _opa_norm(v) for k, v in b.items()}
         if case.get("sort_bindings"):
             row = {k: sorted(v, key=_canon) if isinstance(v, list) else v for k, v in row.items()}
         got.append(row)
@@ -247,6 +257,19 @@ def _check_opa(cid: str, case: dict[str, Any], res: Any) -> CaseResult:
     if all(eq(freeze(a), freeze(b)) for a, b in zip(ws, gs, strict=True)):
         return CaseResult(cid, PASS)
     return CaseResult(cid, FAIL, f"want {want!r}, got {got!r}")
+
+
+def _opa_norm(v: Any) -> Any:
+    """Sets become sorted arrays (as OPA's JSON results show them); keys stay as they are."""
+    if isinstance(v, frozenset):
+        return [_opa_norm(x) for x in sorted_values(v)]
+    if isinstance(v, dict):
+        return {k: _opa_norm(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_opa_norm(x) for x in v]
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e18:
+        return int(v)
+    return v
 
 
 def expected_value(v: Any) -> Any:

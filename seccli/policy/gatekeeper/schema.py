@@ -34,8 +34,6 @@ def to_jsonschema(schema: Any) -> Any:
     if schema.get("x-kubernetes-int-or-string") is True:
         out.pop("type", None)
         out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
-    if schema.get("x-kubernetes-preserve-unknown-fields") is True and "type" not in out:
-        pass
     if schema.get("nullable") is True and isinstance(out.get("type"), str):
         out["type"] = [out["type"], "null"]
     return out

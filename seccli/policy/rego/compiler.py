@@ -621,7 +621,7 @@ class Compiler:
                 first = r.ref[0]
                 if isinstance(first, A.Scalar):
                     self.pkg_names.setdefault(pkg, set()).add(str(first.value))
-                    if first.value in ("input", "data"):
+                    if first.value in ("input", "data") and m.v1:
                         raise RegoCompileError(
                             COMPILE,
                             f"rules must not shadow {first.value} ({first.value} cannot be "
@@ -1016,7 +1016,6 @@ class Compiler:
             if fpath is not None:
                 mods.append(("data", fpath, self._mock_value(w.value, sc, bound)))
                 continue
-            vct = self.det_term_or_unsafe(w.value, sc, bound)
             path = _static_ref(target)
             if path is None:
                 raise RegoCompileError(
@@ -1024,13 +1023,16 @@ class Compiler:
                 )
             root = path[0]
             if root == "input":
+                vct = self.det_term_or_unsafe(w.value, sc, bound)
                 mods.append(("input", tuple(path[1:]), vct))
             elif root == "data":
+                vct = self.det_term_or_unsafe(w.value, sc, bound)
                 mods.append(("data", tuple(path[1:]), vct))
             else:
                 # function mock: builtin name or data function reference by local name
                 gp = self.global_path(root)
                 if gp is not None and gp[0] == "data":
+                    vct = self.det_term_or_unsafe(w.value, sc, bound)
                     mods.append(("data", tuple(gp[1:] + path[1:]), vct))
                 else:
                     name = ".".join(path)
@@ -1202,6 +1204,11 @@ class Compiler:
             if sc.lookup_declared(nm) is not None and nm in sc.declared:
                 raise RegoCompileError(
                     COMPILE, f"var {nm} assigned above", file=self._file(), line=e.line, column=e.col
+                )
+            if nm in ("input", "data") and self.mi is not None and self.mi.module.v1:
+                raise RegoCompileError(
+                    COMPILE, f"{nm} cannot be shadowed", file=self._file(), line=e.line,
+                    column=e.col,
                 )
             sc.declare(nm, e)
             bound.discard(nm)
@@ -1838,7 +1845,9 @@ class Compiler:
 
         def callb(vs: list[Any], ctx: Ctx) -> Any:
             if ctx.mocks and bname in ctx.mocks:
-                return _apply_mock(ctx, ctx.mocks[bname], vs)
+                inner = ctx.derive()
+                inner.mocks = {k: v for k, v in ctx.mocks.items() if k != bname}
+                return _apply_mock(inner, ctx.mocks[bname], vs)
             try:
                 if needs_ctx:
                     return impl(ctx, *vs)

@@ -30,6 +30,7 @@ class Parser:
         self.no_or: list[bool] = [False]
         self.depth = 0
         self.wild = 0
+        self.special_imports: set[str] = set()
 
     # -- token helpers -------------------------------------------------------------------------
     @property
@@ -141,6 +142,15 @@ class Parser:
                 raise self.err("expected an alias name after 'as'")
             alias = self.advance().text
         root = path[0]
+        key = ".".join(path[:2])
+        if key in ("rego.v1", "future.keywords"):
+            if "rego.v1" in self.special_imports or (
+                key == "rego.v1" and "future.keywords" in self.special_imports
+            ):
+                raise self.err(
+                    f"this import shadows previous import of {'.'.join(path)}", start
+                )
+            self.special_imports.add(key)
         if root == "future":
             if len(path) < 2 or path[1] != "keywords":
                 raise self.err("invalid import: only future.keywords is supported", start)
@@ -221,12 +231,6 @@ class Parser:
                 # v0 partial set: p[x] { ... }
                 kind = "set"
                 key = ref.pop()
-            elif value is None and self.strict_v1 and (
-                not isinstance(last, A.Scalar) or not isinstance(last.value, str)
-            ):
-                raise self.err(
-                    "`contains` keyword is required for partial set rules", name_tok
-                )
             elif not isinstance(last, A.Scalar) or not isinstance(last.value, str):
                 kind = "object"
             else:
@@ -480,12 +484,10 @@ class Parser:
     def _parse_unary(self) -> A.Term:
         if self.is_op("-"):
             t = self.advance()
-            if self.tok.kind == NUMBER and not self.tok.ws:
+            if self.tok.kind == NUMBER:
                 n = self.advance()
                 base: A.Term = A.Scalar(t.line, t.col, -n.value)  # type: ignore[operator]
                 return self.parse_ref_tail(base)
-            if self.tok.kind == OP and self.tok.text == "-":
-                raise self.err("unary - can only be used with numeric literals and terms")
             operand = self._parse_unary()
             return A.Call(t.line, t.col, "minus", A.Scalar(t.line, t.col, "minus"), [A.Scalar(t.line, t.col, 0), operand])
         return self.parse_primary()
@@ -646,7 +648,7 @@ class Parser:
                 val = self.parse_term_expr()
             self.no_or[-1] = False
             if val is not None:
-                val = self._or_in_collection(val, "}", True)
+                val = self._or_in_collection(val, "}")
                 if self.is_op("|"):
                     self.advance()
                     body = self.parse_query("}")

@@ -272,7 +272,11 @@ def _json_patch_apply(o: Any, patches: Any) -> Any:
         if not isinstance(p, dict):
             raise type_err(2, "array of objects", patches)
         op = p.get("op")
+        if op in ("add", "replace", "test") and "value" not in p:
+            raise fail("missing value")
         path = _ptr(p.get("path"))
+        if op in ("remove", "replace") and not path:
+            raise fail("cannot remove the root")
         if op == "add":
             doc = _patch_add(doc, path, _thaw(p.get("value")))
         elif op == "remove":
@@ -341,10 +345,9 @@ def _patch_get(doc: Any, path: list[str]) -> Any:
                 raise fail("path not found")
             cur = cur[k]
         elif isinstance(cur, list):
-            try:
-                cur = cur[int(k)]
-            except (ValueError, IndexError):
-                raise fail("path not found") from None
+            if not k.isdigit() or (len(k) > 1 and k[0] == "0") or int(k) >= len(cur):
+                raise fail("path not found")
+            cur = cur[int(k)]
         else:
             raise fail("path not found")
     return cur
@@ -364,10 +367,9 @@ def _patch_add(doc: Any, path: list[str], value: Any) -> Any:
         if last == "-":
             parent.append(value)
         else:
-            try:
-                i = int(last)
-            except ValueError:
-                raise fail("invalid array index") from None
+            if not last.isdigit() or (len(last) > 1 and last[0] == "0"):
+                raise fail("invalid array index")
+            i = int(last)
             if i < 0 or i > len(parent):
                 raise fail("index out of range")
             parent.insert(i, value)
@@ -393,10 +395,9 @@ def _patch_remove(doc: Any, path: list[str]) -> Any:
             raise fail("path not found")
         del parent[last]
     elif isinstance(parent, list):
-        try:
-            parent.pop(int(last))
-        except (ValueError, IndexError):
-            raise fail("path not found") from None
+        if not last.isdigit() or (len(last) > 1 and last[0] == "0") or int(last) >= len(parent):
+            raise fail("path not found")
+        parent.pop(int(last))
     else:
         raise fail("path not found")
     return doc

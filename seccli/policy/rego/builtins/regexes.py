@@ -199,7 +199,9 @@ def _glob_re(pattern: str, delims: tuple[str, ...]) -> re.Pattern[str]:
 def _glob_match(pattern: Any, delimiters: Any, match: Any) -> bool:
     p = string(pattern, 1)
     if delimiters is None:
-        delims: tuple[str, ...] = (".",)
+        delims: tuple[str, ...] = ()
+    elif isinstance(delimiters, (list, tuple)) and not delimiters:
+        delims = (".",)
     elif isinstance(delimiters, (list, tuple)):
         ds = []
         for d in delimiters:

@@ -121,7 +121,10 @@ def _trim_space(s: Any) -> str:
 
 
 def _indexof(s: Any, sub: Any) -> int:
-    return string(s, 1).find(string(sub, 2))
+    x, p = string(s, 1), string(sub, 2)
+    if p == "":
+        return -1
+    return x.find(p)
 
 
 def _indexof_n(s: Any, sub: Any) -> list[int]:
