@@ -358,9 +358,7 @@ class RegistryClient:
         response = self._send(method, target, all_headers, body, max_bytes)
         if response.status != 401:
             return response
-        challenge = response.headers.get("WWW-Authenticate") or response.headers.get(
-            "www-authenticate"
-        )
+        challenge = _header(response.headers, "WWW-Authenticate")
         if not challenge:
             raise RegistryError(f"{registry}: HTTP 401 without an authentication challenge")
         authorization = self._authenticate(registry, challenge, scope)

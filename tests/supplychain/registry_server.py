@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def free_port() -> int:
 class RegistryServer:
     """A running registry process; ``stop()`` ends it."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, extra_config: str = "") -> None:
         binary = shutil.which("docker-registry")
         if binary is None:
             raise FileNotFoundError("docker-registry")
@@ -48,7 +49,9 @@ class RegistryServer:
         storage = workdir / "storage"
         storage.mkdir(parents=True, exist_ok=True)
         config = workdir / "config.yml"
-        config.write_text(CONFIG.format(root=storage, port=self.port), encoding="utf-8")
+        config.write_text(
+            CONFIG.format(root=storage, port=self.port) + extra_config, encoding="utf-8"
+        )
         self._log = (workdir / "registry.log").open("wb")
         env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
         self.process = subprocess.Popen(
@@ -64,6 +67,10 @@ class RegistryServer:
                 with urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1) as answer:
                     if answer.status == 200:
                         return
+            except urllib.error.HTTPError as exc:
+                if exc.code == 401:  # up, and asking for a token
+                    return
+                time.sleep(0.05)
             except OSError:
                 time.sleep(0.05)
         self.stop()

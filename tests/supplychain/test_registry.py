@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,3 +136,41 @@ def test_real_registry_digests_blobs_and_referrers_fallback(
     assert client.referrers(registry, "client/app", ref.digest) == []
     assert registry in client._no_referrers_api  # docker-registry 2.8 has no referrers API
     assert "v1" in client.tags(registry, "client/app")
+
+
+def test_real_registry_with_bearer_token_auth(tmp_path: Path, keys: dict[str, Any]) -> None:
+    """docker-registry with `auth: token`: push, sign and verify through real bearer tokens."""
+    from seccli.supplychain.cosign import verify_cosign_signatures
+    from seccli.supplychain.keys import load_public_key_file
+    from seccli.supplychain.signing import sign_image
+    from tests.supplychain.registry_server import RegistryServer
+    from tests.supplychain.token_server import TokenServer
+
+    password = "token-pass-" + "w" * 10
+    tokens = TokenServer(tmp_path, "ci", password)
+    try:
+        try:
+            server = RegistryServer(tmp_path / "reg", tokens.registry_config())
+        except FileNotFoundError:
+            pytest.skip("docker-registry is not installed")
+        try:
+            host = server.host
+            creds = {host: Credentials("ci", Secret(password))}
+            options = RegistryOptions(insecure=frozenset({host}), credentials=creds, timeout=5)
+            with RegistryClient(options) as client:
+                ref = push_image(client, host, "secure/app")
+                sign_image(client, ref, keys["release"][0])
+                release = load_public_key_file(keys["release"][2], "release")
+                checks = verify_cosign_signatures(
+                    client, host, "secure/app", ref.digest or "", [release]
+                )
+                assert [c.ok for c in checks] == [True]
+            assert tokens.issued >= 2  # a push scope and a pull scope at least
+            anonymous = RegistryOptions(insecure=frozenset({host}), timeout=5)
+            with RegistryClient(anonymous) as anon, pytest.raises(RegistryError) as caught:
+                anon.get_manifest(host, "secure/app", "v1")
+            assert "401" in str(caught.value)
+        finally:
+            server.stop()
+    finally:
+        tokens.stop()
