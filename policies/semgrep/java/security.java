@@ -27,6 +27,13 @@ public class Security {
         return in.readObject();
     }
 
+    Object readFiltered(InputStream raw, ObjectInputFilter filter) throws Exception {
+        ObjectInputStream in = new ObjectInputStream(raw);
+        in.setObjectInputFilter(filter);
+        // ok: java-object-deserialisation
+        return in.readObject();
+    }
+
     void crypto() throws Exception {
         // ruleid: java-weak-crypto
         MessageDigest.getInstance("MD5");
