@@ -287,3 +287,26 @@ def test_sbom_build_validate_and_diff(env: Path, capsys: pytest.CaptureFixture[s
     assert code == 2 and "not valid CycloneDX 1.6" in err
     code, _, err = run(capsys, "sbom", "empty-folder-that-does-not-exist")
     assert code == 2
+
+
+def test_sbom_of_an_environment(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    import sys
+
+    venv = env / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = next(venv.glob("lib/python*/site-packages"))
+    info = site / "demo_pkg-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.2.3\nLicense: MIT\n"
+    )
+    (info / "RECORD").write_text("")
+    code, out, err = run(
+        capsys, "sbom", "--environment", "--python", str(venv / "bin" / "python"), "-o", "env.json"
+    )
+    assert code == 0, err
+    sbom = json.loads((env / "env.json").read_text())
+    demo = [c for c in sbom["components"] if c["name"] == "demo-pkg"]
+    assert demo and demo[0]["version"] == "1.2.3"
+    assert demo[0]["purl"] == "pkg:pypi/demo-pkg@1.2.3"
