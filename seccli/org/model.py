@@ -226,6 +226,16 @@ class Layer(_Model):
         unit = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
         return count * unit[match["unit"]]
 
+    @cached_property
+    def turn_seconds(self) -> int:
+        """The turn length in (wall-clock) seconds."""
+        return int(self.turn_delta.total_seconds())
+
+    @cached_property
+    def local_start_seconds(self) -> int:
+        """The rotation start as wall-clock seconds since 1970-01-01T00:00 local."""
+        return int((self.local_start - datetime(1970, 1, 1)).total_seconds())
+
     @property
     def local_start(self) -> datetime:
         """The rotation start as naive local wall time in the layer's zone."""

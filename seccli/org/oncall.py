@@ -20,7 +20,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from seccli.core.errors import InputError
@@ -47,8 +47,7 @@ def iso(seconds: int) -> str:
     return from_epoch(seconds).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     """Someone on call in a schedule over [start, end) (epoch seconds)."""
 
     start: int
@@ -134,10 +133,6 @@ class ZoneClock:
         return utc + offset
 
 
-def _naive_seconds(naive: datetime) -> int:
-    return int((naive - _NAIVE_EPOCH).total_seconds())
-
-
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     spans.sort()
     merged: list[tuple[int, int]] = []
@@ -153,14 +148,15 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def layer_active_spans(layer: Layer, start: int, end: int) -> list[tuple[int, int]]:
     """The spans of [start, end) in which ``layer`` is active, merged and sorted."""
     clock = ZoneClock.of(layer.zone)
-    local_start = _naive_seconds(layer.local_start)
+    local_start = layer.local_start_seconds
     low = max(start, clock.to_utc(local_start))
     high = end if layer.end is None else min(end, to_epoch(layer.end))
     if low >= high:
         return []
     if not layer.restrictions:
         return [(low, high)]
-    first_day = clock.to_local(low) // 86400 - 7
+    lookback = 7 if any(r.type == "weekly" for r in layer.restrictions) else 1
+    first_day = clock.to_local(low) // 86400 - lookback
     last_day = clock.to_local(high) // 86400 + 1
     prepared = [
         (
@@ -197,8 +193,8 @@ def layer_segments(layer: Layer, start: int, end: int) -> list[Segment]:
     if not spans:
         return []
     clock = ZoneClock.of(layer.zone)
-    local_start = _naive_seconds(layer.local_start)
-    turn = int(layer.turn_delta.total_seconds())
+    local_start = layer.local_start_seconds
+    turn = layer.turn_seconds
     members = layer.members
     count = len(members)
     source = f"layer:{layer.name}"
@@ -239,42 +235,52 @@ def schedule_coverage(schedule: Schedule, start: int, end: int) -> list[tuple[in
     return _merge(spans)
 
 
+def _paint(base: list[Segment], top: list[Segment]) -> list[Segment]:
+    """``top`` painted over ``base`` (both sorted and without overlaps of their own)."""
+    if not base:
+        return list(top)
+    if not top:
+        return base
+    out: list[Segment] = []
+    j = 0
+    count = len(top)
+    for seg in base:
+        seg_start, seg_end = seg.start, seg.end
+        while j < count and top[j].end <= seg_start:
+            j += 1
+        cursor = seg_start
+        k = j
+        while k < count and top[k].start < seg_end:
+            if top[k].start > cursor:
+                out.append(Segment(cursor, top[k].start, seg.person, seg.source))
+            if top[k].end > cursor:
+                cursor = top[k].end
+            if cursor >= seg_end:
+                break
+            k += 1
+        if cursor < seg_end:
+            out.append(Segment(cursor, seg_end, seg.person, seg.source))
+    out.extend(top)
+    out.sort()
+    return out
+
+
 def schedule_timeline(schedule: Schedule, start: int, end: int) -> list[Segment]:
     """The final timeline of a schedule over [start, end): layers stacked, then overrides."""
-    sources: list[list[Segment]] = [layer_segments(layer, start, end) for layer in schedule.layers]
+    painted: list[Segment] = []
+    for layer in schedule.layers:
+        painted = _paint(painted, layer_segments(layer, start, end))
     for override in schedule.overrides:
         s = max(start, to_epoch(override.start))
         e = min(end, to_epoch(override.end))
-        sources.append([Segment(s, e, override.person, "override")] if s < e else [])
-    points = sorted({p for segs in sources for seg in segs for p in (seg.start, seg.end)})
-    pointers = [0] * len(sources)
+        if s < e:
+            painted = _paint(painted, [Segment(s, e, override.person, "override")])
     out: list[Segment] = []
-    for index in range(len(points) - 1):
-        low, high = points[index], points[index + 1]
-        chosen: Segment | None = None
-        for source_index in range(len(sources) - 1, -1, -1):
-            segs = sources[source_index]
-            i = pointers[source_index]
-            while i < len(segs) and segs[i].end <= low:
-                i += 1
-            pointers[source_index] = i
-            if i < len(segs) and segs[i].start <= low:
-                chosen = segs[i]
-                break
-        if chosen is None:
-            continue
-        if (
-            out
-            and out[-1].end == low
-            and (out[-1].person, out[-1].source)
-            == (
-                chosen.person,
-                chosen.source,
-            )
-        ):
-            out[-1] = Segment(out[-1].start, high, chosen.person, chosen.source)
+    for seg in painted:
+        if out and out[-1].end == seg.start and out[-1][2:] == seg[2:]:
+            out[-1] = Segment(out[-1].start, seg.end, seg.person, seg.source)
         else:
-            out.append(Segment(low, high, chosen.person, chosen.source))
+            out.append(seg)
     return out
 
 
@@ -297,17 +303,20 @@ class OnCallIndex:
 
     def __init__(self, org: SecurityOrg) -> None:
         self.org = org
-        self._weeks: dict[tuple[str, int], tuple[list[int], list[Segment]]] = {}
+        self._weeks: dict[str, dict[int, tuple[list[int], list[Segment]]]] = {}
+        self.plans: dict[str, tuple[str, str, int, tuple[_Level, ...]]] = {}
 
     def _week(self, schedule_id: str, week: int) -> tuple[list[int], list[Segment]]:
-        key = (schedule_id, week)
-        cached = self._weeks.get(key)
+        weeks = self._weeks.get(schedule_id)
+        if weeks is None:
+            weeks = self._weeks[schedule_id] = {}
+        cached = weeks.get(week)
         if cached is None:
             schedule = self.org.schedules_by_id[schedule_id]
             low = _WEEK_ORIGIN + week * WEEK
             segments = schedule_timeline(schedule, low, low + WEEK)
             cached = ([seg.start for seg in segments], segments)
-            self._weeks[key] = cached
+            weeks[week] = cached
         return cached
 
     def on_call(self, schedule_id: str, at: int) -> Segment | None:
@@ -326,8 +335,7 @@ class OnCallIndex:
         return schedule_timeline(schedule, start, end)
 
 
-@dataclass(frozen=True, slots=True)
-class Notification:
+class Notification(NamedTuple):
     """One page of an escalation: which level and loop, when, through what, to whom."""
 
     level: int
@@ -372,13 +380,54 @@ class WhoAnswer:
         }
 
 
-def _resolve(index: OnCallIndex, level: int, loop: int, at: int, target: Any) -> Notification:
-    if target.person is not None:
-        return Notification(level, loop, at, f"person:{target.person}", target.person)
-    segment = index.on_call(target.schedule, at)
-    return Notification(
-        level, loop, at, f"schedule:{target.schedule}", segment.person if segment else None
+# (delay in seconds, ((via, schedule or None, person or None), ...)) for each level
+_Level = tuple[int, tuple[tuple[str, str | None, str | None], ...]]
+
+
+def _plan(index: OnCallIndex, subdomain: str) -> tuple[str, str, int, tuple[_Level, ...]]:
+    cached = index.plans.get(subdomain)
+    if cached is not None:
+        return cached
+    org = index.org
+    squad = org.squad_of_subdomain.get(subdomain)
+    if squad is None:
+        known = ", ".join(sorted(org.squad_of_subdomain)) or "none"
+        raise InputError(f"no squad owns subdomain {subdomain!r}", hint=f"known: {known}")
+    if squad.escalation_policy is None or squad.escalation_policy not in org.policies_by_id:
+        raise InputError(f"squad {squad.id!r} has no escalation policy")
+    policy = org.policies_by_id[squad.escalation_policy]
+    levels = tuple(
+        (
+            level.delay_minutes * 60,
+            tuple(
+                (
+                    f"person:{t.person}" if t.person else f"schedule:{t.schedule}",
+                    t.schedule,
+                    t.person,
+                )
+                for t in level.targets
+            ),
+        )
+        for level in policy.levels
     )
+    plan = (squad.id, policy.id, policy.loops, levels)
+    index.plans[subdomain] = plan
+    return plan
+
+
+def _page(
+    index: OnCallIndex,
+    level: int,
+    loop: int,
+    at: int,
+    via: str,
+    schedule: str | None,
+    person: str | None,
+) -> Notification:
+    if schedule is not None:
+        segment = index.on_call(schedule, at)
+        person = segment.person if segment is not None else None
+    return Notification(level, loop, at, via, person)
 
 
 def _first_reached(notifications: list[Notification]) -> Notification | None:
@@ -389,30 +438,26 @@ def _first_reached(notifications: list[Notification]) -> Notification | None:
 
 
 def who(index: OnCallIndex, subdomain: str, at: datetime | int) -> WhoAnswer:
-    """Primary, secondary and the escalation chain for ``subdomain`` at ``at``."""
-    org = index.org
+    """Primary, secondary and the escalation chain for ``subdomain`` at ``at``.
+
+    Primary and secondary are whoever levels 1 and 2 reach at ``at``; each escalation step is
+    resolved at the time it would be sent, so a hand-off in between is honoured.
+    """
     moment = at if isinstance(at, int) else to_epoch(at)
-    squad = org.squad_of_subdomain.get(subdomain)
-    if squad is None:
-        known = ", ".join(sorted(org.squad_of_subdomain)) or "none"
-        raise InputError(f"no squad owns subdomain {subdomain!r}", hint=f"known: {known}")
-    if squad.escalation_policy is None or squad.escalation_policy not in org.policies_by_id:
-        raise InputError(f"squad {squad.id!r} has no escalation policy")
-    policy = org.policies_by_id[squad.escalation_policy]
-    now_levels = [
-        [_resolve(index, n + 1, 0, moment, target) for target in level.targets]
-        for n, level in enumerate(policy.levels[:2])
-    ]
-    primary = _first_reached(now_levels[0])
-    secondary = _first_reached(now_levels[1]) if len(now_levels) > 1 else None
+    squad, policy, loops, levels = _plan(index, subdomain)
     steps: list[Notification] = []
     offset = 0
-    for loop in range(policy.loops + 1):
-        for n, level in enumerate(policy.levels):
+    for loop in range(loops + 1):
+        for number, (delay, targets) in enumerate(levels, start=1):
             when = moment + offset
-            steps.extend(_resolve(index, n + 1, loop, when, target) for target in level.targets)
-            offset += level.delay_minutes * 60
-    return WhoAnswer(subdomain, squad.id, policy.id, moment, primary, secondary, tuple(steps))
+            for via, schedule, person in targets:
+                steps.append(_page(index, number, loop, when, via, schedule, person))
+            offset += delay
+    primary = _first_reached(steps[: len(levels[0][1])])
+    secondary = None
+    if len(levels) > 1:
+        secondary = _first_reached([_page(index, 2, 0, moment, *t) for t in levels[1][1]])
+    return WhoAnswer(subdomain, squad, policy, moment, primary, secondary, tuple(steps))
 
 
 def on_call_hours(

@@ -142,9 +142,11 @@ def org_chart_dot(org: SecurityOrg, roster: Roster | None = None, *, squads: boo
         lines.append(
             f"  {_dot_id('team:' + team.id)} [label={_dot_id(label)}, fillcolor={_dot_id(colour)}];"
         )
-    for team in org.teams:
-        if team.reports_to:
-            lines.append(f"  {_dot_id('team:' + team.reports_to)} -> {_dot_id('team:' + team.id)};")
+    lines.extend(
+        f"  {_dot_id('team:' + team.reports_to)} -> {_dot_id('team:' + team.id)};"
+        for team in org.teams
+        if team.reports_to
+    )
     if squads:
         for squad in org.squads:
             label = f"{squad.id}\\n{', '.join(squad.subdomains)}"
