@@ -16,6 +16,7 @@ from seccli.cli import audit, estate, images, sbom, schema, sign
 from seccli.cli import generate as generate_cli
 from seccli.cli import netpol as netpol_cli
 from seccli.cli import org as org_cli
+from seccli.cli import policy as policy_cli
 from seccli.cli import scan as scan_cli
 from seccli.cli import vault as vault_cli
 from seccli.cli.context import AppState
@@ -48,6 +49,7 @@ app.add_typer(netpol_cli.app, name="netpol")
 app.add_typer(vault_cli.app, name="vault")
 app.command(name="scan")(scan_cli.scan_command)
 app.add_typer(scan_cli.findings_app, name="findings")
+app.add_typer(policy_cli.app, name="policy")
 
 
 def _version(value: bool) -> None:

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seccli.core.errors import InputError
+from seccli.core.errors import DependencyError, InputError
+from seccli.policy.interface import PolicyEngine, PreparedPolicy
 from seccli.policy.rego import RegoError, compile
 from seccli.policy.rego.values import (
     UNDEF,
@@ -123,15 +124,18 @@ def discover(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
         if p.is_file():
             out.append((p.parent, p))
         elif p.is_dir():
-            for f in sorted([*p.rglob("*.yaml"), *p.rglob("*.yml")]):
-                out.append((p, f))
+            out.extend((p, f) for f in sorted([*p.rglob("*.yaml"), *p.rglob("*.yml")]))
         else:
             raise InputError(f"no such file or directory: {p}")
     return out
 
 
-def run_paths(paths: Iterable[Path], skips: SkipList | None = None) -> list[CaseResult]:
-    """Run every case under ``paths``."""
+def run_paths(
+    paths: Iterable[Path],
+    skips: SkipList | None = None,
+    engine: PolicyEngine | None = None,
+) -> list[CaseResult]:
+    """Run every case under ``paths`` with ``engine`` (native by default)."""
     import yaml
 
     skips = skips or SkipList()
@@ -155,7 +159,7 @@ def run_paths(paths: Iterable[Path], skips: SkipList | None = None) -> list[Case
             if reason is not None:
                 results.append(CaseResult(cid, SKIP, reason))
                 continue
-            results.append(run_case(cid, case, v0=v0, dialect=dialect))
+            results.append(run_case(cid, case, v0=v0, dialect=dialect, engine=engine))
     return results
 
 
@@ -168,24 +172,33 @@ def _dialect(cases: list[dict[str, Any]]) -> str:
     if keys & _REGORUS_KEYS:
         return "regorus"
     wants = [c.get("want_result") for c in cases if "want_result" in c]
-    if wants and all(
-        isinstance(w, list) and all(isinstance(x, dict) for x in w) for w in wants
-    ):
+    if wants and all(isinstance(w, list) and all(isinstance(x, dict) for x in w) for w in wants):
         return "opa"
     return "regorus"
 
 
-def run_case(cid: str, case: dict[str, Any], *, v0: bool, dialect: str) -> CaseResult:
+def run_case(
+    cid: str,
+    case: dict[str, Any],
+    *,
+    v0: bool,
+    dialect: str,
+    engine: PolicyEngine | None = None,
+) -> CaseResult:
     """Run one case; never raises for engine failures (they become FAIL)."""
     try:
-        return _run_case(cid, case, v0=v0, dialect=dialect)
+        return _run_case(cid, case, v0=v0, dialect=dialect, engine=engine)
     except RegoError as err:
         return CaseResult(cid, FAIL, f"unexpected error: {err}")
+    except DependencyError:
+        raise
     except Exception as err:  # a crash is a failed case, reported with its type
         return CaseResult(cid, FAIL, f"crash: {type(err).__name__}: {err}")
 
 
-def _run_case(cid: str, case: dict[str, Any], *, v0: bool, dialect: str) -> CaseResult:
+def _run_case(
+    cid: str, case: dict[str, Any], *, v0: bool, dialect: str, engine: PolicyEngine | None
+) -> CaseResult:
     mods = case.get("modules") or []
     modules = {f"mod{i}.rego": src for i, src in enumerate(mods)}
     data = case.get("data") or {}
@@ -197,13 +210,19 @@ def _run_case(cid: str, case: dict[str, Any], *, v0: bool, dialect: str) -> Case
         strict = bool(case.get("strict", True))
         want_error = case.get("error")
     try:
-        policy = compile(modules, data, v0=v0, v0_keywords=v0)
+        if engine is None:
+            policy: PreparedPolicy = compile(modules, data, v0=v0, v0_keywords=v0)
+        else:
+            policy = engine.prepare(modules, data, v0=v0)
         inp: Any = UNDEF
-        if "input" in case:
-            inp = case["input"]
-        elif "input_term" in case:
-            inp = compile({}, {}).eval(f"__x := {case['input_term']}").bindings[0]["__x"]
-        res = policy.eval(query, inp, strict_builtin_errors=strict)
+        try:
+            if "input" in case:
+                inp = case["input"]
+            elif "input_term" in case:
+                inp = compile({}, {}).eval(f"__x := {case['input_term']}").bindings[0]["__x"]
+            res = policy.eval(query, inp, strict_builtin_errors=strict)
+        finally:
+            policy.close()
     except RegoError as err:
         if want_error is None:
             return CaseResult(cid, FAIL, f"unexpected error: {err}")
@@ -290,9 +309,7 @@ def expected_value(v: Any) -> Any:
 
 def _check_regorus(cid: str, case: dict[str, Any], res: Any, query: str) -> CaseResult:
     if case.get("no_result"):
-        if res.expressions and not (
-            len(res.expressions) == 1 and res.value is UNDEF
-        ):
+        if res.expressions and not (len(res.expressions) == 1 and res.value is UNDEF):
             return CaseResult(cid, FAIL, f"want no result, got {_show(res.value)}")
         return CaseResult(cid, PASS)
     if "want_result" not in case:

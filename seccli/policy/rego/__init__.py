@@ -108,6 +108,9 @@ class Policy:
         self._queries: dict[str, _Query] = {}
         self._lock = threading.Lock()
 
+    def close(self) -> None:
+        """Nothing to release (part of the ``PreparedPolicy`` protocol)."""
+
     @property
     def packages(self) -> list[str]:
         """The packages defined by the compiled modules."""
@@ -177,7 +180,9 @@ class Policy:
                     v = A.Var(lit.line, lit.col, name)
                     rewritten.append(A.Literal(lit.line, lit.col, A.Unify(lit.line, lit.col, v, e)))
                     if len(body) > 1:
-                        rewritten.append(A.Literal(lit.line, lit.col, A.Var(lit.line, lit.col, name)))
+                        rewritten.append(
+                            A.Literal(lit.line, lit.col, A.Var(lit.line, lit.col, name))
+                        )
                     expr_vars.append(name)
                 else:
                     rewritten.append(lit)
@@ -190,15 +195,17 @@ class Policy:
                 run = comp.body(rewritten, sc, set())
             except Unsafe as u:
                 raise RegoCompileError(
-                    UNSAFE, f"var {u.name} is unsafe", file="<query>", line=u.node.line,
+                    UNSAFE,
+                    f"var {u.name} is unsafe",
+                    file="<query>",
+                    line=u.node.line,
                     column=u.node.col,
                 ) from None
             finally:
                 comp.mi = saved
-            exprs: list[Any] = []
-            for name in expr_vars:
-                slot = None if name is None else sc.lookup_declared(name)
-                exprs.append(slot)
+            exprs: list[Any] = [
+                None if name is None else sc.lookup_declared(name) for name in expr_vars
+            ]
             comp._check_recursion()
             names: list[tuple[str, int]] = []
             seen: set[str] = set()
@@ -252,19 +259,14 @@ def compile(
     """
     if sys.getrecursionlimit() < _RECURSION_LIMIT:
         sys.setrecursionlimit(_RECURSION_LIMIT)
-    parsed = []
     try:
-        for name in sorted(modules):
-            parsed.append(
-                parse_module(
-                    modules[name], name, v0=v0 or name in v0_files, v0_keywords=v0_keywords
-                )
-            )
+        parsed = [
+            parse_module(modules[name], name, v0=v0 or name in v0_files, v0_keywords=v0_keywords)
+            for name in sorted(modules)
+        ]
         comp = Compiler(parsed)
         comp.compile_all()
     except RecursionError:
-        raise RegoCompileError(
-            "rego_compile_error", "module nesting too deep to compile"
-        ) from None
+        raise RegoCompileError("rego_compile_error", "module nesting too deep to compile") from None
     base = from_json(data) if data is not None else {}
     return Policy(comp, base, v0)

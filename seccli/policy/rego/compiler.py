@@ -20,7 +20,6 @@ from seccli.policy.rego.errors import (
     BUILTIN,
     COMPILE,
     CONFLICT,
-    EVAL_TYPE,
     RECURSION,
     TYPE,
     UNSAFE,
@@ -200,9 +199,7 @@ class RuleSet:
         v = cache.get(self, _MISSING)
         if v is not _MISSING:
             if v is _BUSY:
-                raise RegoEvalError(
-                    RECURSION, f"rule data.{'.'.join(self.path)} is recursive"
-                )
+                raise RegoEvalError(RECURSION, f"rule data.{'.'.join(self.path)} is recursive")
             return v
         cache[self] = _BUSY
         try:
@@ -510,10 +507,7 @@ def data_at(ctx: Ctx, root: Node, path: tuple[Any, ...]) -> Any:
                 cur = out
                 for key in opath[n:-1]:
                     nxt = cur.get(key)
-                    if not isinstance(nxt, dict):
-                        nxt = {}
-                    else:
-                        nxt = dict(nxt)
+                    nxt = {} if not isinstance(nxt, dict) else dict(nxt)
                     cur[key] = nxt
                     cur = nxt
                 cur[opath[-1]] = oval
@@ -680,15 +674,14 @@ class Compiler:
                 if r.split < 0:
                     r.split = len(static)
                 static = static[: r.split]
-            elif r.kind == "set":
-                if len(static) != len(r.ref):
-                    raise RegoCompileError(
-                        COMPILE,
-                        "partial set rule heads must be static references",
-                        file=m.file,
-                        line=r.line,
-                        column=r.col,
-                    )
+            elif r.kind == "set" and len(static) != len(r.ref):
+                raise RegoCompileError(
+                    COMPILE,
+                    "partial set rule heads must be static references",
+                    file=m.file,
+                    line=r.line,
+                    column=r.col,
+                )
             n = node
             for p in static:
                 if n.ruleset is not None and r.kind != "object":
@@ -732,14 +725,13 @@ class Compiler:
                         line=r.line,
                     )
                 rs.arity = arity
-            if r.default:
-                if any(x.default for x in rs.rules):
-                    raise RegoCompileError(
-                        TYPE,
-                        f"multiple default rules data.{'.'.join(path)} found",
-                        file=m.file,
-                        line=r.line,
-                    )
+            if r.default and any(x.default for x in rs.rules):
+                raise RegoCompileError(
+                    TYPE,
+                    f"multiple default rules data.{'.'.join(path)} found",
+                    file=m.file,
+                    line=r.line,
+                )
             rs.rules.append(r)
             rs.modules.append(mi)
 
@@ -830,8 +822,7 @@ class Compiler:
         bound: set[str] = set()
         arg_pats: list[Any] = []
         if r.args is not None:
-            for a in r.args:
-                arg_pats.append(self.arg_pattern(a, sc, bound))
+            arg_pats.extend(self.arg_pattern(a, sc, bound) for a in r.args)
         try:
             body = self.body(r.body, sc, bound)
             key = keypath = value = None
@@ -906,9 +897,7 @@ class Compiler:
         if name in ("input", "data"):
             return False
         mi = self.mi
-        if mi is not None and (name in mi.rule_names or name in mi.imports):
-            return False
-        return True
+        return not (mi is not None and (name in mi.rule_names or name in mi.imports))
 
     def local_slot(self, name: str, sc: Scope) -> int | None:
         s = sc.lookup_declared(name)
@@ -1203,11 +1192,18 @@ class Compiler:
                 continue
             if sc.lookup_declared(nm) is not None and nm in sc.declared:
                 raise RegoCompileError(
-                    COMPILE, f"var {nm} assigned above", file=self._file(), line=e.line, column=e.col
+                    COMPILE,
+                    f"var {nm} assigned above",
+                    file=self._file(),
+                    line=e.line,
+                    column=e.col,
                 )
             if nm in ("input", "data") and self.mi is not None and self.mi.module.v1:
                 raise RegoCompileError(
-                    COMPILE, f"{nm} cannot be shadowed", file=self._file(), line=e.line,
+                    COMPILE,
+                    f"{nm} cannot be shadowed",
+                    file=self._file(),
+                    line=e.line,
                     column=e.col,
                 )
             sc.declare(nm, e)
@@ -1523,9 +1519,16 @@ class Compiler:
             return ct_det(lambda ctx, env: env[slot])
         gp = self.global_path(name)
         assert gp is not None
-        return self._ref(A.Ref(t.line, t.col, A.Var(t.line, t.col, gp[0]), [
-            A.Scalar(t.line, t.col, p) for p in gp[1:]
-        ]), sc, bound)
+        return self._ref(
+            A.Ref(
+                t.line,
+                t.col,
+                A.Var(t.line, t.col, gp[0]),
+                [A.Scalar(t.line, t.col, p) for p in gp[1:]],
+            ),
+            sc,
+            bound,
+        )
 
     def _ref(self, t: A.Ref, sc: Scope, bound: set[str]) -> CT:
         head = t.head
@@ -1559,11 +1562,7 @@ class Compiler:
                 cur = ct_det(_const_walk(cur.det, keys))
                 i = j
                 continue
-            if (
-                isinstance(p, A.Var)
-                and self.is_local_name(p.name, sc)
-                and p.name not in bound
-            ):
+            if isinstance(p, A.Var) and self.is_local_name(p.name, sc) and p.name not in bound:
                 slot = None if p.name.startswith("_$") else self.local_slot(p.name, sc)
                 if slot is not None:
                     bound.add(p.name)
@@ -1601,7 +1600,7 @@ class Compiler:
             rs is None
             and i < len(path)
             and isinstance(path[i], A.Scalar)
-            and path[i].value not in node.children  # type: ignore[union-attr]
+            and path[i].value not in node.children  # type: ignore[union-attr,operator]
         ):
             # base documents only: no virtual document lives below this key
             bprefix = (*prefix, path[i].value)  # type: ignore[union-attr]
@@ -1862,7 +1861,14 @@ class Compiler:
                 raise
             except RecursionError:
                 raise
-            except (ValueError, TypeError, KeyError, IndexError, OverflowError, ArithmeticError) as err:
+            except (
+                ValueError,
+                TypeError,
+                KeyError,
+                IndexError,
+                OverflowError,
+                ArithmeticError,
+            ) as err:
                 if ctx.strict:
                     raise RegoEvalError(
                         BUILTIN, f"{bname}: {err}", file=file, line=line, column=col
@@ -1895,11 +1901,18 @@ class Compiler:
             parts = []
             for a in args:
                 vals: list[Any] = []
-                a.gen(ctx, env, lambda v: vals.append(v) or False)  # type: ignore[func-returns-value]
+
+                def collect(v: Any, vals: list[Any] = vals) -> bool:
+                    vals.append(v)
+                    return True
+
+                a.gen(ctx, env, collect)
                 if not vals:
                     parts.append("<undefined>")
                 else:
-                    parts.append(" ".join(v if isinstance(v, str) else to_string(v) for v in vals[:1]))
+                    parts.append(
+                        " ".join(v if isinstance(v, str) else to_string(v) for v in vals[:1])
+                    )
             ctx.prints.append(" ".join(parts))
             return True
 
@@ -2075,7 +2088,7 @@ def _as_run(c: tuple[str, Any]) -> Run:
 
     def run(ctx: Ctx, env: list[Any], k: K) -> bool:
         if test(ctx, env):
-            return k()  # type: ignore[no-any-return]
+            return k()
         return False
 
     return run
@@ -2306,9 +2319,10 @@ def _call_ct(args: list[CT], call: Callable[[list[Any], Ctx], Any]) -> CT:
         if n == 1:
             d0 = dets[0]
             assert d0 is not None
+            d0_: Det = d0
 
             def det1(ctx: Ctx, env: list[Any]) -> Any:
-                v = d0(ctx, env)
+                v = d0_(ctx, env)
                 if v is UNDEF:
                     return UNDEF
                 return call([v], ctx)

@@ -97,24 +97,24 @@ def tokenize(src: str, file: str = "<module>") -> list[Token]:
                     j = k
                     while j < n and src[j].isdigit():
                         j += 1
-            if j < n and (_is_ident_char(src[j]) or src[j] == "."):
-                if not (src[j] == "." and not (j + 1 < n and src[j + 1].isdigit())):
-                    raise RegoParseError(
-                        f"invalid number literal {src[i : j + 1]!r}",
-                        file=file,
-                        line=line,
-                        column=col,
-                    )
+            if (
+                j < n
+                and (_is_ident_char(src[j]) or src[j] == ".")
+                and not (src[j] == "." and not (j + 1 < n and src[j + 1].isdigit()))
+            ):
+                raise RegoParseError(
+                    f"invalid number literal {src[i : j + 1]!r}",
+                    file=file,
+                    line=line,
+                    column=col,
+                )
             text = src[i:j]
             if text.startswith("0") and len(text) > 1 and text[1].isdigit() and not is_float:
                 raise RegoParseError(
                     f"invalid number literal {text!r}", file=file, line=line, column=col
                 )
             value: object
-            if is_float:
-                value = float(text)
-            else:
-                value = int(text)
+            value = float(text) if is_float else int(text)
             toks.append(Token(NUMBER, text, value, line, col, nl, ws))
             i = j
         elif c == '"':

@@ -9,7 +9,19 @@ from seccli.policy.rego.errors import RegoParseError
 from seccli.policy.rego.lexer import EOF, IDENT, NUMBER, OP, STRING, Token, tokenize
 
 FUTURE_KEYWORDS = ("in", "every", "contains", "if")
-_RESERVED = {"true", "false", "null", "not", "with", "as", "package", "import", "default", "else", "some"}
+_RESERVED = {
+    "true",
+    "false",
+    "null",
+    "not",
+    "with",
+    "as",
+    "package",
+    "import",
+    "default",
+    "else",
+    "some",
+}
 _REL_OPS = {"==": "equal", "!=": "neq", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
 _ARITH = {"+": "plus", "-": "minus"}
 _FACTOR = {"*": "mul", "/": "div", "%": "rem"}
@@ -56,7 +68,11 @@ class Parser:
 
     def is_kw(self, word: str) -> bool:
         t = self.tok
-        return t.kind == IDENT and t.text == word and (word not in FUTURE_KEYWORDS or word in self.keywords)
+        return (
+            t.kind == IDENT
+            and t.text == word
+            and (word not in FUTURE_KEYWORDS or word in self.keywords)
+        )
 
     def expect_op(self, text: str) -> Token:
         if not self.is_op(text):
@@ -147,9 +163,7 @@ class Parser:
             if "rego.v1" in self.special_imports or (
                 key == "rego.v1" and "future.keywords" in self.special_imports
             ):
-                raise self.err(
-                    f"this import shadows previous import of {'.'.join(path)}", start
-                )
+                raise self.err(f"this import shadows previous import of {'.'.join(path)}", start)
             self.special_imports.add(key)
         if root == "future":
             if len(path) < 2 or path[1] != "keywords":
@@ -238,12 +252,12 @@ class Parser:
         if default:
             if kind not in ("complete", "func") or value is None:
                 raise self.err("default rules must have a value", name_tok)
-            if args is not None and any(
-                not isinstance(a, A.Var) for a in args
-            ):
+            if args is not None and any(not isinstance(a, A.Var) for a in args):
                 raise self.err("default function arguments must be variables", name_tok)
             return [
-                A.Rule(start.line, start.col, ref, kind, args, None, value, [], None, True, self.file)
+                A.Rule(
+                    start.line, start.col, ref, kind, args, None, value, [], None, True, self.file
+                )
             ]
         body, has_body = self.parse_rule_body(name_tok)
         orelse: A.RuleBody | None = None
@@ -263,20 +277,35 @@ class Parser:
             else:
                 tail.orelse = rb
             tail = rb
-        if not has_body and value is None and kind != "set" and (
-            len(ref) == 1 or self.strict_v1 or args is not None
+        if (
+            not has_body
+            and value is None
+            and kind != "set"
+            and (len(ref) == 1 or self.strict_v1 or args is not None)
         ):
-            raise self.err(
-                f"rule {name_tok.text!r} must have a body or assignment", name_tok
-            )
+            raise self.err(f"rule {name_tok.text!r} must have a body or assignment", name_tok)
         rules = [
-            A.Rule(start.line, start.col, ref, kind, args, key, value, body, orelse, False, self.file)
+            A.Rule(
+                start.line, start.col, ref, kind, args, key, value, body, orelse, False, self.file
+            )
         ]
         # several bodies for one head: p { a } { b }
         while self.is_op("{") and has_body and kind != "func":
             extra = self.parse_braced_body()
             rules.append(
-                A.Rule(start.line, start.col, ref, kind, args, key, value, extra, None, False, self.file)
+                A.Rule(
+                    start.line,
+                    start.col,
+                    ref,
+                    kind,
+                    args,
+                    key,
+                    value,
+                    extra,
+                    None,
+                    False,
+                    self.file,
+                )
             )
         return rules
 
@@ -444,7 +473,13 @@ class Parser:
         while self.tok.kind == OP and self.tok.text in _REL_OPS and self.cont_binop():
             t = self.advance()
             right = self._parse_or()
-            left = A.Call(t.line, t.col, _REL_OPS[t.text], A.Scalar(t.line, t.col, _REL_OPS[t.text]), [left, right])
+            left = A.Call(
+                t.line,
+                t.col,
+                _REL_OPS[t.text],
+                A.Scalar(t.line, t.col, _REL_OPS[t.text]),
+                [left, right],
+            )
         return left
 
     def _parse_or(self) -> A.Term:
@@ -489,7 +524,13 @@ class Parser:
                 base: A.Term = A.Scalar(t.line, t.col, -n.value)  # type: ignore[operator]
                 return self.parse_ref_tail(base)
             operand = self._parse_unary()
-            return A.Call(t.line, t.col, "minus", A.Scalar(t.line, t.col, "minus"), [A.Scalar(t.line, t.col, 0), operand])
+            return A.Call(
+                t.line,
+                t.col,
+                "minus",
+                A.Scalar(t.line, t.col, "minus"),
+                [A.Scalar(t.line, t.col, 0), operand],
+            )
         return self.parse_primary()
 
     # -- primaries -------------------------------------------------------------------------------
@@ -510,7 +551,12 @@ class Parser:
             if (word in _RESERVED or word in self.keywords) and not callable_kw:
                 raise self.err(f"unexpected keyword {word!r}")
             self.advance()
-            if word == "set" and self.is_op("(") and self.peek().kind == OP and self.peek().text == ")":
+            if (
+                word == "set"
+                and self.is_op("(")
+                and self.peek().kind == OP
+                and self.peek().text == ")"
+            ):
                 self.advance()
                 self.advance()
                 return A.SetTerm(t.line, t.col, [])

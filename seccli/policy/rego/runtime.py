@@ -18,7 +18,9 @@ class Limits:
 
     __slots__ = ("max_steps", "timeout")
 
-    def __init__(self, max_steps: int = DEFAULT_MAX_STEPS, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, max_steps: int = DEFAULT_MAX_STEPS, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         self.max_steps = max_steps
         self.timeout = timeout
 

@@ -34,10 +34,11 @@ class FrozenDict(dict[Any, Any]):
     """A hashable (frozen) object value, used as set member or object key."""
 
     __slots__ = ("_h",)
+    _h: int
 
     def __hash__(self) -> int:  # type: ignore[override]
         try:
-            return self._h  # type: ignore[no-any-return]
+            return self._h
         except AttributeError:
             h = hash(frozenset(self.items()))
             self._h = h
@@ -140,7 +141,7 @@ def eq(a: Any, b: Any) -> bool:
     ta = type(a)
     tb = type(b)
     if ta is str:
-        return tb is str and a == b  # type: ignore[no-any-return]
+        return tb is str and a == b
     ra = type_rank(a)
     if ra != type_rank(b):
         return False

@@ -71,7 +71,7 @@ def _type_name(v: Any) -> str:
 
 
 def _is_set(v: Any) -> bool:
-    return isinstance(v, RegoSet) or isinstance(v, frozenset)
+    return isinstance(v, (RegoSet, frozenset))
 
 
 TABLE = table(

@@ -120,19 +120,14 @@ def _obj_union_n(objs: Any) -> Any:
 
 def _subset(sup: Any, sub: Any) -> bool:
     if isinstance(sup, dict) and isinstance(sub, dict):
-        for k, v in sub.items():
-            if k not in sup or not _subset(sup[k], v):
-                return False
-        return True
+        return all(not (k not in sup or not _subset(sup[k], v)) for k, v in sub.items())
     if isinstance(sup, frozenset) and isinstance(sub, frozenset):
         return sub <= sup
     if isinstance(sup, (list, tuple)) and isinstance(sub, (list, tuple)):
         n = len(sub)
         if n == 0:
             return True
-        return any(
-            all(eq(sup[i + j], sub[j]) for j in range(n)) for i in range(len(sup) - n + 1)
-        )
+        return any(all(eq(sup[i + j], sub[j]) for j in range(n)) for i in range(len(sup) - n + 1))
     if isinstance(sup, frozenset) and isinstance(sub, (list, tuple)):
         return all(freeze(x) in sup for x in sub)
     return eq(sup, sub)
@@ -156,7 +151,7 @@ def _paths(paths: Any, pos: int) -> list[list[Any]]:
     out: list[list[Any]] = []
     for p in paths:
         if isinstance(p, str):
-            parts = [x for x in p.strip("/").split("/")] if p.strip("/") else []
+            parts = list(p.strip("/").split("/")) if p.strip("/") else []
             out.append([x.replace("~1", "/").replace("~0", "~") for x in parts])
         elif isinstance(p, (list, tuple)):
             out.append(list(p))
@@ -245,14 +240,11 @@ def _walk(v: Any) -> Iterator[Any]:
         path, cur = stack.pop()
         yield [path, cur]
         if isinstance(cur, dict):
-            for k, x in reversed(sorted_items(cur)):
-                stack.append(([*path, k], x))
+            stack.extend(([*path, k], x) for k, x in reversed(sorted_items(cur)))
         elif isinstance(cur, (list, tuple)):
-            for i in range(len(cur) - 1, -1, -1):
-                stack.append(([*path, i], cur[i]))
+            stack.extend(([*path, i], cur[i]) for i in range(len(cur) - 1, -1, -1))
         elif isinstance(cur, frozenset):
-            for x in cur:
-                stack.append(([*path, x], x))
+            stack.extend(([*path, x], x) for x in cur)
 
 
 def _json_patch(o: Any, patches: Any) -> Any:

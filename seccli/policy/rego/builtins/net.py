@@ -34,7 +34,7 @@ def _intersects(x: Any, y: Any) -> bool:
     c = _net(y, 2)
     if a.version != c.version:
         return False
-    return a.overlaps(c)  # type: ignore[arg-type]
+    return a.overlaps(c)
 
 
 def _merge(addrs: Any) -> Any:

@@ -49,7 +49,11 @@ def _gte(a: Any, c: Any) -> bool:
 
 
 def _plus(a: Any, c: Any) -> Any:
-    return norm_num(num(a, 1) + num(c, 2)) if isinstance(a, float) or isinstance(c, float) else num(a, 1) + num(c, 2)
+    return (
+        norm_num(num(a, 1) + num(c, 2))
+        if isinstance(a, float) or isinstance(c, float)
+        else num(a, 1) + num(c, 2)
+    )
 
 
 def _minus(a: Any, c: Any) -> Any:

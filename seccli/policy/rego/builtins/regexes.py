@@ -104,7 +104,11 @@ def _replace(value: Any, pattern: Any, repl: Any) -> str:
     rx = compile_re2(string(pattern, 2))
     r = string(repl, 3)
     # Go's ${1} / $1 expansion
-    py = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: "\\g<" + (m.group(1) or m.group(2)) + ">", r.replace("\\", "\\\\"))
+    py = re.sub(
+        r"\$\{(\w+)\}|\$(\w+)",
+        lambda m: "\\g<" + (m.group(1) or m.group(2)) + ">",
+        r.replace("\\", "\\\\"),
+    )
     try:
         return rx.sub(py, string(value, 1))
     except (re.error, IndexError):

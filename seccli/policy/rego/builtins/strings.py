@@ -113,7 +113,10 @@ def _trim_suffix(s: Any, p: Any) -> str:
     return x[: -len(suf)] if suf and x.endswith(suf) else x
 
 
-_GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_GO_SPACE = (
+    " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def _trim_space(s: Any) -> str:
@@ -268,7 +271,11 @@ def _sprintf(fmt: Any, args: Any) -> str:
             out.append("%")
             continue
         width = int(width_s) if width_s and width_s != "*" else None
-        prec = int(prec_s) if prec_s and prec_s != "*" else (0 if m.group(0).find(".") >= 0 and prec_s is None else None)
+        prec = (
+            int(prec_s)
+            if prec_s and prec_s != "*"
+            else (0 if m.group(0).find(".") >= 0 and prec_s is None else None)
+        )
         if ai >= len(vals):
             out.append(f"%!{verb}(MISSING)")
             continue
@@ -315,7 +322,7 @@ def _format_one(v: Any, verb: str, flags: str, prec: int | None) -> str:
             return "true" if v else "false"
         return f"%!t({_go_type(v)}={_go_value(v)})"
     if verb in "dboxXc":
-        if type(v) is int or (type(v) is float and v.is_integer() and verb != "c" and False):
+        if type(v) is int or (type(v) is float and v.is_integer() and False):
             n = int(v)
             sign = "-" if n < 0 else ("+" if "+" in flags else (" " if " " in flags else ""))
             a = abs(n)

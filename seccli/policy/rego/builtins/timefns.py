@@ -6,6 +6,7 @@ import calendar
 import datetime as dt
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from seccli.policy.rego.builtins.base import b, fail, integer, num, string, table, type_err
@@ -176,7 +177,7 @@ def _diff(a: Any, c: Any) -> list[int]:
 
 
 # Go layout tokens → strftime-ish renderers
-_LAYOUT_TOKENS = [
+_LAYOUT_TOKENS: list[tuple[str, Callable[[dt.datetime], str]]] = [
     ("2006", lambda d: f"{d.year:04d}"),
     ("January", lambda d: d.strftime("%B")),
     ("Monday", lambda d: d.strftime("%A")),

@@ -1,0 +1,161 @@
+"""``seccli policy``: the Rego engine's commands (conformance runs, ad-hoc evaluation).
+
+Further commands (Gatekeeper ``policy test`` / ``policy verify``) register on the same ``app``.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from seccli.cli.output import OutputFormat, print_json, stdout_console
+from seccli.core.errors import ExitCode, InputError
+
+app = typer.Typer(
+    help="Rego policies: evaluate, test and check engine conformance.", no_args_is_help=True
+)
+
+
+class EngineName(StrEnum):
+    """Selectable policy engines."""
+
+    NATIVE = "native"
+    OPA = "opa"
+    OPA_SERVER = "opa-server"
+
+
+ENGINE_OPTION = typer.Option(
+    EngineName.NATIVE, "--engine", help="native (default), opa (binary on PATH) or opa-server."
+)
+OPA_URL_OPTION = typer.Option(
+    None, "--opa-url", help="OPA server URL for --engine opa-server, e.g. http://127.0.0.1:8181."
+)
+
+
+def engine_from_options(engine: EngineName, opa_url: str | None) -> Any:
+    """Build the selected engine (shared with the other policy commands)."""
+    from seccli.policy.engines import get_engine
+
+    return get_engine(engine.value, opa_url=opa_url)
+
+
+@app.command("conformance")
+def conformance(
+    paths: list[Path] = typer.Argument(..., help="Directories or files of YAML test cases."),
+    skips: Path | None = typer.Option(
+        None, "--skips", help="Skip list (cases and files not run, each with a reason)."
+    ),
+    engine: EngineName = ENGINE_OPTION,
+    opa_url: str | None = OPA_URL_OPTION,
+    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    show: str = typer.Option("all", "--show", help="Which cases to list: all, fail, none."),
+    min_pass_rate: float = typer.Option(
+        1.0, "--min-pass-rate", min=0.0, max=1.0, help="Exit 1 below this pass rate."
+    ),
+) -> None:
+    """Run Rego test cases in OPA's YAML format; print pass/fail/skip per case and totals."""
+    from seccli.policy.conformance import FAIL, PASS, SkipList, run_paths, summarize
+
+    if output not in (OutputFormat.TABLE, OutputFormat.JSON):
+        raise InputError("--format must be table or json for this command")
+    if show not in ("all", "fail", "none"):
+        raise InputError("--show must be all, fail or none")
+    skip_list = SkipList.load(skips) if skips else SkipList()
+    eng = engine_from_options(engine, opa_url)
+    results = run_paths(paths, skip_list, eng if engine is not EngineName.NATIVE else None)
+    totals = summarize(results)
+    if output is OutputFormat.JSON:
+        print_json(
+            {
+                "engine": engine.value,
+                "totals": totals,
+                "cases": [
+                    {"id": r.id, "status": r.status, "detail": r.detail}
+                    for r in results
+                    if show == "all" or (show == "fail" and r.status == FAIL)
+                ],
+            }
+        )
+    else:
+        from rich.markup import escape
+
+        console = stdout_console()
+        for r in results:
+            if show == "none" or (show == "fail" and r.status != FAIL):
+                continue
+            style = {PASS: "green", FAIL: "red"}.get(r.status, "yellow")
+            line = f"[{style}]{r.status.upper():4}[/{style}] {escape(r.id)}"
+            if r.detail:
+                line += f"  — {escape(r.detail)}"
+            console.print(line, markup=True, highlight=False)
+        console.print(
+            f"total {totals['total']}: {totals['passed']} passed, {totals['failed']} failed, "
+            f"{totals['skipped']} skipped; pass rate {totals['pass_rate']:.1%} of cases run",
+            markup=False,
+        )
+    if totals["pass_rate"] < min_pass_rate:
+        raise typer.Exit(int(ExitCode.VIOLATIONS))
+
+
+@app.command("eval")
+def eval_command(
+    query: str = typer.Argument(..., help="Query or entrypoint, e.g. data.k8s.violation."),
+    modules: list[Path] = typer.Option([], "--module", "-m", help="Rego module file(s)."),
+    input_file: Path | None = typer.Option(None, "--input", "-i", help="Input JSON/YAML file."),
+    data_file: Path | None = typer.Option(None, "--data", "-d", help="Base data JSON/YAML file."),
+    v0: bool = typer.Option(False, "--v0", help="Parse modules as Rego v0."),
+    strict: bool = typer.Option(False, "--strict-builtin-errors", help="Builtin errors abort."),
+    engine: EngineName = ENGINE_OPTION,
+    opa_url: str | None = OPA_URL_OPTION,
+) -> None:
+    """Evaluate a query against modules, input and data; print the result as JSON."""
+    from seccli.policy.rego import to_json
+
+    sources: dict[str, str] = {}
+    for m in modules:
+        try:
+            sources[str(m)] = m.read_text(encoding="utf-8")
+        except OSError as err:
+            raise InputError(f"cannot read module {m}: {err}") from None
+    inp = _load_doc(input_file) if input_file else None
+    data = _load_doc(data_file) if data_file else None
+    eng = engine_from_options(engine, opa_url)
+    policy = eng.prepare(sources, data, v0=v0)
+    try:
+        from seccli.policy.rego.values import UNDEF
+
+        res = policy.eval(query, UNDEF if input_file is None else inp, strict_builtin_errors=strict)
+    finally:
+        policy.close()
+    payload: dict[str, Any] = {
+        "defined": res.defined,
+        "value": to_json(res.value) if res.defined else None,
+        "bindings": [to_json(b) for b in res.bindings],
+    }
+    if res.prints:
+        payload["prints"] = res.prints
+    print_json(payload)
+    if not res.defined:
+        raise typer.Exit(int(ExitCode.VIOLATIONS))
+
+
+def _load_doc(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err}") from None
+    if path.suffix in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise InputError(f"{path}: invalid YAML: {err}") from None
+    try:
+        return json.loads(text)
+    except ValueError as err:
+        raise InputError(f"{path}: invalid JSON: {err}") from None
