@@ -98,6 +98,27 @@ class FakeRegistry:
                     WWW_Authenticate=challenge,
                 )
                 return
+        if self.mode == "referrers" and "/referrers/" in path:
+            index = {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "manifests": [
+                    {
+                        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                        "digest": "sha256:" + "b" * 64,
+                        "size": 100,
+                        "artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+                    },
+                    {
+                        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                        "digest": "sha256:" + "c" * 64,
+                        "size": 100,
+                        "artifactType": "application/spdx+json",
+                    },
+                ],
+            }
+            self._send(handler, 200, json.dumps(index).encode(), Content_Type="application/json")
+            return
         if "/manifests/" in path:
             self._send(
                 handler,

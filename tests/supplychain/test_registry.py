@@ -174,3 +174,23 @@ def test_real_registry_with_bearer_token_auth(tmp_path: Path, keys: dict[str, An
             server.stop()
     finally:
         tokens.stop()
+
+
+def test_referrers_api_when_the_registry_has_it() -> None:
+    fake = FakeRegistry("referrers")
+    try:
+        options = RegistryOptions(insecure=frozenset({fake.host}), timeout=2)
+        with RegistryClient(options) as client:
+            digest = "sha256:" + "a" * 64
+            found = client.referrers(fake.host, "app", digest)
+            bundles = client.referrers(
+                fake.host, "app", digest, "application/vnd.dev.sigstore.bundle.v0.3+json"
+            )
+        assert [d.digest for d in found] == ["sha256:" + "b" * 64, "sha256:" + "c" * 64]
+        assert [d.digest for d in bundles] == ["sha256:" + "b" * 64]
+        assert fake.host not in client._no_referrers_api
+        paths = [path for _, path, _ in fake.requests]
+        assert any("artifactType=application" in p for p in paths)
+        assert not any(p.endswith("/manifests/sha256-" + "a" * 64) for p in paths)
+    finally:
+        fake.stop()
