@@ -247,13 +247,16 @@ def who(
 ) -> None:
     """Who is paged for a subdomain: primary, secondary, and the escalations with times."""
     from seccli.core.clock import SystemClock
-    from seccli.org.oncall import OnCallIndex, iso
+    from seccli.org.oncall import OnCallIndex, iso, who_now
     from seccli.org.oncall import who as who_is
     from seccli.org.roster import generate_roster
 
     loaded = _load(org, estate)
-    moment = parse_instant(at, "--at") if at else SystemClock().now()
-    answer = who_is(OnCallIndex(loaded.org), subdomain, moment)
+    index = OnCallIndex(loaded.org)
+    if at:
+        answer = who_is(index, subdomain, parse_instant(at, "--at"))
+    else:
+        answer = who_now(index, subdomain, SystemClock())
     names = generate_roster(loaded.org).by_id()
     if output is OutputFormat.JSON:
         payload = answer.as_dict()

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from seccli.core.clock import Clock
 from seccli.core.errors import InputError
 from seccli.org.model import WEEKDAYS, Layer, Schedule, SecurityOrg
 
@@ -458,6 +459,11 @@ def who(index: OnCallIndex, subdomain: str, at: datetime | int) -> WhoAnswer:
     if len(levels) > 1:
         secondary = _first_reached([_page(index, 2, 0, moment, *t) for t in levels[1][1]])
     return WhoAnswer(subdomain, squad, policy, moment, primary, secondary, tuple(steps))
+
+
+def who_now(index: OnCallIndex, subdomain: str, clock: Clock) -> WhoAnswer:
+    """``who`` at the clock's current time (a simulated clock in drills and tests)."""
+    return who(index, subdomain, clock.now())
 
 
 def on_call_hours(

@@ -231,3 +231,14 @@ def test_on_call_hours_add_up() -> None:
     # two fully covered schedules over 48 hours
     assert sum(hours.values()) == pytest.approx(96)
     assert hours["appsec-0005"] == pytest.approx(24)
+
+
+def test_who_now_reads_the_clock() -> None:
+    from seccli.core.clock import FixedClock
+    from seccli.org.oncall import who_now
+
+    index = OnCallIndex(org_of(minimal_org()))
+    clock = FixedClock(datetime(2026, 1, 5, 11, 0, tzinfo=UTC))
+    assert who_now(index, "payments", clock).primary.person == "appsec-0005"  # type: ignore[union-attr]
+    clock.advance(timedelta(hours=1))
+    assert who_now(index, "payments", clock).primary.person == "api-sec-0006"  # type: ignore[union-attr]
