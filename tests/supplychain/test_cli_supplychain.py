@@ -310,3 +310,26 @@ def test_sbom_of_an_environment(env: Path, capsys: pytest.CaptureFixture[str]) -
     demo = [c for c in sbom["components"] if c["name"] == "demo-pkg"]
     assert demo and demo[0]["version"] == "1.2.3"
     assert demo[0]["purl"] == "pkg:pypi/demo-pkg@1.2.3"
+
+
+def test_key_passwords_and_overwrites(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, _ = run(capsys, "keys", "generate", "--output-key-prefix", "k")
+    assert code == 0
+    code, _, err = run(capsys, "keys", "generate", "--output-key-prefix", "k")
+    assert code == 2 and "already exists" in err
+    (env / "f.txt").write_text("x")
+    wrong = "wrong-password-" + "p" * 8
+    monkeypatch.setenv("SECCLI_KEY_PASSWORD", wrong)
+    code, out, err = run(capsys, "sign", "--key", "k.key", "--blob", "f.txt")
+    assert code == 2 and "wrong password" in err
+    assert wrong not in out + err and PASSWORD not in out + err
+    monkeypatch.delenv("SECCLI_KEY_PASSWORD")
+    code, _, err = run(capsys, "sign", "--key", "k.key", "--blob", "f.txt")
+    assert code == 2 and "encrypted and no password" in err
+    monkeypatch.setenv("SECCLI_KEY_PASSWORD", PASSWORD)
+    code, _, err = run(capsys, "sign", "--key", "k.key", "--blob", "f.txt")
+    assert code == 0, err
+    assert PASSWORD.encode() not in (env / "f.txt.sigstore.json").read_bytes()
+    assert PASSWORD.encode() not in (env / "k.key").read_bytes()
