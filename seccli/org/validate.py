@@ -292,13 +292,19 @@ def _schedules(org: SecurityOrg) -> list[PathProblem]:
     for i, schedule in enumerate(org.schedules):
         if schedule.squad is not None and schedule.squad not in org.squads_by_id:
             problems.append((("schedules", i, "squad"), f"unknown squad {schedule.squad!r}"))
+        squad = org.squads_by_id.get(schedule.squad) if schedule.squad else None
+        squad_people = {person for person, _ in squad.seats()} if squad else None
         for k, layer in enumerate(schedule.layers):
             for m, person in enumerate(layer.members):
+                path = ("schedules", i, "layers", k, "members", m)
                 if org.person_team(person) is None:
+                    problems.append((path, f"{person!r} is not a member of any team"))
+                elif squad_people is not None and person not in squad_people:
                     problems.append(
                         (
-                            ("schedules", i, "layers", k, "members", m),
-                            f"{person!r} is not a member of any team",
+                            path,
+                            f"{person} is on call for {schedule.squad} "
+                            "but is not one of its members",
                         )
                     )
         for k, override in enumerate(schedule.overrides):

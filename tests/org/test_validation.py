@@ -106,7 +106,7 @@ def test_unknown_and_duplicate_members() -> None:
 
 def test_allocation_over_100_percent_is_reported_where_it_crosses() -> None:
     data = minimal_org()
-    data["squads"][1]["members"][0] = "appsec-0005"  # also in squad-payments at 50 %
+    data["squads"][1]["members"][4] = "appsec-0005"  # also in squad-payments at 50 %
     data["squads"][1]["allocation"] = 60
     text = to_yaml(data)
     with pytest.raises(DocumentInvalid) as caught:
@@ -114,7 +114,7 @@ def test_allocation_over_100_percent_is_reported_where_it_crosses() -> None:
     (problem,) = [p for p in caught.value.problems if "allocated" in p.message]
     expected = "appsec-0005 is allocated 110% (squad-payments 50%, squad-booking 60%)"
     assert expected in problem.message
-    assert problem.location.path == "squads[1].members[0]"
+    assert problem.location.path == "squads[1].members[4]"
     # Exactly 100 % is allowed.
     data["squads"][1]["allocation"] = 50
     load_data(data)
@@ -122,7 +122,7 @@ def test_allocation_over_100_percent_is_reported_where_it_crosses() -> None:
 
 def test_explicit_percent_per_member() -> None:
     data = minimal_org()
-    data["squads"][1]["members"][0] = {"person": "appsec-0005", "percent": 51}
+    data["squads"][1]["members"][4] = {"person": "appsec-0005", "percent": 51}
     messages = [p.message for p in problems_of(data).problems]
     assert any("appsec-0005 is allocated 101%" in m for m in messages)
 
@@ -246,3 +246,13 @@ def test_holding_training_feasibility() -> None:
     messages = [p.message for p in problems_of(data).problems]
     assert "40 trainers wanted but only 30 agents are L3" in messages
     assert "7 operators do not split evenly across 40 trainers" in messages
+
+
+def test_squad_schedules_rotate_only_squad_members() -> None:
+    data = minimal_org()
+    data["schedules"][0]["layers"][0]["members"] = ["appsec-0005", "api-sec-0020"]
+    (problem,) = problems_of(data).problems
+    assert problem.location.path == "schedules[0].layers[0].members[1]"
+    assert problem.message == (
+        "api-sec-0020 is on call for squad-payments but is not one of its members"
+    )
