@@ -302,7 +302,7 @@ def trust_policy_from_document(document: Document, base: Path) -> TrustPolicy:
                     if spec_kl.trusted_root
                     else default_root
                 )
-                trusted_root_verifier(_root_key(root))
+                trusted_root_verifier(root)
                 identity = KeylessIdentity(
                     item.name,
                     spec_kl.identity,
@@ -375,10 +375,6 @@ def trust_policy_from_document(document: Document, base: Path) -> TrustPolicy:
         spec.cache_ttl,
         tuple(rules),
     )
-
-
-def _root_key(root: str) -> str:
-    return root
 
 
 def _root_digest(root: str) -> str:

@@ -186,8 +186,12 @@ _VAR = re.compile(
 )
 
 
+_HEREDOC = re.compile(r"<<-?\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\1")
+
+
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
-    """Join continuation lines (escape ``\\``, or a ``# escape=`` directive), skip comments."""
+    """Join continuation lines (escape ``\\``, or a ``# escape=`` directive), skip comments and
+    the bodies of here-documents (``RUN <<EOF ... EOF``)."""
     escape = "\\"
     lines = text.splitlines()
     directive = re.match(r"^#\s*escape\s*=\s*(\S)", lines[0]) if lines else None
@@ -195,12 +199,15 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
         escape = directive.group(1)
     buffer: list[str] = []
     start = 0
+    heredocs: list[str] = []
     for number, raw in enumerate(lines, start=1):
         stripped = raw.strip()
-        if stripped.startswith("#") and not buffer:
+        if heredocs:
+            if stripped == heredocs[0]:
+                heredocs.pop(0)
             continue
-        if stripped.startswith("#") and buffer:
-            continue  # comment lines inside a continued instruction are ignored
+        if stripped.startswith("#"):
+            continue  # comments, also inside a continued instruction
         if not buffer:
             start = number
         if stripped.endswith(escape):
@@ -210,6 +217,7 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
         joined = " ".join(part for part in buffer if part)
         buffer = []
         if joined:
+            heredocs = [match.group(2) for match in _HEREDOC.finditer(joined)]
             yield start, joined
     if buffer:
         yield start, " ".join(part for part in buffer if part)

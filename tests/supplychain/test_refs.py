@@ -167,3 +167,23 @@ def test_folders_stdin_and_errors(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("kind: Pod\nspec: [unclosed\n")
     with pytest.raises(InputError, match=r"bad.yaml:\d+"):
         find_images([tmp_path / "bad.yaml"])
+
+
+def test_dockerfile_heredocs_lowercase_and_escape_directive() -> None:
+    text = (
+        "# escape=`\n"
+        "from alpine:3.20 as base\n"
+        "RUN <<EOF\n"
+        "FROM evil/inside-heredoc:1\n"
+        "EOF\n"
+        "COPY <<-'CONF' /etc/app.conf\n"
+        "  FROM also/not-an-image:2\n"
+        "CONF\n"
+        "FROM `\n"
+        "  redis:7 AS cache\n"
+    )
+    found = images_in_dockerfile(text, "Dockerfile")
+    assert [(item.normalised, item.location.line) for item in found] == [
+        ("docker.io/library/alpine:3.20", 2),
+        ("docker.io/library/redis:7", 9),
+    ]
