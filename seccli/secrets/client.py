@@ -46,6 +46,10 @@ class CasConflict(Exception):  # noqa: N818 - an expected outcome, not a failure
     """A check-and-set write lost against another writer."""
 
 
+class PermissionDenied(DependencyError):
+    """Vault answered 403: the token's policies do not allow the request."""
+
+
 class NotFound(Exception):  # noqa: N818 - an expected outcome
     """The path does not exist (HTTP 404)."""
 
@@ -73,7 +77,7 @@ class VaultApi:
                 raise CasConflict(what) from None
             raise _failure(f"Vault rejected {what}", exc) from None
         except hx.Forbidden:
-            raise DependencyError(
+            raise PermissionDenied(
                 f"Vault denied {what}: permission denied",
                 hint="the token's policies do not grant this path; check VAULT_TOKEN or the "
                 "Kubernetes auth role",
@@ -96,6 +100,17 @@ class VaultApi:
             raise DependencyError(
                 f"Vault is unreachable at {self.address} ({what})",
                 hint="check VAULT_ADDR and that Vault is running",
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise DependencyError(
+                f"cannot talk to Vault at {self.address}: {type(exc).__name__}",
+                hint="check VAULT_ADDR (scheme, host and port)",
+            ) from None
+        except OSError as exc:  # e.g. VAULT_CACERT names a missing file
+            raise DependencyError(
+                f"cannot set up the connection to Vault at {self.address}: "
+                f"{DEFAULT_REDACTOR.redact(str(exc))}",
+                hint="check VAULT_CACERT, VAULT_CAPATH, VAULT_CLIENT_CERT and VAULT_CLIENT_KEY",
             ) from None
 
     def request(

@@ -20,7 +20,7 @@ from seccli.core.findings import Finding
 from seccli.core.location import ControlRef, Location, format_doc_path
 from seccli.core.severity import Severity
 from seccli.estate.model import Estate, SecretRef, Service
-from seccli.secrets.client import VaultApi
+from seccli.secrets.client import PermissionDenied, VaultApi
 from seccli.secrets.policies import split_mount
 
 TOOL = "seccli-vault"
@@ -163,13 +163,20 @@ def effective_max_versions(metadata: dict[str, Any], mount_max: int) -> int:
 
 
 class _MountConfigs:
+    """Each mount's ``max_versions``, read once; None when the token may not read it."""
+
     def __init__(self, api: VaultApi) -> None:
         self._api = api
-        self._cache: dict[str, int] = {}
+        self._cache: dict[str, int | None] = {}
 
-    def max_versions(self, mount: str) -> int:
+    def max_versions(self, mount: str) -> int | None:
         if mount not in self._cache:
-            self._cache[mount] = int(self._api.kv_mount_config(mount).get("max_versions") or 0)
+            try:
+                config = self._api.kv_mount_config(mount)
+            except PermissionDenied:
+                self._cache[mount] = None
+            else:
+                self._cache[mount] = int(config.get("max_versions") or 0)
         return self._cache[mount]
 
 
@@ -315,9 +322,10 @@ def _audit_kv(
     since = value_since(metadata)
     age = (now - since) / timedelta(days=1) if since else None
     overdue = age is None or age > item.rotation_days
-    max_keep = effective_max_versions(
-        metadata, mounts.max_versions(item.mount) if not metadata.get("max_versions") else 0
-    )
+    max_keep: int | None = int(metadata.get("max_versions") or 0)
+    if not max_keep:
+        mount_max = mounts.max_versions(item.mount)
+        max_keep = None if mount_max is None else effective_max_versions(metadata, mount_max)
     state = custom.get(STATE_KEY) or None
     status = SecretStatus(
         path=item.path,
@@ -358,7 +366,7 @@ def _audit_kv(
                 owner,
             )
         )
-    if max_keep < min_max_versions:
+    if max_keep is not None and max_keep < min_max_versions:
         findings.append(
             _finding(
                 "vault.secret.max-versions",

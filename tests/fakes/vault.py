@@ -737,6 +737,9 @@ class FakeVault:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # One buffered write per response and no Nagle: avoids 40 ms delayed-ACK stalls.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
     emulator: FakeVault
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
