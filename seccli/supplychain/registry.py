@@ -416,6 +416,10 @@ class RegistryClient:
 
     def get_manifest(self, registry: str, repository: str, reference: str) -> Manifest:
         """A manifest or index by tag or digest; its digest is computed and checked."""
+        if ":" in reference and not _DIGEST.match(reference):
+            raise RegistryError(
+                f"{registry}/{repository}@{reference}: only sha256 digests can be verified"
+            )
         response = self._request(
             "GET",
             registry,

@@ -194,3 +194,8 @@ def test_referrers_api_when_the_registry_has_it() -> None:
         assert not any(p.endswith("/manifests/sha256-" + "a" * 64) for p in paths)
     finally:
         fake.stop()
+
+
+def test_non_sha256_digests_are_refused(client: RegistryClient, registry: str) -> None:
+    with pytest.raises(RegistryError, match="only sha256"):
+        client.get_manifest(registry, "client/app", "sha512:" + "a" * 128)
