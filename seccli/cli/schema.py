@@ -15,6 +15,7 @@ class SchemaKind(StrEnum):
 
     ESTATE = "estate"
     ORG = "org"
+    TRUST_POLICY = "trust-policy"
 
 
 def _estate_schema() -> dict[str, Any]:
@@ -35,10 +36,17 @@ def _org_schema() -> dict[str, Any]:
     return schema
 
 
+def _trust_policy_schema() -> dict[str, Any]:
+    from seccli.supplychain.policy import trust_policy_schema
+
+    return trust_policy_schema()
+
+
 # Plain table of schema producers, one per document kind.
 SCHEMAS: dict[SchemaKind, Callable[[], dict[str, Any]]] = {
     SchemaKind.ESTATE: _estate_schema,
     SchemaKind.ORG: _org_schema,
+    SchemaKind.TRUST_POLICY: _trust_policy_schema,
 }
 
 
