@@ -67,8 +67,11 @@ def parse_constraint(document: Document, templates: Mapping[str, Template]) -> C
         raise ConstraintInvalid([Problem(document.locate(()), "a constraint must be a mapping")])
     api = data.get("apiVersion")
     if not isinstance(api, str) or not api.startswith(CONSTRAINT_API_GROUP + "/"):
-        fail(("apiVersion",), f"a constraint's apiVersion must be {CONSTRAINT_API_GROUP}/v1beta1 "
-             f"(or v1, v1alpha1), not {api!r}")
+        fail(
+            ("apiVersion",),
+            f"a constraint's apiVersion must be {CONSTRAINT_API_GROUP}/v1beta1 "
+            f"(or v1, v1alpha1), not {api!r}",
+        )
     kind = data.get("kind")
     template = templates.get(kind) if isinstance(kind, str) else None
     if template is None:
@@ -113,14 +116,18 @@ def _action(spec: dict[str, Any], fail: Any) -> str:
     if action == "scoped":
         scoped = spec.get("scopedEnforcementActions")
         if not isinstance(scoped, list):
-            fail(("spec", "scopedEnforcementActions"),
-                 "enforcementAction scoped needs scopedEnforcementActions")
+            fail(
+                ("spec", "scopedEnforcementActions"),
+                "enforcementAction scoped needs scopedEnforcementActions",
+            )
             return "deny"
         chosen: list[str] = []
         for index, entry in enumerate(scoped):
             if not isinstance(entry, dict) or entry.get("action") not in ACTIONS:
-                fail(("spec", "scopedEnforcementActions", index), "action must be deny, dryrun "
-                     "or warn")
+                fail(
+                    ("spec", "scopedEnforcementActions", index),
+                    "action must be deny, dryrun or warn",
+                )
                 continue
             points = entry.get("enforcementPoints") or []
             names = {p.get("name") for p in points if isinstance(p, dict)}
@@ -130,8 +137,10 @@ def _action(spec: dict[str, Any], fail: Any) -> str:
             return "deny"
         return chosen[0] if chosen else "dryrun"
     if action not in ACTIONS:
-        fail(("spec", "enforcementAction"),
-             f"enforcementAction must be deny, dryrun, warn or scoped, not {action!r}")
+        fail(
+            ("spec", "enforcementAction"),
+            f"enforcementAction must be deny, dryrun, warn or scoped, not {action!r}",
+        )
         return "deny"
     return str(action)
 

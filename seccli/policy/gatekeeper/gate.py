@@ -155,7 +155,10 @@ class Evaluator:
                 continue
             out.append(
                 Violation(
-                    constraint.kind, constraint.name, constraint.action, message,
+                    constraint.kind,
+                    constraint.name,
+                    constraint.action,
+                    message,
                     entry.get("details"),
                 )
             )
@@ -175,9 +178,7 @@ class ItemResult:
     violations: tuple[Violation, ...]
 
 
-def to_findings(
-    results: Iterable[ItemResult], constraints: Sequence[Constraint]
-) -> list[Finding]:
+def to_findings(results: Iterable[ItemResult], constraints: Sequence[Constraint]) -> list[Finding]:
     """Violations as findings (one per violation), sharing the findings model and SARIF."""
     by_ident = {c.ident: c for c in constraints}
     findings: list[Finding] = []

@@ -123,9 +123,7 @@ def load_library(
     return library
 
 
-def load_objects(
-    paths: Sequence[str], stdin: IO[bytes] | None = None
-) -> list[ReviewItem]:
+def load_objects(paths: Sequence[str], stdin: IO[bytes] | None = None) -> list[ReviewItem]:
     """Review items for every object in ``paths`` (files, folders, ``-`` for stdin)."""
     documents: list[Document] = []
     for raw in paths:

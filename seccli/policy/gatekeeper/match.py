@@ -176,9 +176,7 @@ def matches_object(
     return not (match.name is not None and not glob_match(match.name, _meta(obj, "name")))
 
 
-def matches_review(
-    match: Match, review: Mapping[str, Any], namespace_of: NamespaceLookup
-) -> bool:
+def matches_review(match: Match, review: Mapping[str, Any], namespace_of: NamespaceLookup) -> bool:
     """Whether ``match`` selects a review: its ``object`` or its ``oldObject``."""
     gvk = review.get("kind") if isinstance(review.get("kind"), dict) else {}
     group = str(gvk.get("group") or "")
@@ -300,8 +298,10 @@ def parse_selector(
         operator = entry.get("operator")
         values = entry.get("values") or []
         if operator not in _OPERATORS:
-            problem((*here, "operator"), f"operator must be In, NotIn, Exists or DoesNotExist: "
-                    f"{operator!r}")
+            problem(
+                (*here, "operator"),
+                f"operator must be In, NotIn, Exists or DoesNotExist: {operator!r}",
+            )
             continue
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             problem((*here, "values"), "values must be a list of strings")

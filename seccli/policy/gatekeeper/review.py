@@ -103,9 +103,7 @@ def request_for_object(obj: Mapping[str, Any]) -> dict[str, Any]:
     return request
 
 
-def request_from_admission_review(
-    review: Mapping[str, Any], fail: Any
-) -> dict[str, Any] | None:
+def request_from_admission_review(review: Mapping[str, Any], fail: Any) -> dict[str, Any] | None:
     """Normalise ``AdmissionReview.request`` with Go zero values; ``fail(path, msg)`` on errors."""
     raw = review.get("request")
     if not isinstance(raw, dict):
@@ -257,7 +255,10 @@ def namespaces_of(objects: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, A
     """Namespace objects by name."""
     found: dict[str, dict[str, Any]] = {}
     for obj in objects:
-        if obj.get("kind") == "Namespace" and split_api_version(str(obj.get("apiVersion")))[0] == "":
+        if (
+            obj.get("kind") == "Namespace"
+            and split_api_version(str(obj.get("apiVersion")))[0] == ""
+        ):
             meta = obj.get("metadata")
             name = meta.get("name") if isinstance(meta, dict) else None
             if isinstance(name, str) and name:

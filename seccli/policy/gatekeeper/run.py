@@ -85,9 +85,7 @@ def run_tests(
         try:
             context = multiprocessing.get_context("fork")
             with context.Pool(workers) as pool:
-                for start, out, seconds, evaluations in pool.imap_unordered(
-                    _review_range, chunks
-                ):
+                for start, out, seconds, evaluations in pool.imap_unordered(_review_range, chunks):
                     per_item[start : start + len(out)] = out
                     timing.eval_seconds += seconds
                     timing.evaluations += evaluations

@@ -44,9 +44,7 @@ class Assertion:
 
     def check(self, violations: list[Violation]) -> str | None:
         """``None`` when the assertion holds, else the reason it does not."""
-        matching = [
-            v for v in violations if self.message is None or self.message.search(v.message)
-        ]
+        matching = [v for v in violations if self.message is None or self.message.search(v.message)]
         about = f" matching {self.message.pattern!r}" if self.message is not None else ""
         got = len(matching)
         if self.violations == "yes" and got == 0:
@@ -116,9 +114,7 @@ class SuiteResult:
     @property
     def status(self) -> str:
         """error > fail > pass (skips do not fail a suite)."""
-        statuses = {t.status for t in self.tests} | {
-            c.status for t in self.tests for c in t.cases
-        }
+        statuses = {t.status for t in self.tests} | {c.status for t in self.tests for c in t.cases}
         if ERROR in statuses:
             return ERROR
         if FAIL in statuses:
@@ -211,8 +207,14 @@ def _tests(document: Document, problems: list[Problem]) -> list[TestSpec]:
                 fail((*here, key), f"{key} must be true or false")
         cases = _cases(document, here, raw.get("cases"), fail)
         tests.append(
-            TestSpec(str(name), str(template), constraint if isinstance(constraint, str) else None,
-                     invalid is True, skip is True, tuple(cases))
+            TestSpec(
+                str(name),
+                str(template),
+                constraint if isinstance(constraint, str) else None,
+                invalid is True,
+                skip is True,
+                tuple(cases),
+            )
         )
     return tests
 
@@ -267,11 +269,11 @@ def _assertions(raw: Any, base: DocPath, fail: Any) -> list[Assertion]:
             violations = "yes" if violations else "no"
         if isinstance(violations, str) and violations.isdigit():
             violations = int(violations)
-        if not (
-            violations in ("yes", "no") or (isinstance(violations, int) and violations >= 0)
-        ):
-            fail((*here, "violations"), f"violations must be yes, no or a count >= 0, not "
-                 f"{violations!r}")
+        if not (violations in ("yes", "no") or (isinstance(violations, int) and violations >= 0)):
+            fail(
+                (*here, "violations"),
+                f"violations must be yes, no or a count >= 0, not {violations!r}",
+            )
             continue
         message = entry.get("message")
         pattern: re.Pattern[str] | None = None
@@ -306,9 +308,7 @@ def _load_one(path: Path, want: str) -> Document:
     """The single document of kind ``want`` (a template) or the single document (constraint)."""
     documents = parse_file(path)
     if want == "ConstraintTemplate":
-        matching = [
-            d for d in documents if isinstance(d.data, dict) and d.data.get("kind") == want
-        ]
+        matching = [d for d in documents if isinstance(d.data, dict) and d.data.get("kind") == want]
         if len(matching) != 1:
             raise InputError(f"{path}: expected one ConstraintTemplate, found {len(matching)}")
         return matching[0]
@@ -380,8 +380,9 @@ def _case_item(path: Path) -> ReviewItem:
     for document in parse_file(path):
         found.extend((document, obj, where) for obj, where in objects_in(document))
     if len(found) != 1:
-        raise InputError(f"{path}: a case's object file must hold exactly one object, found "
-                         f"{len(found)}")
+        raise InputError(
+            f"{path}: a case's object file must hold exactly one object, found {len(found)}"
+        )
     document, obj, where = found[0]
     item = review_item(document, obj, where, problems)
     raise_if_problems(problems)

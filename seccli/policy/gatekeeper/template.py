@@ -157,7 +157,7 @@ def _comment_start(line: str) -> int:
                 continue
             if ch == quote:
                 quote = ""
-        elif ch in "\"`":
+        elif ch in '"`':
             quote = ch
         elif ch == "#":
             return i
@@ -214,8 +214,11 @@ def parse_template(document: Document) -> Template:
         fail("metadata.name is required", "metadata")
         name = ""
     elif kind and name != kind.lower():
-        fail(f"metadata.name must be the lowercase kind {kind.lower()!r}, not {name!r}", "metadata",
-             "name")
+        fail(
+            f"metadata.name must be the lowercase kind {kind.lower()!r}, not {name!r}",
+            "metadata",
+            "name",
+        )
     annotations_raw = _dig(data, "metadata", "annotations") or {}
     annotations: dict[str, str] = {}
     if not isinstance(annotations_raw, dict):
@@ -332,8 +335,7 @@ def _target(
         return modules, version == "v1"
     if code:
         fail(
-            "no Rego engine entry: CEL (K8sNativeValidation) templates are not supported by "
-            "seccli",
+            "no Rego engine entry: CEL (K8sNativeValidation) templates are not supported by seccli",
             "code",
         )
     else:
@@ -346,7 +348,9 @@ def _sources(
 ) -> tuple[RegoSource, ...]:
     modules = [RegoSource("template.rego", rego, _block_start(document, (*where, "rego")))]
     if not isinstance(libs, list) or not all(isinstance(lib, str) for lib in libs):
-        problems.append(Problem(document.locate((*where, "libs")), "libs must be a list of strings"))
+        problems.append(
+            Problem(document.locate((*where, "libs")), "libs must be a list of strings")
+        )
         return tuple(modules)
     for index, lib in enumerate(libs):
         modules.append(
@@ -377,9 +381,7 @@ def _check_modules(
             problems.append(
                 Problem(here, f"{module.name}: a lib's package must start with lib., not {name}")
             )
-        bad = sorted(
-            {m.group(1) for m in _DATA_REF.finditer(text)} - {"lib", "inventory"}
-        )
+        bad = sorted({m.group(1) for m in _DATA_REF.finditer(text)} - {"lib", "inventory"})
         if bad or _DATA_INDEX.search(text):
             shown = ", ".join(f"data.{b}" for b in bad) or "data[...]"
             problems.append(
