@@ -135,3 +135,17 @@ def test_globs_and_schema() -> None:
     assert not glob_pattern("ghcr.io.evil/*").fullmatch("ghcr_io.evil/x")
     schema = trust_policy_schema()
     assert schema["properties"]["kind"]["const"] == "TrustPolicy"
+
+
+def test_documents_validate_against_the_exported_schema(
+    tmp_path: Path, keys: dict[str, Any]
+) -> None:
+    import jsonschema
+    import yaml
+
+    schema = trust_policy_schema()
+    document = yaml.safe_load(GOOD.format(key=keys["release"][2]))
+    jsonschema.validate(document, schema)
+    document["spec"]["images"][0]["mode"] = "sometimes"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, schema)
