@@ -13,6 +13,7 @@ import typer
 
 from seccli import __version__
 from seccli.cli import audit, estate, images, sbom, schema, sign
+from seccli.cli import gatekeeper as gatekeeper_cli
 from seccli.cli import generate as generate_cli
 from seccli.cli import netpol as netpol_cli
 from seccli.cli import org as org_cli
@@ -50,6 +51,8 @@ app.add_typer(vault_cli.app, name="vault")
 app.command(name="scan")(scan_cli.scan_command)
 app.add_typer(scan_cli.findings_app, name="findings")
 app.add_typer(policy_cli.app, name="policy")
+policy_cli.app.command("verify")(gatekeeper_cli.verify_command)
+policy_cli.app.command("test")(gatekeeper_cli.test_command)
 
 
 def _version(value: bool) -> None:

@@ -17,6 +17,12 @@ from seccli.cli.output import OutputFormat, print_json, stdout_console
 from seccli.core.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+    from seccli.core.findings import Finding
+    from seccli.policy.gatekeeper.constraint import Constraint
+    from seccli.policy.gatekeeper.review import ReviewItem
     from seccli.policy.gatekeeper.run import TestReport
     from seccli.policy.gatekeeper.suite import SuiteResult
 
@@ -74,7 +80,9 @@ def _print_go_style(suites: list[SuiteResult], run: str | None) -> None:
                 prefix = "error: " if test.status == "error" else ""
                 out(f"        {prefix}{reason}\n")
             for case in test.cases:
-                out(f"    --- {_word(case.status)}: {test.name}/{case.name} ({case.seconds:.2f}s)\n")
+                out(
+                    f"    --- {_word(case.status)}: {test.name}/{case.name} ({case.seconds:.2f}s)\n"
+                )
                 for reason in case.reasons:
                     prefix = "error: " if case.status == "error" else ""
                     out(f"        {prefix}{reason}\n")
@@ -123,7 +131,6 @@ def test_command(
     """
     from seccli.policy.gatekeeper.gate import to_findings
     from seccli.policy.gatekeeper.library import load_library, load_objects
-    from seccli.policy.gatekeeper.run import run_tests
 
     if output is OutputFormat.MARKDOWN:
         raise InputError("policy test supports --format table, json or sarif, not markdown")
@@ -161,12 +168,15 @@ def test_command(
 
 
 def _run_with_progress(
-    constraints: list[object], items: list[object], inventory: list[object], workers: int
+    constraints: Sequence[Constraint],
+    items: Sequence[ReviewItem],
+    inventory: Sequence[Mapping[str, Any]],
+    workers: int,
 ) -> TestReport:
     from seccli.policy.gatekeeper.run import run_tests
 
     if len(items) < _PROGRESS_MIN or not sys.stderr.isatty():
-        return run_tests(constraints, items, inventory, workers=workers)  # type: ignore[arg-type]
+        return run_tests(constraints, items, inventory, workers=workers)
     from rich.progress import Progress
 
     from seccli.cli.output import stderr_console
@@ -174,16 +184,16 @@ def _run_with_progress(
     with Progress(console=stderr_console(), transient=True) as progress:
         task = progress.add_task("reviewing objects", total=len(items))
         return run_tests(
-            constraints,  # type: ignore[arg-type]
-            items,  # type: ignore[arg-type]
-            inventory,  # type: ignore[arg-type]
+            constraints,
+            items,
+            inventory,
             workers=workers,
             progress=lambda n: progress.advance(task, n),
         )
 
 
 def _render_test(
-    report: TestReport, findings: list[object], output: OutputFormat, deny_only: bool
+    report: TestReport, findings: Sequence[Finding], output: OutputFormat, deny_only: bool
 ) -> None:
     import json
 
@@ -194,8 +204,8 @@ def _render_test(
         print_json(test_json(report, deny_only=deny_only))
         return
     if output is OutputFormat.SARIF:
-        document = sarif(findings, __version__)  # type: ignore[arg-type]
-        sys.stdout.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        log = sarif(findings, __version__)
+        sys.stdout.write(json.dumps(log, indent=2, sort_keys=True) + "\n")
         return
     from rich.markup import escape
     from rich.table import Table
@@ -209,9 +219,9 @@ def _render_test(
         styles = {"deny": "bold red", "warn": "yellow", "dryrun": "dim"}
         for entry in document["objects"]:
             obj = entry["object"]
-            ident = f"{obj['kind']} {obj['namespace'] + '/' if obj['namespace'] else ''}" + obj[
-                "name"
-            ]
+            ident = (
+                f"{obj['kind']} {obj['namespace'] + '/' if obj['namespace'] else ''}" + obj["name"]
+            )
             where = f"{entry['source']['file']}:{entry['source']['line']}"
             for v in entry["violations"]:
                 action = "error" if v.get("error") else v["enforcementAction"]

@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from seccli.core.documents import Document, parse_documents, read_source, read_stream
+from seccli.core.documents import (
+    Document,
+    detect_format,
+    parse_documents,
+    read_source,
+    read_stream,
+)
 from seccli.core.errors import DocumentInvalid, InputError, Problem, raise_if_problems
 from seccli.policy.gatekeeper.constraint import Constraint, constraint_kind, parse_constraint
 from seccli.policy.gatekeeper.review import ReviewItem, review_items
@@ -44,8 +50,7 @@ def yaml_files(paths: Iterable[Path]) -> list[Path]:
 def parse_file(path: Path) -> list[Document]:
     """Every document of one YAML/JSON file."""
     text = read_source(path)
-    fmt = "json" if path.suffix.lower() == ".json" else "yaml"
-    return parse_documents(text, str(path), fmt=fmt)
+    return parse_documents(text, str(path), fmt=detect_format(str(path)))
 
 
 @dataclass
@@ -77,8 +82,7 @@ def load_library(
             wants_constraints and _CONSTRAINT_HINT.search(text)
         ):
             continue
-        fmt = "json" if path.suffix.lower() == ".json" else "yaml"
-        for document in parse_documents(text, str(path), fmt=fmt):
+        for document in parse_documents(text, str(path), fmt=detect_format(str(path))):
             data = document.data
             if isinstance(data, dict) and data.get("kind") == "ConstraintTemplate":
                 try:

@@ -178,7 +178,8 @@ def matches_object(
 
 def matches_review(match: Match, review: Mapping[str, Any], namespace_of: NamespaceLookup) -> bool:
     """Whether ``match`` selects a review: its ``object`` or its ``oldObject``."""
-    gvk = review.get("kind") if isinstance(review.get("kind"), dict) else {}
+    raw_gvk = review.get("kind")
+    gvk: Mapping[str, Any] = raw_gvk if isinstance(raw_gvk, dict) else {}
     group = str(gvk.get("group") or "")
     kind = str(gvk.get("kind") or "")
     candidates = [o for o in (review.get("object"), review.get("oldObject")) if isinstance(o, dict)]

@@ -41,7 +41,7 @@ def to_jsonschema(schema: Any) -> Any:
 
 def schema_problems(schema: dict[str, Any]) -> list[tuple[DocPath, str]]:
     """Problems with the schema itself (bad types, a schema draft 4 refuses)."""
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped,unused-ignore]
 
     problems: list[tuple[DocPath, str]] = []
     _check_types(schema, (), problems)
@@ -79,7 +79,7 @@ def parameter_problems(schema: dict[str, Any] | None, parameters: Any) -> list[t
     """Where ``parameters`` break ``schema`` (paths relative to ``spec.parameters``)."""
     if schema is None:
         return []
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped,unused-ignore]
 
     validator = jsonschema.Draft4Validator(to_jsonschema(schema))
     problems: list[tuple[DocPath, str]] = []

@@ -131,14 +131,14 @@ def find_suites(paths: Iterable[Path]) -> list[Path]:
         if recursive:
             path = Path(text_path[: -len("/...")] or ".")
         if path.is_dir():
-            for candidate in sorted(path.rglob("*")):
-                if (
-                    candidate.is_file()
-                    and candidate.suffix.lower() in SUFFIXES
-                    and not any(p.startswith(".") for p in candidate.relative_to(path).parts)
-                    and _SUITE_HINT.search(read_source(candidate))
-                ):
-                    found.append(candidate)
+            found.extend(
+                candidate
+                for candidate in sorted(path.rglob("*"))
+                if candidate.is_file()
+                and candidate.suffix.lower() in SUFFIXES
+                and not any(p.startswith(".") for p in candidate.relative_to(path).parts)
+                and _SUITE_HINT.search(read_source(candidate))
+            )
         elif path.is_file():
             found.append(path)
         else:

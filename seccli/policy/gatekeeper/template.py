@@ -105,11 +105,12 @@ class Template:
     @property
     def controls(self) -> tuple[ControlRef, ...]:
         """Compliance controls this template supports, from its ``controls.seccli.io/*``."""
-        refs: list[ControlRef] = []
-        for framework, key in CONTROL_ANNOTATIONS.items():
-            for item in self.annotations.get(key, "").split(","):
-                if item.strip():
-                    refs.append(ControlRef(framework, item.strip()))
+        refs = [
+            ControlRef(framework, item.strip())
+            for framework, key in CONTROL_ANNOTATIONS.items()
+            for item in self.annotations.get(key, "").split(",")
+            if item.strip()
+        ]
         return tuple(sorted(refs))
 
     def compile(self, inventory: Mapping[str, Any] | None = None) -> Policy:
