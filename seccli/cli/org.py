@@ -572,6 +572,65 @@ def raci(
     stdout_console().print(table)
 
 
+@app.command("holding")
+def holding(
+    agent: str | None = typer.Option(None, "--agent", help="Show one agent."),
+    seed: int | None = typer.Option(None, "--seed", help="Roster seed (default: the org's)."),
+    org: Path | None = ORG_OPTION,
+    estate: Path | None = ESTATE_OPTION,
+    output: RosterFormat = typer.Option(
+        RosterFormat.TABLE, "--format", "-f", help="table|csv|json"
+    ),
+    out: Path | None = typer.Option(None, "--output", "-o", help="Write csv/json to a file."),
+) -> None:
+    """The holding's agents: headcount per subsidiary and level, one agent, or a full export."""
+    from seccli.org.holding import generate_holding, validate_holding
+
+    the_org = _load(org, estate).org
+    generated = generate_holding(the_org, seed)
+    if agent is not None:
+        found = generated.agent(agent)
+        if found is None:
+            raise InputError(f"no agent {agent!r} in the holding")
+        role, cohort = generated.training_roles().get(found.id, (None, None))
+        info = {
+            "id": found.id,
+            "name": found.name,
+            "subsidiary": found.subsidiary,
+            "level": found.level,
+            "trainingRole": role,
+            "cohort": cohort,
+            "cohortMembers": list(generated.cohorts.get(cohort, ())) if cohort else [],
+        }
+        if output is RosterFormat.JSON:
+            print_json(info)
+        else:
+            typer.echo("\n".join(f"{k}: {v}" for k, v in info.items()))
+        return
+    if output is not RosterFormat.TABLE:
+        text = generated.to_csv() if output is RosterFormat.CSV else generated.to_json()
+        _write_or_echo(text, out)
+        return
+    from rich.table import Table
+
+    problems = validate_holding(the_org, generated)
+    levels = [level.id for level in the_org.levels]
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("subsidiary")
+    for level in levels:
+        table.add_column(level, justify="right")
+    table.add_column("total", justify="right")
+    for sub, counts in generated.headcount().items():
+        total = sum(counts.values())
+        table.add_row(sub, *(str(counts.get(level, 0)) for level in levels), f"{total:,}")
+    console = stdout_console()
+    console.print(table)
+    console.print(
+        f"{len(generated):,} agents, {len(generated.cohorts)} training cohorts, "
+        + ("valid" if not problems else f"{len(problems)} problems: " + "; ".join(problems[:5]))
+    )
+
+
 @app.command("replenish")
 def replenish(
     departures: Path | None = typer.Option(

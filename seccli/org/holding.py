@@ -8,6 +8,9 @@ subsidiary.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -105,6 +108,48 @@ class HoldingRoster:
             if agent_id in operators:
                 return trainer
         return None
+
+    def training_roles(self) -> dict[str, tuple[str, str]]:
+        """agent -> (role, trainer) for every agent in a cohort."""
+        roles: dict[str, tuple[str, str]] = {}
+        for trainer, operators in self.cohorts.items():
+            roles[trainer] = ("trainer", trainer)
+            for operator in operators:
+                roles[operator] = ("operator", trainer)
+        return roles
+
+    def to_csv(self) -> str:
+        """A stable CSV export of every agent, with its training role and cohort."""
+        roles = self.training_roles()
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["id", "name", "subsidiary", "level", "trainingRole", "cohort"])
+        for agent in self.agents:
+            role, cohort = roles.get(agent.id, ("", ""))
+            writer.writerow([agent.id, agent.name, agent.subsidiary, agent.level, role, cohort])
+        return buffer.getvalue()
+
+    def to_json(self) -> str:
+        """A stable JSON export of every agent and the cohorts."""
+        roles = self.training_roles()
+        payload = {
+            "seed": self.seed,
+            "count": len(self.agents),
+            "agentsPerSubsidiary": self.spec.agents_per_subsidiary,
+            "agents": [
+                {
+                    "id": a.id,
+                    "name": a.name,
+                    "subsidiary": a.subsidiary,
+                    "level": a.level,
+                    "trainingRole": roles.get(a.id, (None, None))[0],
+                    "cohort": roles.get(a.id, (None, None))[1],
+                }
+                for a in self.agents
+            ],
+            "cohorts": {trainer: list(ops) for trainer, ops in sorted(self.cohorts.items())},
+        }
+        return json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def agent_id(subsidiary: str, number: int) -> str:

@@ -219,3 +219,18 @@ def test_schema_org(tmp_path: Path) -> None:
     schema = json.loads(result.stdout)
     assert schema["$id"] == "https://seccli.dev/schemas/org.json"
     assert "teams" in schema["properties"] and "escalationPolicies" in schema["properties"]
+
+
+def test_holding_queries_and_export(tmp_path: Path) -> None:
+    options = tiny(tmp_path)
+    one = seccli("org", "holding", "--agent", "beta-00011", "-f", "json", *options, cwd=tmp_path)
+    assert one.returncode == 0, one.stderr
+    info = json.loads(one.stdout)
+    assert (info["subsidiary"], info["level"]) == ("beta", "L3")
+    exported = seccli("org", "holding", "-f", "csv", *options, cwd=tmp_path)
+    rows = exported.stdout.splitlines()
+    assert rows[0] == "id,name,subsidiary,level,trainingRole,cohort" and len(rows) == 91
+    assert sum(1 for r in rows if ",trainer," in r) == 3
+    assert sum(1 for r in rows if ",operator," in r) == 6
+    missing = seccli("org", "holding", "--agent", "nope-00001", *options, cwd=tmp_path)
+    assert missing.returncode == 2 and "no agent 'nope-00001'" in missing.stderr

@@ -234,3 +234,12 @@ def test_example_holding_is_52500_agents_with_500_cohorts() -> None:
         holding.agent(g).level
         for g in gone  # type: ignore[union-attr]
     )
+
+
+def test_holding_exports_are_deterministic() -> None:
+    org = load_data(minimal_org()).org
+    assert generate_holding(org, 4).to_csv() == generate_holding(org, 4).to_csv()
+    assert generate_holding(org, 4).to_json() == generate_holding(org, 4).to_json()
+    assert generate_holding(org, 4).to_csv() != generate_holding(org, 5).to_csv()
+    payload = json.loads(generate_holding(org, 4).to_json())
+    assert payload["count"] == 90 and len(payload["cohorts"]) == 3
