@@ -32,6 +32,7 @@ from seccli.policy.rego.runtime import Ctx, index, iterate, sorted_items
 from seccli.policy.rego.values import (
     UNDEF,
     FrozenDict,
+    FrozenList,
     RegoSet,
     eq,
     freeze,
@@ -45,6 +46,21 @@ K = Callable[[], bool]
 Run = Callable[[Ctx, list[Any], K], bool]
 
 MAX_CALL_DEPTH = 400
+DEPRECATED = frozenset(
+    {
+        "any",
+        "all",
+        "cast_array",
+        "cast_set",
+        "cast_string",
+        "cast_boolean",
+        "cast_null",
+        "cast_object",
+        "set_diff",
+        "re_match",
+        "net.cidr_overlap",
+    }
+)
 
 
 class Unsafe(Exception):
@@ -466,6 +482,30 @@ def data_at(ctx: Ctx, root: Node, path: tuple[Any, ...]) -> Any:
                     if v is UNDEF:
                         return UNDEF
                 return v
+        deeper = [(o, v) for o, v in ctx.overrides if len(o) > len(path) and o[: len(path)] == path]
+        v = _data_at(ctx, root, path)
+        if deeper:
+            v = _patch_overrides(v, len(path), deeper)
+        return v
+    return _data_at(ctx, root, path)
+
+
+def _patch_overrides(
+    v: Any, n: int, deeper: list[tuple[tuple[Any, ...], Any]]
+) -> Any:
+    out: dict[Any, Any] = dict(v) if isinstance(v, dict) else {}
+    for opath, oval in deeper:
+        cur = out
+        for key in opath[n:-1]:
+            nxt = cur.get(key)
+            nxt = {} if not isinstance(nxt, dict) else dict(nxt)
+            cur[key] = nxt
+            cur = nxt
+        cur[opath[-1]] = oval
+    return out
+
+
+def _data_at(ctx: Ctx, root: Node, path: tuple[Any, ...]) -> Any:
     node: Node | None = root
     i = 0
     while node is not None and i < len(path):
@@ -500,17 +540,6 @@ def data_at(ctx: Ctx, root: Node, path: tuple[Any, ...]) -> Any:
         v = data_at(ctx, root, (*path, key))
         if v is not UNDEF:
             out[key] = v
-    if ctx.overrides:
-        n = len(path)
-        for opath, oval in ctx.overrides:
-            if len(opath) > n and opath[:n] == path:
-                cur = out
-                for key in opath[n:-1]:
-                    nxt = cur.get(key)
-                    nxt = {} if not isinstance(nxt, dict) else dict(nxt)
-                    cur[key] = nxt
-                    cur = nxt
-                cur[opath[-1]] = oval
     return out
 
 
@@ -1824,6 +1853,15 @@ class Compiler:
 
             return _call_ct(args, callf)
         b = fn
+        if b.name in DEPRECATED and self.mi is not None and self.mi.module.v1:
+            raise RegoCompileError(
+                TYPE,
+                f"could not find function {b.name} (deprecated builtins are not available "
+                "in Rego v1)",
+                file=self._file(),
+                line=e.line,
+                column=e.col,
+            )
         if b.name == "print":
             return self._print(args, e)
         if b.relation:
@@ -2203,7 +2241,7 @@ def _iter_step(cur: CT, slot: int | None) -> CT:
             tc = type(c)
             if tc is dict or tc is FrozenDict:
                 pairs: Any = sorted_items(c)
-            elif tc is list or tc is tuple:
+            elif tc is list or tc is tuple or tc is FrozenList:
                 pairs = enumerate(c)
             elif isinstance(c, frozenset):
                 pairs = ((x, x) for x in c)

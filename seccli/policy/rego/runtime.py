@@ -7,7 +7,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from seccli.policy.rego.errors import LIMIT, RegoEvalError
-from seccli.policy.rego.values import UNDEF, FrozenDict, RegoSet, freeze, sorted_values
+from seccli.policy.rego.values import (
+    UNDEF,
+    FrozenDict,
+    FrozenList,
+    RegoSet,
+    freeze,
+    sorted_values,
+)
 
 DEFAULT_MAX_STEPS = 5_000_000
 DEFAULT_TIMEOUT = 10.0
@@ -102,7 +109,7 @@ def index(coll: Any, key: Any) -> Any:
             return coll.get(key, UNDEF)
         except TypeError:
             return coll.get(freeze(key), UNDEF)
-    if t is list or t is tuple:
+    if t is list or t is tuple or t is FrozenList:
         kt = type(key)
         if kt is int:
             if 0 <= key < len(coll):
@@ -149,7 +156,7 @@ def iterate(coll: Any) -> Iterator[tuple[Any, Any]]:
     t = type(coll)
     if t is dict or t is FrozenDict:
         return iter(sorted_items(coll))
-    if t is list or t is tuple:
+    if t is list or t is tuple or t is FrozenList:
         return enumerate(coll)
     if isinstance(coll, frozenset):
         return ((x, x) for x in coll)

@@ -30,8 +30,49 @@ class _Undefined:
 UNDEF: Any = _Undefined()
 
 
+def _deep_hash(v: Any) -> int:
+    """Structural hash for values JSON cannot encode (sets, non-string keys)."""
+    if isinstance(v, dict):
+        return hash(("o", frozenset((_deep_hash(k), _deep_hash(x)) for k, x in v.items())))
+    if isinstance(v, (list, tuple)):
+        return hash(("a", tuple(_deep_hash(x) for x in v)))
+    if isinstance(v, frozenset):
+        return hash(("s", frozenset(_deep_hash(x) for x in v)))
+    if type(v) is bool:
+        return hash(("b", v))
+    return hash(v)
+
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _shallow(x: Any) -> Any:
+    """A hashable stand-in for a member: scalars themselves, composites by kind and size."""
+    if type(x) in _SCALAR_TYPES:
+        return x
+    if isinstance(x, dict):
+        return ("o", len(x))
+    if isinstance(x, (list, tuple)):
+        return ("a", len(x))
+    if isinstance(x, frozenset):
+        return ("s", len(x))
+    return ("?", 0)
+
+
+def _value_hash(v: Any) -> int:
+    """A hash consistent with equality that looks only one level deep (cheap; equality
+    settles collisions, and equal values always share scalars and sizes)."""
+    if isinstance(v, dict):
+        return hash(frozenset((k, _shallow(x)) for k, x in v.items()))
+    return hash(tuple(_shallow(x) for x in v))
+
+
 class FrozenDict(dict[Any, Any]):
-    """A hashable (frozen) object value, used as set member or object key."""
+    """A hashable object value (set member or object key).
+
+    Freezing is shallow: nested values stay as they are; the hash (cached) looks one level
+    deep and equality compares the whole structure.
+    """
 
     __slots__ = ("_h",)
     _h: int
@@ -40,9 +81,29 @@ class FrozenDict(dict[Any, Any]):
         try:
             return self._h
         except AttributeError:
-            h = hash(frozenset(self.items()))
+            h = _value_hash(self)
             self._h = h
             return h
+
+
+class FrozenList(tuple[Any, ...]):
+    """A hashable array value; compares equal to lists with the same items."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        return _value_hash(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple)):
+            return len(self) == len(other) and all(
+                a == b for a, b in zip(self, other, strict=True)
+            )
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        r = self.__eq__(other)
+        return r if r is NotImplemented else not r
 
 
 class RegoSet(frozenset[Any]):
@@ -58,19 +119,19 @@ EMPTY_SET = RegoSet()
 
 
 def freeze(v: Any) -> Any:
-    """A hashable form of ``v`` with the same Rego meaning."""
+    """A hashable form of ``v`` with the same Rego meaning (shallow for arrays/objects)."""
     t = type(v)
     if t is str or t is int or t is float or t is bool or v is None:
         return v
-    if t is list or t is tuple:
-        return tuple(freeze(x) for x in v)
-    if t is dict or t is FrozenDict:
-        if t is FrozenDict:
-            return v
-        return FrozenDict((freeze(k), freeze(x)) for k, x in v.items())
-    if isinstance(v, RegoSet):
+    if t is FrozenDict or t is FrozenList or t is RegoSet:
         return v
-    if isinstance(v, (set, frozenset)):
+    if t is dict:
+        return FrozenDict(v)
+    if t is list or t is tuple:
+        return FrozenList(v)
+    if isinstance(v, frozenset):
+        return v if isinstance(v, RegoSet) else RegoSet(freeze(x) for x in v)
+    if isinstance(v, set):
         return RegoSet(freeze(x) for x in v)
     if isinstance(v, bool):
         return bool(v)
@@ -81,9 +142,9 @@ def freeze(v: Any) -> Any:
     if isinstance(v, str):
         return str(v)
     if isinstance(v, (list, tuple)):
-        return tuple(freeze(x) for x in v)
+        return FrozenList(v)
     if isinstance(v, dict):
-        return FrozenDict((freeze(k), freeze(x)) for k, x in v.items())
+        return FrozenDict(v)
     raise TypeError(f"not a Rego value: {type(v).__name__}")
 
 

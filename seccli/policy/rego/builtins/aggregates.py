@@ -74,7 +74,64 @@ def _is_set(v: Any) -> bool:
     return isinstance(v, (RegoSet, frozenset))
 
 
+def _any(v: Any) -> bool:
+    if isinstance(v, (list, tuple, frozenset)):
+        return any(x is True for x in v)
+    raise type_err(1, "one of {array, set}", v)
+
+
+def _all(v: Any) -> bool:
+    if isinstance(v, (list, tuple, frozenset)):
+        return all(x is True for x in v)
+    raise type_err(1, "one of {array, set}", v)
+
+
+def _cast_array(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return list(v)
+    if isinstance(v, frozenset):
+        return sorted_values(v)
+    raise type_err(1, "one of {array, set}", v)
+
+
+def _cast_set(v: Any) -> Any:
+    from seccli.policy.rego.values import freeze
+
+    if isinstance(v, frozenset):
+        return v
+    if isinstance(v, (list, tuple)):
+        return RegoSet(freeze(x) for x in v)
+    raise type_err(1, "one of {array, set}", v)
+
+
+def _set_diff(a: Any, c: Any) -> Any:
+    if not isinstance(a, frozenset):
+        raise type_err(1, "set", a)
+    if not isinstance(c, frozenset):
+        raise type_err(2, "set", c)
+    return RegoSet(a - c)
+
+
+def _cast_of(want: str) -> Any:
+    def cast(v: Any) -> Any:
+        if type_name(v) != want:
+            raise type_err(1, want, v)
+        return v
+
+    return cast
+
+
 TABLE = table(
+    # deprecated builtins still found in published Gatekeeper templates
+    b("any", _any, 1),
+    b("all", _all, 1),
+    b("cast_array", _cast_array, 1),
+    b("cast_set", _cast_set, 1),
+    b("set_diff", _set_diff, 2),
+    b("cast_string", _cast_of("string"), 1),
+    b("cast_boolean", _cast_of("boolean"), 1),
+    b("cast_null", _cast_of("null"), 1),
+    b("cast_object", _cast_of("object"), 1),
     b("count", _count, 1),
     b("sum", _sum, 1),
     b("product", _product, 1),

@@ -267,12 +267,12 @@ def _json_patch_apply(o: Any, patches: Any) -> Any:
         if op in ("add", "replace", "test") and "value" not in p:
             raise fail("missing value")
         path = _ptr(p.get("path"))
-        if op in ("remove", "replace") and not path:
-            raise fail("cannot remove the root")
         if op == "add":
             doc = _patch_add(doc, path, _thaw(p.get("value")))
         elif op == "remove":
             doc = _patch_remove(doc, path)
+            if not path:
+                doc = _REMOVED
         elif op == "replace":
             doc = _patch_remove(doc, path)
             doc = _patch_add(doc, path, _thaw(p.get("value")))
@@ -287,7 +287,12 @@ def _json_patch_apply(o: Any, patches: Any) -> Any:
                 raise fail("test operation failed")
         else:
             raise fail(f"invalid patch operation {op!r}")
+    if doc is _REMOVED:
+        return UNDEF
     return _refreeze(doc)
+
+
+_REMOVED = object()
 
 
 def _thaw(v: Any) -> Any:
