@@ -22,6 +22,7 @@ from seccli.policy.gatekeeper.review import ReviewItem, review_items
 from seccli.policy.gatekeeper.template import Template, parse_template
 
 SUFFIXES = (".yaml", ".yml", ".json")
+SAMPLE_CONSTRAINT_NAMES = frozenset({"constraint.yaml", "constraint.yml"})
 _TEMPLATE_HINT = re.compile(r"ConstraintTemplate")
 _CONSTRAINT_HINT = re.compile(r"constraints\.gatekeeper\.sh/")
 
@@ -65,8 +66,12 @@ class Library:
 def load_library(
     template_paths: Sequence[Path], constraint_paths: Sequence[Path] | None = None
 ) -> Library:
-    """Templates under ``template_paths``; constraints under ``constraint_paths`` (default: the
-    same folders).  Every invalid template or constraint is reported at once (exit 2)."""
+    """Templates under ``template_paths``; constraints under ``constraint_paths``.
+
+    Without ``constraint_paths`` the library's sample constraints are used: the files named
+    ``constraint.yaml`` (one per template folder), not the other constraints suites use.
+    Every invalid template or constraint is reported at once (exit 2).
+    """
     library = Library()
     problems: list[Problem] = []
     constraint_docs: list[Document] = []
@@ -77,7 +82,10 @@ def load_library(
         files += sorted(constraint_files - seen)
     for path in files:
         text = read_source(path)
-        wants_constraints = constraint_files is None or path in constraint_files
+        if constraint_files is None:
+            wants_constraints = path.name in SAMPLE_CONSTRAINT_NAMES
+        else:
+            wants_constraints = path in constraint_files
         if not _TEMPLATE_HINT.search(text) and not (
             wants_constraints and _CONSTRAINT_HINT.search(text)
         ):

@@ -73,6 +73,7 @@ class Template:
     annotations: dict[str, str]
     notes: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def uses_inventory(self) -> bool:
@@ -114,16 +115,25 @@ class Template:
         return tuple(sorted(refs))
 
     def compile(self, inventory: Mapping[str, Any] | None = None) -> Policy:
-        """Compile the template's modules with ``data.inventory`` (raises ``TemplateInvalid``)."""
+        """Compile the template's modules with ``data.inventory`` (raises ``TemplateInvalid``).
+
+        Without an inventory the compiled policy is cached on the template.
+        """
         from seccli.policy.rego import RegoError
         from seccli.policy.rego import compile as rego_compile
 
+        if inventory is None and "policy" in self._cache:
+            cached: Policy = self._cache["policy"]
+            return cached
         modules = {m.name: m.text for m in self.modules}
         data = {"inventory": dict(inventory) if inventory is not None else {}}
         try:
-            return rego_compile(modules, data, v0=not self.v1)
+            policy = rego_compile(modules, data, v0=not self.v1)
         except RegoError as err:
             raise TemplateInvalid([self._rego_problem(err)]) from None
+        if inventory is None:
+            self._cache["policy"] = policy
+        return policy
 
     def _rego_problem(self, err: Any) -> Problem:
         module = next((m for m in self.modules if m.name == err.file), None)
