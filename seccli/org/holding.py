@@ -18,7 +18,7 @@ from typing import Any
 
 from seccli.core.errors import InputError
 from seccli.org.model import Holding, SecurityOrg
-from seccli.org.roster import level_counts, level_table, synthetic_name
+from seccli.org.roster import csv_safe, level_counts, level_table, synthetic_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +126,8 @@ class HoldingRoster:
         writer.writerow(["id", "name", "subsidiary", "level", "trainingRole", "cohort"])
         for agent in self.agents:
             role, cohort = roles.get(agent.id, ("", ""))
-            writer.writerow([agent.id, agent.name, agent.subsidiary, agent.level, role, cohort])
+            row = (agent.id, agent.name, agent.subsidiary, agent.level, role, cohort)
+            writer.writerow(csv_safe(cell) for cell in row)
         return buffer.getvalue()
 
     def to_json(self) -> str:

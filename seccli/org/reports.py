@@ -79,15 +79,20 @@ def coverage_report(
                 covered=False,
                 gapHours=round((end - start) / 3600, 2),
                 schedules=[],
+                gaps=[{"schedule": None, "start": iso(start), "end": iso(end)}],
             )
             out.append(row)
             continue
         tracks = [org.person_team(person) for person, _ in squad.seats()]
         schedules = [s for s in org.schedules if s.squad == squad.id]
         gap_hours = 0.0
+        gap_list: list[dict[str, str]] = []
         for schedule in schedules:
             found = gaps(schedule_coverage(schedule, start, end), start, end)
             gap_hours += sum(g.hours for g in found)
+            gap_list += [
+                {"schedule": schedule.id, "start": iso(g.start), "end": iso(g.end)} for g in found
+            ]
         row.update(
             members=len(squad.members),
             security=sum(1 for t in tracks if t is not None and t.track is Track.SECURITY),
@@ -96,6 +101,7 @@ def coverage_report(
             schedules=[s.id for s in schedules],
             covered=bool(schedules) and gap_hours == 0,
             gapHours=round(gap_hours, 2),
+            gaps=gap_list,
         )
         out.append(row)
     return out

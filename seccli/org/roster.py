@@ -27,6 +27,8 @@ _FAMILY_B = ("adin", "oway", "ensk", "ubel", "arro", "iqua", "emble", "onth", "a
 
 SYNTHETIC_MARK = "(synthetic)"
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
 _REGION_STRIDES = (61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113)
 
 
@@ -107,7 +109,8 @@ class Roster:
         )
         for p in self.people:
             writer.writerow(
-                [
+                csv_safe(cell)
+                for cell in (
                     p.id,
                     p.name,
                     p.team,
@@ -118,9 +121,15 @@ class Roster:
                     ";".join(p.skills),
                     ";".join(f"{squad}:{percent}" for squad, percent in p.squads),
                     p.allocation,
-                ]
+                )
             )
         return buffer.getvalue()
+
+
+def csv_safe(value: object) -> str:
+    """A CSV cell that spreadsheets will not run as a formula (``=cmd...`` gets a ``'``)."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def level_counts(levels: Sequence[Level], headcount: int) -> list[tuple[str, int]]:

@@ -243,3 +243,39 @@ def test_holding_exports_are_deterministic() -> None:
     assert generate_holding(org, 4).to_csv() != generate_holding(org, 5).to_csv()
     payload = json.loads(generate_holding(org, 4).to_json())
     assert payload["count"] == 90 and len(payload["cohorts"]) == 3
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
+    data = minimal_org()
+    data["teams"][0]["skills"] = ['=HYPERLINK("http://x")', "+1", "risk"]
+    org = load_data(data).org
+    text = generate_roster(org, 1).to_csv()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    skills = [row["skills"] for row in rows if row["team"] == "ciso-office"]
+    assert skills and all(not cell.startswith(("=", "+")) for cell in skills)
+    assert any(cell.startswith("'=") or cell.startswith("'+") for cell in skills)
+
+
+def test_coverage_report_lists_gaps_with_times() -> None:
+    data = minimal_org()
+    data["schedules"][0]["layers"][0]["restrictions"] = [
+        {"type": "daily", "start": "00:00", "end": "23:00"}
+    ]
+    from seccli.org.model import SecurityOrg
+
+    org = SecurityOrg.model_validate(data)
+    start = to_epoch_text("2026-02-02T00:00:00Z")
+    (row,) = coverage_report(org, ["payments"], start, start + 2 * 86400)
+    assert row["covered"] is False and row["gapHours"] == 2
+    assert row["gaps"] == [
+        {
+            "schedule": "payments-primary",
+            "start": "2026-02-02T23:00:00Z",
+            "end": "2026-02-03T00:00:00Z",
+        },
+        {
+            "schedule": "payments-primary",
+            "start": "2026-02-03T23:00:00Z",
+            "end": "2026-02-04T00:00:00Z",
+        },
+    ]
