@@ -242,3 +242,20 @@ def test_who_now_reads_the_clock() -> None:
     assert who_now(index, "payments", clock).primary.person == "appsec-0005"  # type: ignore[union-attr]
     clock.advance(timedelta(hours=1))
     assert who_now(index, "payments", clock).primary.person == "api-sec-0006"  # type: ignore[union-attr]
+
+
+def test_example_follow_the_sun_hand_offs() -> None:
+    from seccli.org.loader import load_org
+    from tests.org.samples import EXAMPLE_ORG
+
+    index = OnCallIndex(load_org(EXAMPLE_ORG).org)
+    for day in ("2026-01-07", "2026-07-01", "2026-11-21"):
+        before = index.on_call("payments-primary", at(f"{day}T13:59:59Z"))
+        after = index.on_call("payments-primary", at(f"{day}T14:00:00Z"))
+        assert before is not None and before.source == "layer:emea"
+        assert after is not None and after.source == "layer:americas"
+        assert index.on_call("payments-primary", at(f"{day}T06:59:59Z")).source == "layer:apac"  # type: ignore[union-attr]
+        assert index.on_call("payments-primary", at(f"{day}T07:00:00Z")).source == "layer:emea"  # type: ignore[union-attr]
+    # the Christmas override in the example
+    seg = index.on_call("payments-primary", at("2026-12-25T03:00:00Z"))
+    assert seg is not None and seg.source == "override"
