@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from seccli.core.documents import Document, LoadLimits, load_documents
+from seccli.core.documents import (
+    Document,
+    LoadLimits,
+    detect_format,
+    parse_documents,
+    read_source,
+)
 from seccli.core.errors import InputError, Problem, raise_if_problems
 from seccli.core.location import DocPath, Location
 from seccli.zerotrust.selectors import LabelSelector, Requirement
@@ -169,11 +175,25 @@ def manifest_files(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
+_RELEVANT = re.compile(
+    r"""kind["']?\s*:\s*["']?(?:NetworkPolicy|Namespace|Pod|Deployment|StatefulSet|DaemonSet"""
+    r"""|ReplicaSet|Job|CronJob|List)\b"""
+)
+
+
 def load_manifests(paths: Sequence[Path], limits: LoadLimits | None = None) -> ManifestSet:
-    """Load every manifest under ``paths``; ``DocumentInvalid`` lists every problem."""
+    """Load every manifest under ``paths``; ``DocumentInvalid`` lists every problem.
+
+    Files that name none of the kinds the analyser reads (NetworkPolicy, Namespace, Pod, the
+    pod controllers, List) are skipped without being parsed.
+    """
     documents: list[Document] = []
     for file in manifest_files(paths):
-        documents.extend(load_documents(file, limits))
+        text = read_source(file, limits)
+        if not _RELEVANT.search(text):
+            continue
+        fmt = detect_format(str(file))
+        documents.extend(parse_documents(text, str(file), fmt=fmt, limits=limits))
     return build_manifest_set(documents)
 
 

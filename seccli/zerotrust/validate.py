@@ -74,11 +74,78 @@ class SchemaValidator:
         return found
 
 
-def _core_validator(api_version: str, kind: str) -> Any | None:
+class _CoreValidator:
+    """A compiled (fastjsonschema) check; jsonschema only to list the errors of a failure."""
+
+    def __init__(self, schema: dict[str, Any], definitions: dict[str, Any]) -> None:
+        import fastjsonschema  # type: ignore[import-untyped,unused-ignore]
+
+        self._schema = schema
+        self._definitions = definitions
+        self._fast = fastjsonschema.compile(_self_contained(schema, definitions))
+        self._slow: Any = None
+
+    def iter_errors(self, obj: Any) -> list[Any]:
+        import fastjsonschema
+
+        try:
+            self._fast(obj)
+        except fastjsonschema.JsonSchemaValueException:
+            return list(self._full().iter_errors(obj))
+        return []
+
+    def _full(self) -> Any:
+        if self._slow is None:
+            import jsonschema  # type: ignore[import-untyped,unused-ignore]
+            from referencing import Registry, Resource
+
+            registry: Registry[Any] = Resource.from_contents(self._schema) @ Registry()
+            registry = Resource.from_contents(self._definitions) @ registry
+            self._slow = jsonschema.Draft202012Validator(self._schema, registry=registry)
+        return self._slow
+
+
+_DEFS_REF = "/api/_definitions.json#/$defs/"
+
+
+def _self_contained(schema: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any]:
+    """The schema with the definitions it reaches embedded and its refs made local."""
+    all_defs: dict[str, Any] = definitions.get("$defs", {})
+    needed: set[str] = set()
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        for ref in _refs(node):
+            name = ref.removeprefix(_DEFS_REF).removeprefix("#/$defs/")
+            if name not in needed and name in all_defs:
+                needed.add(name)
+                pending.append(all_defs[name])
+    root: dict[str, Any] = json.loads(json.dumps(schema).replace(f'"{_DEFS_REF}', '"#/$defs/'))
+    embedded = {name: all_defs[name] for name in sorted(needed)}
+    root["$defs"] = json.loads(json.dumps(embedded).replace(f'"{_DEFS_REF}', '"#/$defs/'))
+    root["$schema"] = "http://json-schema.org/draft-07/schema#"
+    root.pop("$id", None)
+    return root
+
+
+def _refs(node: Any) -> list[str]:
+    found: list[str] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str):
+                found.append(ref)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _core_validator(api_version: str, kind: str) -> _CoreValidator | None:
     try:
-        import jsonschema  # type: ignore[import-untyped,unused-ignore]
         from kubernetes_validate import utils as kv  # type: ignore[import-untyped]
-        from referencing import Registry, Resource
     except ImportError as exc:  # pragma: no cover - declared dependency
         raise DependencyError(
             f"kubernetes-validate is not installed ({exc})",
@@ -93,9 +160,7 @@ def _core_validator(api_version: str, kind: str) -> Any | None:
     except FileNotFoundError:
         return None
     definitions = kv.schema_contents(f"{folder}/_definitions.json", version)
-    registry: Registry[Any] = Resource.from_contents(schema) @ Registry()
-    registry = Resource.from_contents(definitions) @ registry
-    return jsonschema.Draft202012Validator(schema, registry=registry)
+    return _CoreValidator(schema, definitions)
 
 
 def load_crd_schemas(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:

@@ -1,51 +1,114 @@
-"""Deterministic YAML output: sorted keys, block style, explicit document starts."""
+"""Deterministic, fast YAML output for JSON-like data (dicts, lists, str, int, bool, None).
+
+Block style with sorted keys, as PyYAML's ``safe_dump(sort_keys=True)`` would lay it out, but
+written directly: generating thousands of policies spends its time here. Strings are plain
+only when no YAML 1.1 or 1.2 reader could take them for anything else (a number, a boolean,
+null, an indicator); otherwise they are double-quoted with JSON escapes (valid YAML). Multi-line
+strings without trailing spaces are literal blocks.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
-import yaml
-
-_Base: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _Dumper(_Base):  # type: ignore[misc]
-    """Safe dumper writing multi-line strings as literal blocks."""
-
-
-def _str(dumper: Any, value: str) -> Any:
-    style = (
-        "|"
-        if "\n" in value and not any(line != line.rstrip() for line in value.split("\n"))
-        else None
-    )
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+_PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./:@*-]*$")
+_RESERVED = re.compile(
+    r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
+    r"|null|Null|NULL)$"
+)
+_BLOCK_SAFE = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\t]*$")
 
 
-_Dumper.add_representer(str, _str)
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return json.dumps(value, allow_nan=False)
+    if isinstance(value, str):
+        if _PLAIN.match(value) and not value.endswith(":") and not _RESERVED.match(value):
+            return value
+        return json.dumps(value, ensure_ascii=True)
+    raise TypeError(f"cannot write {type(value).__name__} as YAML")
 
 
-def dump_documents(objects: Iterable[Any]) -> str:
-    """Serialise objects as a multi-document YAML stream (``---`` before each)."""
-    return yaml.dump_all(
-        list(objects),
-        Dumper=_Dumper,
-        sort_keys=True,
-        default_flow_style=False,
-        explicit_start=True,
-        allow_unicode=True,
-        width=4096,
-    )
+def _block_lines(text: str) -> list[str] | None:
+    """Lines of a literal block for ``text``, or None when it cannot be one."""
+    if "\n" not in text or not _BLOCK_SAFE.match(text) or text.startswith((" ", "\n")):
+        return None
+    body = text[:-1] if text.endswith("\n") else text
+    if body.endswith("\n"):
+        return None  # several trailing newlines: quote instead
+    lines = body.split("\n")
+    if any(line != line.rstrip() for line in lines):
+        return None
+    return lines
+
+
+def _value(lead: str, value: Any, indent: int, out: list[str]) -> None:
+    """Write ``value`` after ``lead`` (``"key:"`` or ``"-"``) at ``indent``."""
+    if isinstance(value, dict) and value:
+        if lead.endswith("-"):
+            _mapping(value, indent + 2, out, lead + " ")
+        else:
+            out.append(lead)
+            _mapping(value, indent + 2, out)
+        return
+    if isinstance(value, list) and value:
+        out.append(lead)
+        _sequence(value, indent if not lead.endswith("-") else indent + 2, out)
+        return
+    if isinstance(value, dict):
+        out.append(f"{lead} {{}}")
+        return
+    if isinstance(value, list):
+        out.append(f"{lead} []")
+        return
+    if isinstance(value, str):
+        lines = _block_lines(value)
+        if lines is not None:
+            out.append(f"{lead} {'|' if value.endswith(chr(10)) else '|-'}")
+            pad = " " * (indent + 2)
+            out.extend(pad + line if line else "" for line in lines)
+            return
+    out.append(f"{lead} {_scalar(value)}")
+
+
+def _mapping(data: dict[str, Any], indent: int, out: list[str], first: str | None = None) -> None:
+    pad = " " * indent
+    for position, key in enumerate(sorted(data)):
+        lead = first if (position == 0 and first is not None) else pad
+        _value(f"{lead}{_scalar(key)}:", data[key], indent, out)
+
+
+def _sequence(items: list[Any], indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    for item in items:
+        _value(f"{pad}-", item, indent, out)
 
 
 def dump_document(obj: Any) -> str:
-    """Serialise one object as YAML (no document marker)."""
-    return yaml.dump(
-        obj,
-        Dumper=_Dumper,
-        sort_keys=True,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=4096,
-    )
+    """One value as YAML (no document marker)."""
+    out: list[str] = []
+    if isinstance(obj, dict) and obj:
+        _mapping(obj, 0, out)
+    elif isinstance(obj, list) and obj:
+        _sequence(obj, 0, out)
+    else:
+        out.append(
+            "[]" if isinstance(obj, list) else "{}" if isinstance(obj, dict) else _scalar(obj)
+        )
+    return "\n".join(out) + "\n"
+
+
+def dump_documents(objects: Iterable[Any]) -> str:
+    """Values as a multi-document YAML stream (``---`` before each)."""
+    return "".join("---\n" + dump_document(obj) for obj in objects)

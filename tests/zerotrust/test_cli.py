@@ -170,6 +170,8 @@ def test_prove_and_generate_input_errors(
     assert not (tmp_path / "o").exists()
     tree = tmp_path / "tree"
     run(capsys, "generate", str(MINI), "--out", str(tree))
-    (tree / "namespaces/core/networkpolicies.yaml").write_text("spec: {podSelector: [\n")
+    (tree / "namespaces/core/networkpolicies.yaml").write_text(
+        "kind: NetworkPolicy\nspec: {podSelector: [\n"
+    )
     code, _, stderr = run(capsys, "netpol", "prove", str(MINI), str(tree))
-    assert code == 2 and "networkpolicies.yaml:2" in stderr
+    assert code == 2 and "networkpolicies.yaml:3" in stderr

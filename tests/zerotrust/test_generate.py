@@ -310,3 +310,24 @@ def test_load_manifests_reads_the_written_tree(mini: Estate, tmp_path: Path) -> 
     manifests = load_manifests([tmp_path])
     assert {p.ident for p in manifests.policies} >= {"core/default-deny", "subs-a/svc-shop"}
     assert manifests.namespaces["subs-a"]["istio-injection"] == "enabled"
+
+
+@pytest.mark.parametrize("mesh", ["istio", "linkerd"])
+def test_yaml_output_reads_back_identically(example: Estate, mesh: str) -> None:
+    tree = generate_tree(example, mesh=mesh)  # type: ignore[arg-type]
+    for path, objects in tree.objects.items():
+        text = tree.files[path].decode("utf-8")
+        assert [d.data for d in parse_documents(text, path)] == objects, path
+        assert list(yaml.safe_load_all(text)) == objects, path
+
+
+def test_yaml_writer_quotes_what_readers_would_retype() -> None:
+    from seccli.zerotrust.yamlout import dump_document
+
+    tricky = {
+        "ports": ["8080", "yes", "no", "on", "null", "~", "1e3", "0x1F", "1:20", ".inf", ""],
+        "text": ["a: b", "#x", "- y", "*z", "&a", "!t", "x:", "é", "two\nlines\n", " lead\n"],
+    }
+    text = dump_document(tricky)
+    assert yaml.safe_load(text) == tricky
+    assert parse_documents(text, "t")[0].data == tricky

@@ -16,6 +16,7 @@ Output is a pure function of the inputs: sorted keys, stable order, no timestamp
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +36,7 @@ from seccli.zerotrust.yamlout import dump_document, dump_documents
 
 Mesh = Literal["istio", "linkerd", "none"]
 NETPOL_FILE = "networkpolicies.yaml"
+_WRITERS = 16
 
 
 @dataclass(slots=True)
@@ -185,12 +187,15 @@ def check_drift(tree: GeneratedTree, root: Path) -> Drift:
 
 def write_tree(tree: GeneratedTree, root: Path) -> list[str]:
     """Write every file that differs; returns the paths written. Files are never deleted."""
-    written: list[str] = []
     on_disk = _files_on_disk(root)
-    for path, data in tree.files.items():
-        existing = on_disk.get(path)
-        if existing is not None and existing.read_bytes() == data:
-            continue
-        atomic_write_bytes(root / path, data)
-        written.append(path)
+    written = [
+        path
+        for path, data in tree.files.items()
+        if path not in on_disk or on_disk[path].read_bytes() != data
+    ]
+    for folder in sorted({(root / path).parent for path in written}):
+        folder.mkdir(parents=True, exist_ok=True)
+    # Each write is atomic (temporary file, fsync, rename); threads overlap the fsyncs.
+    with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+        list(pool.map(lambda path: atomic_write_bytes(root / path, tree.files[path]), written))
     return written
