@@ -356,8 +356,7 @@ class Notification(NamedTuple):
         }
 
 
-@dataclass(frozen=True, slots=True)
-class WhoAnswer:
+class WhoAnswer(NamedTuple):
     """Who is paged for a subdomain at an instant, and who comes next."""
 
     subdomain: str
@@ -426,8 +425,12 @@ def _page(
     person: str | None,
 ) -> Notification:
     if schedule is not None:
-        segment = index.on_call(schedule, at)
-        person = segment.person if segment is not None else None
+        weeks = index._weeks.get(schedule)
+        week = (at - _WEEK_ORIGIN) // WEEK
+        cached = weeks.get(week) if weeks is not None else None
+        starts, segments = cached if cached is not None else index._week(schedule, week)
+        i = bisect_right(starts, at) - 1
+        person = segments[i].person if i >= 0 and segments[i].end > at else None
     return Notification(level, loop, at, via, person)
 
 
