@@ -400,14 +400,21 @@ def report(
             raise InputError("the load window must be positive and at most 366 days")
         payload = load_report(OnCallIndex(the_org), low, high)
     if output is ReportFormat.JSON:
+        document = {"report": kind.value, **payload}
         if out is not None:
             import json
 
-            from seccli.core.atomic import atomic_write_text
+            from seccli.cli.output import JSON_SCHEMA_VERSION
 
-            atomic_write_text(out, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+            text = json.dumps(
+                {"schemaVersion": JSON_SCHEMA_VERSION, **document},
+                indent=2,
+                sort_keys=True,
+                ensure_ascii=False,
+            )
+            _write_or_echo(text + "\n", out)
             return
-        print_json({"report": kind.value, **payload})
+        print_json(document)
         return
     _print_report(kind, payload)
 
