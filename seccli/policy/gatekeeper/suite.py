@@ -246,7 +246,7 @@ def _cases(document: Document, base: DocPath, raw_cases: Any, fail: Any) -> list
         if not isinstance(skip, bool):
             fail((*here, "skip"), "skip must be true or false")
         assertions = _assertions(raw.get("assertions"), here, fail)
-        if not assertions and skip is not True:
+        if not raw.get("assertions") and skip is not True:
             fail((*here, "assertions"), "a case needs at least one assertion")
         cases.append(CaseSpec(str(name), obj, tuple(inventory), tuple(assertions), skip is True))
     return cases
