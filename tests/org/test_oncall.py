@@ -259,3 +259,14 @@ def test_example_follow_the_sun_hand_offs() -> None:
     # the Christmas override in the example
     seg = index.on_call("payments-primary", at("2026-12-25T03:00:00Z"))
     assert seg is not None and seg.source == "override"
+
+
+def test_rotation_start_with_an_offset_is_read_in_the_layer_zone() -> None:
+    data = minimal_org()
+    layer = data["schedules"][0]["layers"][0]
+    layer["timeZone"] = "Asia/Manila"
+    layer["rotationStart"] = "2026-01-04T16:00:00Z"  # 2026-01-05T00:00 in Manila (UTC+8)
+    index = OnCallIndex(org_of(data))
+    assert index.on_call("payments-primary", at("2026-01-04T15:59:59Z")) is None
+    assert index.on_call("payments-primary", at("2026-01-04T16:00:00Z")).person == "appsec-0005"  # type: ignore[union-attr]
+    assert index.on_call("payments-primary", at("2026-01-05T04:00:00Z")).person == "api-sec-0006"  # type: ignore[union-attr]
