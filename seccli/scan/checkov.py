@@ -10,9 +10,12 @@ dockerfile, github_actions, secrets) and one per framework for those that resolv
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,69 +33,51 @@ TREE_FRAMEWORKS = ("terraform", "helm")
 ENV = {"CHECKOV_PARALLELIZATION_TYPE": "none", "LOG_LEVEL": "ERROR"}
 _K8S_HEAD = re.compile(rb"^apiVersion:\s*\S+.*^kind:\s*\S+|^kind:\s*\S+.*^apiVersion:", re.M | re.S)
 _SECRET_MAX_BYTES = 1 << 20
-_SECRET_SUFFIXES = frozenset(
-    {
-        ".py",
-        ".js",
-        ".ts",
-        ".go",
-        ".java",
-        ".rb",
-        ".php",
-        ".cs",
-        ".sh",
-        ".tf",
-        ".tfvars",
-        ".yaml",
-        ".yml",
-        ".json",
-        ".env",
-        ".ini",
-        ".cfg",
-        ".conf",
-        ".properties",
-        ".toml",
-        ".xml",
-        ".txt",
-        ".pem",
-        ".key",
-    }
-)
+# checkov's secrets framework reads only these (its SUPPORTED_FILE_EXTENSIONS) and Dockerfiles
+# unless told to scan every file; Python and other sources are covered by bandit and semgrep.
+_SECRET_SUFFIXES = frozenset({".tf", ".yml", ".yaml", ".json", ".template", ".bicep", ".hcl"})
 _MAX_FILE_ARGS = 200
+_MAX_DIR_RUNS = 3
 _POLICY_INDEX = "https://www.checkov.io/5.Policy%20Index/{}.html"
+_MODULE_SOURCE = re.compile(r'source\s*=\s*"(\.{1,2}/[^"]*)"')
+
+
+@dataclass(frozen=True, slots=True)
+class _Invocation:
+    args: tuple[str, ...]
+    frameworks: tuple[str, ...]
+    base: str | None = None
+    expected: frozenset[str] = frozenset()
 
 
 class CheckovScanner:
-    """checkov over the IaC frameworks present, plus secrets over every text file."""
+    """checkov over the IaC frameworks present (and its secrets scan of IaC/config files)."""
 
     name = "checkov"
     executable_name = "checkov"
     package = "checkov"
 
     def __init__(self) -> None:
-        self._planned: set[tuple[str, str]] = set()
+        self._planned: set[str] = set()
 
     def plan(self, inventory: Inventory) -> list[WorkUnit]:
-        """Units per framework present: a file each, or the whole tree for terraform/helm."""
+        """Units per framework present: a file each, or a directory for terraform/helm."""
         units: list[WorkUnit] = []
-        tree: dict[str, list[str]] = {"terraform": [], "helm": []}
-        charts = {
-            p.rsplit("/", 1)[0] if "/" in p else ""
-            for p in inventory.files
-            if p.rsplit("/", 1)[-1] == "Chart.yaml"
-        }
+        tf_dirs: dict[str, list[str]] = {}
+        charts = {_dirname(p) for p in inventory.files if p.rsplit("/", 1)[-1] == "Chart.yaml"}
         helm_available = shutil.which("helm") is not None
+        chart_files: dict[str, list[str]] = {}
         for path, source in sorted(inventory.files.items()):
             name = path.rsplit("/", 1)[-1]
             suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
-            in_chart = any(path.startswith(chart + "/") or chart == "" for chart in charts)
+            chart = next((c for c in charts if c == "." or path.startswith(c + "/")), None)
             if suffix in (".tf", ".tfvars"):
-                tree["terraform"].append(path)
-            elif in_chart and helm_available and suffix in (".yaml", ".yml", ".tpl"):
-                tree["helm"].append(path)
+                tf_dirs.setdefault(_dirname(path), []).append(path)
+            elif chart is not None and helm_available:
+                chart_files.setdefault(chart, []).append(path)
             elif path.startswith(".github/workflows/") and suffix in (".yml", ".yaml"):
                 units.append(self._file_unit("github_actions", path, source.digest))
-            elif suffix in (".yaml", ".yml") and not in_chart and _is_k8s(inventory.root / path):
+            elif suffix in (".yaml", ".yml") and chart is None and _is_k8s(inventory.root / path):
                 units.append(self._file_unit("kubernetes", path, source.digest))
             elif is_dockerfile(path):
                 units.append(self._file_unit("dockerfile", path, source.digest))
@@ -100,11 +85,21 @@ class CheckovScanner:
                 suffix in _SECRET_SUFFIXES or is_dockerfile(path)
             ) and source.size <= _SECRET_MAX_BYTES:
                 units.append(self._file_unit("secrets", path, source.digest))
-        for framework, paths in tree.items():
-            if paths:
-                digest = sha256_json([[p, inventory.files[p].digest] for p in paths])
-                units.append(WorkUnit(f"{framework}:*", tuple(paths), digest, framework))
-        self._planned = {(u.group, u.files[0]) for u in units if not u.key.endswith(":*")}
+        for directory in sorted(tf_dirs):
+            files = _with_local_modules(inventory, directory, tf_dirs)
+            digest = sha256_json([[p, inventory.files[p].digest] for p in files])
+            units.append(
+                WorkUnit(
+                    _tree_key("terraform", directory),
+                    tuple(tf_dirs[directory]),
+                    digest,
+                    "terraform",
+                )
+            )
+        for chart, files in sorted(chart_files.items()):
+            digest = sha256_json([[p, inventory.files[p].digest] for p in files])
+            units.append(WorkUnit(_tree_key("helm", chart), tuple(files), digest, "helm"))
+        self._planned = {unit.key for unit in units}
         return units
 
     def _file_unit(self, framework: str, path: str, digest: str) -> WorkUnit:
@@ -115,12 +110,52 @@ class CheckovScanner:
         return sha256_hex("checkov:builtin-checks")
 
     def scan(self, context: ToolContext, units: Sequence[WorkUnit]) -> dict[str, list[RawFinding]]:
-        """One checkov run over the frameworks of ``units``: whole tree or the listed files."""
+        """Run checkov over ``units``: the whole tree at once when everything is to be scanned,
+        else the changed directories and the changed files only (concurrently)."""
         results: dict[str, list[RawFinding]] = {unit.key: [] for unit in units}
         if not units:
             return results
-        frameworks = sorted({unit.group for unit in units})
-        whole_tree = any(unit.key.endswith(":*") for unit in units) or len(units) > _MAX_FILE_ARGS
+        invocations = self._invocations(context, units)
+        workers = max(1, min(context.processes, len(invocations)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outputs = list(pool.map(lambda inv: (inv, self._run(context, inv)), invocations))
+        for invocation, reports in outputs:
+            for report in reports:
+                framework = str(report.get("check_type", ""))
+                for item in (report.get("results") or {}).get("failed_checks") or []:
+                    raw = self._finding(context.root, framework, item, invocation)
+                    key = self._unit_key(framework, raw.finding.location.file)
+                    if key in results:
+                        results[key].append(raw)
+                    elif key not in self._planned:
+                        results.setdefault("*", []).append(raw)
+        return results
+
+    def _invocations(self, context: ToolContext, units: Sequence[WorkUnit]) -> list[_Invocation]:
+        skip = tuple(arg for skipped in context.skip_dirs for arg in ("--skip-path", skipped))
+        if {unit.key for unit in units} >= self._planned:
+            frameworks = tuple(sorted({unit.group for unit in units}))
+            return [_Invocation(("-d", ".", *skip), frameworks)]
+        invocations: list[_Invocation] = []
+        for framework in TREE_FRAMEWORKS:
+            dirs = [_tree_dir(u.key) for u in units if u.group == framework]
+            if len(dirs) > _MAX_DIR_RUNS:
+                invocations.append(_Invocation(("-d", ".", *skip), (framework,)))
+            else:
+                invocations += [_Invocation(("-d", d), (framework,), base=d) for d in dirs]
+        per_file = [u for u in units if u.group not in TREE_FRAMEWORKS]
+        if per_file:
+            frameworks = tuple(sorted({u.group for u in per_file}))
+            files = sorted({u.files[0] for u in per_file})
+            if len(files) > _MAX_FILE_ARGS:
+                invocations.append(_Invocation(("-d", ".", *skip), frameworks))
+            else:
+                invocations.append(
+                    _Invocation(("-f", *files), frameworks, expected=frozenset(files))
+                )
+        return invocations
+
+    def _run(self, context: ToolContext, invocation: _Invocation) -> list[dict[str, Any]]:
         argv = [
             str(context.executable),
             "-o",
@@ -128,39 +163,31 @@ class CheckovScanner:
             "--quiet",
             "--skip-download",
             "--framework",
-            ",".join(frameworks),
+            ",".join(invocation.frameworks),
+            *invocation.args,
         ]
-        if whole_tree:
-            argv += ["-d", "."]
-            for skipped in context.skip_dirs:
-                argv += ["--skip-path", skipped]
-        else:
-            argv += ["-f", *sorted({unit.files[0] for unit in units})]
         done = run_tool(self.name, argv, cwd=context.root, timeout=context.timeout, env=ENV)
         if done.returncode not in (0, 1):
             raise ToolFailure(
                 self.name, "crash", f"exit code {done.returncode}: {done.stderr_tail()}"
             )
-        reports = _reports(done.stdout, done.stderr_tail())
-        by_file = {
-            (unit.group, unit.files[0]): unit.key for unit in units if not unit.key.endswith(":*")
-        }
-        tree_keys = {unit.group: unit.key for unit in units if unit.key.endswith(":*")}
-        for report in reports:
-            framework = str(report.get("check_type", ""))
-            for item in (report.get("results") or {}).get("failed_checks") or []:
-                raw = self._finding(context.root, framework, item)
-                file = raw.finding.location.file
-                if framework in tree_keys:
-                    results[tree_keys[framework]].append(raw)
-                elif (framework, file) in by_file:
-                    results[by_file[(framework, file)]].append(raw)
-                elif (framework, file) not in self._planned:
-                    results.setdefault("*", []).append(raw)
-        return results
+        return _reports(done.stdout, done.stderr_tail())
 
-    def _finding(self, root: Path, framework: str, item: dict[str, Any]) -> RawFinding:
-        path = _relative(root, item)
+    def _unit_key(self, framework: str, file: str) -> str:
+        if framework in TREE_FRAMEWORKS:
+            if framework == "helm":
+                for key in self._planned:
+                    if key.startswith("helm:") and (
+                        _tree_dir(key) == "." or file.startswith(_tree_dir(key) + "/")
+                    ):
+                        return key
+            return _tree_key(framework, _dirname(file))
+        return f"{framework}:{file}"
+
+    def _finding(
+        self, root: Path, framework: str, item: dict[str, Any], invocation: _Invocation
+    ) -> RawFinding:
+        path = _relative(root, item, invocation)
         line_range = item.get("file_line_range") or [None, None]
         start = line_range[0] if line_range and line_range[0] else None
         end = line_range[-1] if line_range and line_range[-1] else start
@@ -181,7 +208,10 @@ class CheckovScanner:
             message=f"{check_name}"
             + (f" ({resource})" if resource and framework != "secrets" else ""),
             severity=checkov_severity(check_id, framework, item.get("severity")),
-            location=Location(file=path, line=start, path=resource or None),
+            # For secrets checkov's "resource" is a hash of the value: never show it.
+            location=Location(
+                file=path, line=start, path=None if framework == "secrets" else resource or None
+            ),
             basis=basis,
             tags=(*cwes, f"checkov:{framework}"),
             help_url=str(help_url),
@@ -198,34 +228,94 @@ def _is_k8s(path: Path) -> bool:
     return bool(_K8S_HEAD.search(head))
 
 
-def _reports(stdout: bytes, stderr_tail: str) -> list[dict[str, Any]]:
-    text = stdout.decode("utf-8", "replace").strip()
-    if not text:
-        return []
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise ToolFailure("checkov", "crash", f"output is not JSON: {stderr_tail}") from None
-    if isinstance(data, dict):
-        return [data] if "results" in data else []
-    if isinstance(data, list):
-        return [report for report in data if isinstance(report, dict)]
-    raise ToolFailure("checkov", "crash", "unexpected JSON output")
+def _dirname(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else "."
 
 
-def _relative(root: Path, item: dict[str, Any]) -> str:
-    """checkov's paths differ by framework; resolve them against the root."""
-    candidates = [str(item.get("file_path") or ""), str(item.get("file_abs_path") or "")]
-    resolved_root = root.resolve()
-    for candidate in candidates:
-        if not candidate:
+def _tree_key(framework: str, directory: str) -> str:
+    return f"{framework}:{directory}/*"
+
+
+def _tree_dir(key: str) -> str:
+    return key.split(":", 1)[1][: -len("/*")]
+
+
+def _with_local_modules(
+    inventory: Inventory, directory: str, tf_dirs: dict[str, list[str]]
+) -> list[str]:
+    """The directory's Terraform files and those of the local modules it calls (transitively),
+    so a change in a called module invalidates its callers too."""
+    seen: set[str] = set()
+    pending = [directory]
+    files: list[str] = []
+    while pending:
+        current = pending.pop()
+        if current in seen:
             continue
-        path = Path(candidate)
-        full = (
-            path if path.is_absolute() and path.exists() else resolved_root / candidate.lstrip("/")
-        )
+        seen.add(current)
+        for path in tf_dirs.get(current, []):
+            files.append(path)
+            try:
+                text = (inventory.root / path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            for source in _MODULE_SOURCE.findall(text):
+                target = posixpath.normpath(
+                    posixpath.join("" if current == "." else current, source)
+                )
+                pending.append(target if target not in ("", ".") else ".")
+    return sorted(files)
+
+
+def _reports(stdout: bytes, stderr_tail: str) -> list[dict[str, Any]]:
+    """checkov's JSON: one report, a list of reports, or several documents in a row."""
+    text = stdout.decode("utf-8", "replace").strip()
+    decoder = json.JSONDecoder()
+    reports: list[dict[str, Any]] = []
+    index = 0
+    while index < len(text):
+        while index < len(text) and text[index].isspace():
+            index += 1
+        if index >= len(text):
+            break
         try:
-            return full.resolve().relative_to(resolved_root).as_posix()
+            data, index = decoder.raw_decode(text, index)
+        except ValueError:
+            raise ToolFailure("checkov", "crash", f"output is not JSON: {stderr_tail}") from None
+        if isinstance(data, dict):
+            if "results" in data:
+                reports.append(data)
+        elif isinstance(data, list):
+            reports += [report for report in data if isinstance(report, dict)]
+        else:
+            raise ToolFailure("checkov", "crash", "unexpected JSON output")
+    return reports
+
+
+def _relative(root: Path, item: dict[str, Any], invocation: _Invocation) -> str:
+    """checkov's paths differ by framework and mode; resolve them against the root."""
+    file_path = str(item.get("file_path") or "").lstrip("/")
+    absolute = str(item.get("file_abs_path") or "")
+    resolved_root = root.resolve()
+    candidates: list[Path] = []
+    if invocation.base:
+        candidates.append(resolved_root / invocation.base / file_path)
+    candidates.append(resolved_root / file_path)
+    if absolute:
+        candidates.append(Path(absolute))
+    found: list[str] = []
+    for candidate in candidates:
+        try:
+            relative = candidate.resolve().relative_to(resolved_root).as_posix()
         except (ValueError, OSError):
             continue
-    return candidates[0].lstrip("/")
+        if (resolved_root / relative).is_file():
+            found.append(relative)
+    if invocation.expected:
+        for relative in found:
+            if relative in invocation.expected:
+                return relative
+        for relative in invocation.expected:
+            if relative.endswith("/" + file_path) or relative == file_path:
+                return relative
+    return found[0] if found else file_path

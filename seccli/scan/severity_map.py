@@ -44,6 +44,7 @@ CHECKOV_SEVERITY: dict[str, Severity] = {
     "CKV_AWS_24": Severity.HIGH,  # security group: 0.0.0.0/0 to port 22
     "CKV_AWS_25": Severity.HIGH,  # security group: 0.0.0.0/0 to port 3389
     "CKV_AWS_260": Severity.HIGH,  # security group: 0.0.0.0/0 to port 80
+    "CKV_AWS_41": Severity.HIGH,  # hard-coded AWS keys in the provider block
     "CKV_AWS_19": Severity.MEDIUM,  # S3 encryption at rest
     "CKV_AWS_145": Severity.LOW,  # S3 KMS encryption
     "CKV_AWS_18": Severity.LOW,  # S3 access logging
@@ -86,6 +87,7 @@ CHECKOV_SEVERITY: dict[str, Severity] = {
 }
 
 CHECKOV_CWE: dict[str, tuple[str, ...]] = {
+    "CKV_AWS_41": ("CWE-798",),
     "CKV_AWS_20": ("CWE-284",),
     "CKV_AWS_57": ("CWE-284",),
     "CKV_AWS_24": ("CWE-284",),

@@ -95,11 +95,34 @@ def test_rescan_after_one_file_change_uses_cache_and_keeps_fingerprints(
     runs = {run.tool: run for run in report.runs}
     assert runs["bandit"].scanned == 1 and runs["bandit"].cached == 2
     assert runs["semgrep"].scanned == 1
-    # checkov: only the secrets unit of the changed file; terraform/k8s/docker from cache.
-    assert runs["checkov"].scanned == 1
+    # checkov reads no Python: everything it has comes from the cache.
+    assert runs["checkov"].scanned == 0 and runs["checkov"].cached == runs["checkov"].units
     after = {f.id: f for f in report.findings if f.location.file == "app/vuln.py"}
     assert set(after) == set(before)  # fingerprints survive the line shift
     shifted = next(f for f in after.values() if f.rule_id == "B602")
     assert shifted.location.line == 15
     others = {f.id for f in report.findings} - set(after)
     assert others == {f.id for f in scanned.report.findings} - set(before)
+
+
+def test_terraform_change_rescans_only_that_directory(scanned: Scanned, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(scanned.root, root)
+    store = tmp_path / "state.db"
+    shutil.copy(scanned.store_path, store)
+    main_tf = root / "infra" / "main.tf"
+    main_tf.write_text("# a comment above everything\n\n" + main_tf.read_text())
+    cache = ScanCache(store)
+    try:
+        report = run_scan(root, ScanOptions(), cache=cache, redactor=Redactor())
+    finally:
+        cache.close()
+    runs = {run.tool: run for run in report.runs}
+    # The infra/ terraform unit and the secrets unit of main.tf; k8s, Dockerfile from cache.
+    assert runs["checkov"].scanned == 2
+    assert runs["bandit"].scanned == 0 and runs["semgrep"].scanned == 0
+    before = {f.id for f in scanned.report.findings if f.location.file.startswith("infra/")}
+    after = {f.id for f in report.findings if f.location.file.startswith("infra/")}
+    assert after == before
+    sg = next(f for f in report.findings if f.rule_id == "CKV_AWS_24")
+    assert sg.location.line == 8  # moved down by two lines, same fingerprint

@@ -187,3 +187,28 @@ def test_rule_pack_passes_semgrep_test() -> None:
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "All tests passed" in result.stdout + result.stderr
+
+
+def test_terraform_units_follow_local_module_calls(tmp_path: Path) -> None:
+    from seccli.scan.checkov import CheckovScanner
+    from seccli.scan.inventory import build_inventory
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "modules" / "bucket").mkdir(parents=True)
+    (tmp_path / "app" / "main.tf").write_text('module "b" {\n  source = "../modules/bucket"\n}\n')
+    bucket = tmp_path / "modules" / "bucket" / "main.tf"
+    bucket.write_text('resource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n')
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "main.tf").write_text('resource "aws_sqs_queue" "q" {}\n')
+
+    def digests() -> dict[str, str]:
+        units = CheckovScanner().plan(build_inventory(tmp_path))
+        return {u.key: u.digest for u in units if u.group == "terraform"}
+
+    first = digests()
+    assert set(first) == {"terraform:app/*", "terraform:modules/bucket/*", "terraform:other/*"}
+    bucket.write_text(bucket.read_text() + "# changed\n")
+    second = digests()
+    assert second["terraform:app/*"] != first["terraform:app/*"]  # the caller is invalidated
+    assert second["terraform:modules/bucket/*"] != first["terraform:modules/bucket/*"]
+    assert second["terraform:other/*"] == first["terraform:other/*"]
