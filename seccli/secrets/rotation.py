@@ -23,7 +23,7 @@ Every step is appended to the audit log, without values.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -64,6 +64,10 @@ class AuditSink(Protocol):
 
     def append_audit(self, record: AuditRecord) -> Any:
         """Append one entry to the audit log."""
+        ...
+
+    def append_audit_many(self, records: Sequence[AuditRecord]) -> Any:
+        """Append several entries in one transaction."""
         ...
 
 
@@ -114,6 +118,7 @@ class Rotator:
     generators: Mapping[str, Generator] = field(default_factory=lambda: dict(GENERATORS))
     verifiers: Mapping[str, Verifier] = field(default_factory=lambda: dict(VERIFIERS))
     checkpoint: Checkpoint | None = None
+    _deferred: list[AuditRecord] = field(default_factory=list, init=False, repr=False)
 
     # ----------------------------------------------------------------- entry
 
@@ -201,16 +206,21 @@ class Rotator:
         since: datetime | None,
     ) -> RotationOutcome:
         result = self._verify(item, value)
+        destroy = item.ref.retire == "destroy"
+        # Before an irreversible destroy (or a rollback) the verdict is durable at once; before a
+        # (reversible) delete it is written with "done" in one transaction: 3 log writes a secret.
         self._record(
             "vault.rotate.verified" if result.ok else "vault.rotate.verify-failed",
             item,
             {"toVersion": new, "ok": result.ok, "detail": result.detail},
+            defer=result.ok and not destroy,
         )
         if not result.ok:
             return self._rollback(item, old, new, since, result.detail)
-        destroy = item.ref.retire == "destroy"
         self.api.kv_retire(item.mount, item.name, [old], destroy=destroy)
-        self._record("vault.rotate.retired", item, {"version": old, "how": item.ref.retire})
+        self._record(
+            "vault.rotate.retired", item, {"version": old, "how": item.ref.retire}, defer=True
+        )
         self._checkpoint("retired", item)
         self._mark(
             item,
@@ -404,11 +414,19 @@ class Rotator:
     def _mark(self, item: DeclaredSecret, changes: Mapping[str, str | None]) -> None:
         self.api.kv_patch_custom_metadata(item.mount, item.name, changes)
 
-    def _record(self, action: str, item: DeclaredSecret, payload: dict[str, Any]) -> None:
+    def _record(
+        self, action: str, item: DeclaredSecret, payload: dict[str, Any], *, defer: bool = False
+    ) -> None:
+        """Append a step to the audit log (deferred steps go with the next immediate one)."""
         body = {"path": item.path, **payload}
-        self.audit.append_audit(
-            AuditRecord(actor=self.actor, action=action, subject=item.path, payload=body)
-        )
+        record = AuditRecord(actor=self.actor, action=action, subject=item.path, payload=body)
+        self._deferred.append(record)
+        if not defer:
+            records, self._deferred = self._deferred, []
+            if len(records) == 1:
+                self.audit.append_audit(records[0])
+            else:
+                self.audit.append_audit_many(records)
 
     def _checkpoint(self, phase: str, item: DeclaredSecret) -> None:
         if self.checkpoint is not None:
