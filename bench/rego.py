@@ -12,6 +12,7 @@ printed.  ``--workers N`` spreads Pods over N processes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -77,7 +78,8 @@ violation contains {"msg": msg} if {
         """
 violation contains {"msg": msg} if {
   shares_host_namespace
-  msg := sprintf("sharing the host namespace is not allowed: %v", [input.review.object.metadata.name])
+  name := input.review.object.metadata.name
+  msg := sprintf("sharing the host namespace is not allowed: %v", [name])
 }
 
 shares_host_namespace if input.review.object.spec.hostPID
@@ -155,7 +157,9 @@ violation contains {"msg": msg} if {
   c := input_containers[_]
   mem := units.parse_bytes(c.resources.limits.memory)
   mem > units.parse_bytes(input.parameters.memory)
-  msg := sprintf("container <%v> memory limit %v exceeds %v", [c.name, c.resources.limits.memory, input.parameters.memory])
+  msg := sprintf("container <%v> memory limit %v exceeds %v", [
+    c.name, c.resources.limits.memory, input.parameters.memory,
+  ])
 }
 """,
         {"memory": "1Gi"},
@@ -187,7 +191,9 @@ run_as_non_root(_) if input.review.object.spec.securityContext.runAsNonRoot == t
         """
 violation contains {"msg": msg} if {
   c := input_containers[_]
-  profile := object.get(c, ["securityContext", "seccompProfile", "type"], object.get(input.review.object.spec, ["securityContext", "seccompProfile", "type"], "unset"))
+  path := ["securityContext", "seccompProfile", "type"]
+  pod_profile := object.get(input.review.object.spec, path, "unset")
+  profile := object.get(c, path, pod_profile)
   not profile in {"RuntimeDefault", "Localhost"}
   msg := sprintf("seccomp profile %v is not allowed for container %v", [profile, c.name])
 }
@@ -228,7 +234,9 @@ violation contains {"msg": msg} if {
   p := c.ports[_]
   p.hostPort
   not in_range(p.hostPort)
-  msg := sprintf("hostPort %v of container %v is outside %v-%v", [p.hostPort, c.name, input.parameters.min, input.parameters.max])
+  msg := sprintf("hostPort %v of container %v is outside %v-%v", [
+    p.hostPort, c.name, input.parameters.min, input.parameters.max,
+  ])
 }
 
 in_range(port) if {
@@ -338,7 +346,9 @@ def make_pod(rng: random.Random, i: int) -> dict[str, Any]:
                 "runAsUser": rng.choice([0, 1000, 1001, 70000]),
                 "capabilities": {
                     "drop": ["ALL"] if rng.random() < 0.7 else [],
-                    "add": rng.sample(["NET_BIND_SERVICE", "NET_ADMIN", "CHOWN"], rng.randint(0, 2)),
+                    "add": rng.sample(
+                        ["NET_BIND_SERVICE", "NET_ADMIN", "CHOWN"], rng.randint(0, 2)
+                    ),
                 },
             }
             if rng.random() < 0.6:
@@ -385,9 +395,9 @@ def make_pod(rng: random.Random, i: int) -> dict[str, Any]:
         spec["securityContext"] = {"runAsNonRoot": True}
     annotations = {}
     if rng.random() < 0.5:
-        annotations[
-            f"container.apparmor.security.beta.kubernetes.io/{containers[0]['name']}"
-        ] = "runtime/default"
+        annotations[f"container.apparmor.security.beta.kubernetes.io/{containers[0]['name']}"] = (
+            "runtime/default"
+        )
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -510,15 +520,15 @@ def main() -> None:
         f"(x{n_templates} templates); per evaluation wall median {med:.1f} µs, p99 {p99:.1f} µs; "
         f"CPU median {cmed:.1f} µs, p99 {cp99:.1f} µs; {found} violations"
     )
-    try:
+    with contextlib.suppress(OSError):
         print(f"load average during run: {os.getloadavg()}")
-    except OSError:
-        pass
     native_eps = evals / wall
 
     if args.workers > 1:
         chunk = (len(pods) + args.workers - 1) // args.workers
-        jobs = [(args.seed, i * chunk, min(chunk, len(pods) - i * chunk)) for i in range(args.workers)]
+        jobs = [
+            (args.seed, i * chunk, min(chunk, len(pods) - i * chunk)) for i in range(args.workers)
+        ]
         t0 = time.perf_counter()
         with ProcessPoolExecutor(max_workers=args.workers) as pool:
             parts = list(pool.map(_worker, jobs))

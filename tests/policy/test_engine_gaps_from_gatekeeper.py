@@ -1,22 +1,16 @@
 """Rego engine gaps found while writing the Gatekeeper library (owned by the engine).
 
-Each test is the smallest reproduction; the library works around them meanwhile.
+Each test is the smallest reproduction; both are fixed in the engine and now guard against
+regressions.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from seccli.policy.rego import compile as rego_compile
 
 INPUT = {"review": {"object": {"metadata": {"labels": {"owner": "ana"}}}}}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="a comprehension assigned to a local variable in a rule body is reported as "
-    "rego_unsafe_var_error (OPA accepts it); the library uses partial rules instead",
-)
 def test_comprehension_assigned_to_local_variable() -> None:
     source = """package k8s
 violation[{"msg": msg}] {
@@ -30,12 +24,6 @@ violation[{"msg": msg}] {
     assert [v["msg"] for v in result.value] == ['{"owner"}']
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="an else branch that assigns the same head variable name as the first body is "
-    "refused with 'var n assigned above' (each OPA body has its own scope); the library uses "
-    "distinct names",
-)
 def test_else_branches_may_reuse_the_head_variable_name() -> None:
     source = """package k8s
 name = n {

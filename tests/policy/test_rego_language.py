@@ -66,7 +66,7 @@ def test_partial_set_and_object_rules() -> None:
 
 
 def test_object_rule_key_conflict() -> None:
-    src = "package t\nimport rego.v1\no[k] := v if { some v in input.vs; k := \"same\" }\n"
+    src = 'package t\nimport rego.v1\no[k] := v if { some v in input.vs; k := "same" }\n'
     with pytest.raises(RegoError) as exc:
         value(src, "data.t.o", input={"vs": [1, 2]})
     assert exc.value.code == "eval_conflict_error"
@@ -126,7 +126,7 @@ def test_not_with_undefined_argument_is_undefined_not_true() -> None:
 def test_else_chain() -> None:
     src = (
         "package t\nimport rego.v1\n"
-        "p := \"big\" if input.n > 100\nelse := \"mid\" if input.n > 10\nelse := \"small\"\n"
+        'p := "big" if input.n > 100\nelse := "mid" if input.n > 10\nelse := "small"\n'
     )
     assert value(src, input={"n": 500}) == "big"
     assert value(src, input={"n": 50}) == "mid"
@@ -165,7 +165,7 @@ def test_comprehensions() -> None:
 
 def test_unification_and_destructuring() -> None:
     pol = compile({})
-    assert pol.eval("[x, {\"k\": y}] = [1, {\"k\": 2}]").bindings == [{"x": 1, "y": 2}]
+    assert pol.eval('[x, {"k": y}] = [1, {"k": 2}]').bindings == [{"x": 1, "y": 2}]
     assert pol.eval("[x, 1] = [2, y]").bindings == [{"x": 2, "y": 1}]
     assert pol.eval("[x, 2] = [1, 3]").bindings == []  # fails, no error
 
@@ -191,7 +191,7 @@ def test_with_input_bound_to_variable() -> None:
     src = (
         "package t\nimport rego.v1\n"
         "inner := input.v\n"
-        "p := [v | some i in [1, 2]; v := inner with input as {\"v\": i}]\n"
+        'p := [v | some i in [1, 2]; v := inner with input as {"v": i}]\n'
     )
     assert value(src) == [1, 2]
 
@@ -235,7 +235,7 @@ def test_booleans_never_equal_numbers() -> None:
     pol = compile({})
     assert pol.eval("true == 1").value is False
     assert pol.eval("[true] == [1]").value is False
-    assert pol.eval("{\"a\": 1} == {\"a\": 1.0}").value is True
+    assert pol.eval('{"a": 1} == {"a": 1.0}').value is True
 
 
 def test_unsafe_variable_is_a_compile_error() -> None:
@@ -298,7 +298,7 @@ def test_input_is_not_mutated() -> None:
     src = (
         "package t\nimport rego.v1\n"
         "s contains c if some c in input.cs\n"
-        "p := json.patch(input.o, [{\"op\": \"add\", \"path\": \"/z\", \"value\": 1}])\n"
+        'p := json.patch(input.o, [{"op": "add", "path": "/z", "value": 1}])\n'
     )
     inp = {"cs": [{"a": [1, {"b": 2}]}], "o": {"a": 1}}
     snapshot = repr(inp)

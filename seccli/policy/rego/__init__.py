@@ -211,7 +211,7 @@ class Policy:
             seen: set[str] = set()
             for scope_map in (sc.declared, sc.implicit):
                 for name, slot in scope_map.items():
-                    if not name.startswith(("_", "$")) and name not in seen:
+                    if not name.startswith(("_$", "$")) and name not in seen:
                         seen.add(name)
                         names.append((name, slot))
             q = _Query(run, frame.n, names, exprs)

@@ -490,9 +490,7 @@ def data_at(ctx: Ctx, root: Node, path: tuple[Any, ...]) -> Any:
     return _data_at(ctx, root, path)
 
 
-def _patch_overrides(
-    v: Any, n: int, deeper: list[tuple[tuple[Any, ...], Any]]
-) -> Any:
+def _patch_overrides(v: Any, n: int, deeper: list[tuple[tuple[Any, ...], Any]]) -> Any:
     out: dict[Any, Any] = dict(v) if isinstance(v, dict) else {}
     for opath, oval in deeper:
         cur = out
@@ -852,6 +850,7 @@ class Compiler:
         arg_pats: list[Any] = []
         if r.args is not None:
             arg_pats.extend(self.arg_pattern(a, sc, bound) for a in r.args)
+        arg_declared = dict(sc.declared)
         try:
             body = self.body(r.body, sc, bound)
             key = keypath = value = None
@@ -884,7 +883,7 @@ class Compiler:
             while eb is not None:
                 ebound = set(bound_after_args(r, sc, self))
                 esc = Scope(None, frame, _body_vars(eb.body) | head_vars)
-                esc.declared = dict(sc.declared)
+                esc.declared = dict(arg_declared)
                 ebody = self.body(eb.body, esc, ebound)
                 evalue: Det | None
                 if eb.value is not None:

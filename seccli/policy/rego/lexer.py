@@ -35,6 +35,9 @@ class Token:
     ws: bool  # whitespace (or a comment) precedes this token
 
 
+_DIGITS = frozenset("0123456789")
+
+
 def _is_ident_start(c: str) -> bool:
     return c.isascii() and (c.isalpha() or c == "_")
 
@@ -78,29 +81,29 @@ def tokenize(src: str, file: str = "<module>") -> list[Token]:
             text = src[i:j]
             toks.append(Token(IDENT, text, text, line, col, nl, ws))
             i = j
-        elif c.isdigit() or (c == "." and i + 1 < n and src[i + 1].isdigit()):
+        elif c in _DIGITS or (c == "." and i + 1 < n and src[i + 1] in _DIGITS):
             j = i
-            while j < n and src[j].isdigit():
+            while j < n and src[j] in _DIGITS:
                 j += 1
             is_float = False
-            if j < n and src[j] == "." and j + 1 < n and src[j + 1].isdigit():
+            if j < n and src[j] == "." and j + 1 < n and src[j + 1] in _DIGITS:
                 is_float = True
                 j += 1
-                while j < n and src[j].isdigit():
+                while j < n and src[j] in _DIGITS:
                     j += 1
             if j < n and src[j] in "eE":
                 k = j + 1
                 if k < n and src[k] in "+-":
                     k += 1
-                if k < n and src[k].isdigit():
+                if k < n and src[k] in _DIGITS:
                     is_float = True
                     j = k
-                    while j < n and src[j].isdigit():
+                    while j < n and src[j] in _DIGITS:
                         j += 1
             if (
                 j < n
                 and (_is_ident_char(src[j]) or src[j] == ".")
-                and not (src[j] == "." and not (j + 1 < n and src[j + 1].isdigit()))
+                and not (src[j] == "." and not (j + 1 < n and src[j + 1] in _DIGITS))
             ):
                 raise RegoParseError(
                     f"invalid number literal {src[i : j + 1]!r}",
@@ -109,7 +112,7 @@ def tokenize(src: str, file: str = "<module>") -> list[Token]:
                     column=col,
                 )
             text = src[i:j]
-            if text.startswith("0") and len(text) > 1 and text[1].isdigit() and not is_float:
+            if text.startswith("0") and len(text) > 1 and text[1] in _DIGITS and not is_float:
                 raise RegoParseError(
                     f"invalid number literal {text!r}", file=file, line=line, column=col
                 )

@@ -96,9 +96,7 @@ class FrozenList(tuple[Any, ...]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (list, tuple)):
-            return len(self) == len(other) and all(
-                a == b for a, b in zip(self, other, strict=True)
-            )
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
