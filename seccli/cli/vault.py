@@ -168,8 +168,11 @@ def _install_redacting_log_filter() -> None:
     from seccli.core.redaction import RedactingFilter
 
     root = logging.getLogger()
-    if not any(isinstance(f, RedactingFilter) for f in root.filters):
-        root.addFilter(RedactingFilter())
+    if not root.handlers:
+        # Otherwise warnings would reach logging's unfiltered last-resort handler.
+        fallback = logging.StreamHandler()
+        fallback.setLevel(logging.WARNING)
+        root.addHandler(fallback)
     for handler in root.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())

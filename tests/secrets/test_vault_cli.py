@@ -123,6 +123,10 @@ def test_audit_rotate_and_exit_codes(vault: FakeVault, tmp_path: Path, cli: Cli)
     assert vault.kv_secret(PATH).current_version == 2  # type: ignore[union-attr]
     clean = cli(vault, "vault", "audit", str(estate))
     assert clean.returncode == 0, clean.stdout
+    with SqliteStore.open(tmp_path / "state.db") as store:
+        history = store.finding_history("vault")
+    assert [h.rule_id for h in history] == ["vault.secret.overdue"]
+    assert history[0].resolved_at is not None  # resolved by the rotation
     log_out = cli(None, "audit", "log", "-f", "json")
     actions = [e["action"] for e in json.loads(log_out.stdout)["entries"]]
     assert "vault.rotate.done" in actions and actions.count("vault.audit") == 3
