@@ -98,6 +98,18 @@ class FakeRegistry:
                     WWW_Authenticate=challenge,
                 )
                 return
+        if self.mode == "lying" and "/manifests/" in path:
+            self._send(
+                handler,
+                200,
+                self.manifest,
+                Content_Type="application/vnd.oci.image.manifest.v1+json",
+                Docker_Content_Digest="sha256:" + "f" * 64,
+            )
+            return
+        if self.mode == "huge":
+            self._send(handler, 200, b" " * (5 * 1024 * 1024), Content_Type="application/json")
+            return
         if self.mode == "referrers" and "/referrers/" in path:
             index = {
                 "schemaVersion": 2,

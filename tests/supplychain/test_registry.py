@@ -199,3 +199,62 @@ def test_referrers_api_when_the_registry_has_it() -> None:
 def test_non_sha256_digests_are_refused(client: RegistryClient, registry: str) -> None:
     with pytest.raises(RegistryError, match="only sha256"):
         client.get_manifest(registry, "client/app", "sha512:" + "a" * 128)
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        ("lying", "Docker-Content-Digest disagrees with the content"),
+        ("huge", "response larger than"),
+        ("garbage", "manifest is not JSON"),
+    ],
+)
+def test_untrustworthy_answers_are_errors(mode: str, message: str) -> None:
+    fake = FakeRegistry(mode)
+    try:
+        options = RegistryOptions(insecure=frozenset({fake.host}), timeout=2, retries=0)
+        with RegistryClient(options) as client, pytest.raises(RegistryError, match=message):
+            client.get_manifest(fake.host, "app", "1")
+    finally:
+        fake.stop()
+
+
+def test_redirect_from_https_to_http_is_refused_and_credentials_not_forwarded() -> None:
+    class Answer:
+        def __init__(self, status: int, headers: dict[str, str]) -> None:
+            self.status, self.headers = status, headers
+
+        def read(self, *_: object, **__: object) -> bytes:
+            return b"{}"
+
+        def release_conn(self) -> None:
+            return
+
+    class Pool:
+        def __init__(self, answers: list[Answer]) -> None:
+            self.answers = answers
+            self.calls: list[tuple[str, dict[str, str]]] = []
+
+        def request(self, method: str, url: str, headers: dict[str, str], **_: object) -> Answer:
+            self.calls.append((url, dict(headers)))
+            return self.answers.pop(0)
+
+        def clear(self) -> None:
+            return
+
+    client = RegistryClient(RegistryOptions(timeout=1, retries=0))
+    client._pool = Pool([Answer(307, {"Location": "http://evil.example/blob"})])  # type: ignore[assignment]
+    with pytest.raises(RegistryError, match="refusing a redirect to plain HTTP"):
+        client._send("GET", "https://registry.example/v2/a/blobs/x", {}, None, 100)
+    pool = Pool([Answer(307, {"Location": "https://storage.example/blob"}), Answer(200, {})])
+    client._pool = pool  # type: ignore[assignment]
+    client._send(
+        "GET", "https://registry.example/v2/a/blobs/x", {"Authorization": "Bearer t"}, None, 100
+    )
+    assert pool.calls[0][1] == {"Authorization": "Bearer t"}
+    assert pool.calls[1][0] == "https://storage.example/blob"
+    assert "Authorization" not in pool.calls[1][1]
+    loop = Pool([Answer(302, {"Location": "https://registry.example/again"}) for _ in range(10)])
+    client._pool = loop  # type: ignore[assignment]
+    with pytest.raises(RegistryError, match="too many redirects"):
+        client._send("GET", "https://registry.example/v2/", {}, None, 100)
