@@ -53,8 +53,8 @@ def verify_command(
 
     if output not in (OutputFormat.TABLE, OutputFormat.JSON):
         raise InputError(f"policy verify supports --format table or json, not {output.value}")
-    suites = verify([Path(p) for p in paths], run)
-    if not suites and not find_suites(Path(p) for p in paths):
+    suites = verify(paths, run)
+    if not suites and not find_suites(paths):
         raise InputError(
             "no suites found in " + ", ".join(paths),
             hint="a suite declares kind: Suite and apiVersion: test.gatekeeper.sh/v1alpha1",

@@ -237,6 +237,33 @@ def test_case_object_with_two_objects_is_an_error(
     assert code == 2 and "exactly one object, found 2" in out
 
 
+def test_gator_recursive_spelling(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = suite(tmp_path, GOOD_CASES)
+    monkeypatch.chdir(tmp_path)
+    for spelling in ("./...", "lib/...", "..."):
+        code, out, _ = run(capsys, "policy", "verify", spelling)
+        assert code == 0 and "need-owner/bad" in out, spelling
+    assert path.exists()
+
+
+def test_malformed_template_in_library_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lib = small_library(tmp_path)
+    template = lib / "need-owner" / "template.yaml"
+    template.write_text(
+        TEMPLATE.replace("package k8sneedowner", "package k8sneedowner\n        }{")
+    )
+    manifests = write(tmp_path / "pods.yaml", pod_yaml("b"))
+    code, _, err = run(capsys, "policy", "test", str(manifests), "--library", str(lib))
+    assert code == 2 and f"{template}:14:" in err and "rego_parse_error" in err
+    template.write_text("apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\n x: [\n")
+    code, _, err = run(capsys, "policy", "test", str(manifests), "--library", str(lib))
+    assert code == 2 and f"{template}:3" in err
+
+
 def test_no_suites_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "empty").mkdir()
     code, _, err = run(capsys, "policy", "verify", str(tmp_path / "empty"))

@@ -122,14 +122,17 @@ class SuiteResult:
         return PASS
 
 
-def find_suites(paths: Iterable[Path]) -> list[Path]:
-    """Suite files: those named, and files under the folders named declaring ``kind: Suite``."""
+def find_suites(paths: Iterable[Path | str]) -> list[Path]:
+    """Suite files: those named, and files under the folders named declaring ``kind: Suite``.
+
+    Folders are always searched recursively; gator's ``dir/...`` spelling is accepted.
+    """
     found: list[Path] = []
-    for path in paths:
-        text_path = str(path)
-        recursive = text_path.endswith("/...")
-        if recursive:
-            path = Path(text_path[: -len("/...")] or ".")
+    for raw in paths:
+        text_path = str(raw)
+        if text_path == "..." or text_path.endswith("/..."):
+            text_path = text_path[: -len("...")].rstrip("/") or "."
+        path = Path(text_path)
         if path.is_dir():
             found.extend(
                 candidate
@@ -433,7 +436,7 @@ def _run_case(case: CaseSpec, constraint: Constraint, base: Path) -> CaseResult:
     return outcome
 
 
-def verify(paths: Iterable[Path], run: str | None = None) -> list[SuiteResult]:
+def verify(paths: Iterable[Path | str], run: str | None = None) -> list[SuiteResult]:
     """Find and run every suite under ``paths``; ``run`` filters tests and cases by regex."""
     pattern: re.Pattern[str] | None = None
     if run:
