@@ -25,7 +25,12 @@ app = typer.Typer(
 )
 
 PATHS_ARGUMENT = typer.Argument(
-    ..., help="Files or folders (manifests, Dockerfiles, kustomizations); '-' reads YAML on stdin."
+    None,
+    help="Files or folders (manifests, Dockerfiles, kustomizations); '-' reads YAML on stdin.",
+    show_default=False,
+)
+ESTATE_OPTION = typer.Option(
+    None, "--estate", help="Also every service image declared in this estate file."
 )
 INSECURE_OPTION = typer.Option(
     [],
@@ -60,19 +65,25 @@ def registry_options(
     )
 
 
-def _find(paths: list[Path]) -> list[FoundImage]:
-    from seccli.supplychain.refs import find_images
+def _find(paths: list[Path] | None, estate: Path | None) -> list[FoundImage]:
+    from seccli.supplychain.refs import find_images, images_in_estate
 
-    return find_images(paths, stdin=sys.stdin.buffer)
+    if not paths and estate is None:
+        raise InputError("give files or folders to read (or --estate FILE)")
+    found = find_images(paths or [], stdin=sys.stdin.buffer)
+    if estate is not None:
+        found.extend(images_in_estate(estate))
+    return found
 
 
 @app.command("list")
 def list_images(
-    paths: list[Path] = PATHS_ARGUMENT,
+    paths: list[Path] | None = PATHS_ARGUMENT,
+    estate: Path | None = ESTATE_OPTION,
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
 ) -> None:
     """List every image reference, normalised, with the file and line it was written on."""
-    found = _find(paths)
+    found = _find(paths, estate)
     if output is OutputFormat.JSON:
         print_json(
             {
@@ -109,7 +120,8 @@ def list_images(
 @app.command("verify")
 def verify_images(
     ctx: typer.Context,
-    paths: list[Path] = PATHS_ARGUMENT,
+    paths: list[Path] | None = PATHS_ARGUMENT,
+    estate: Path | None = ESTATE_OPTION,
     policy: Path = typer.Option(..., "--policy", "-p", help="TrustPolicy document."),
     output: OutputFormat = typer.Option(
         OutputFormat.TABLE, "--format", "-f", help="table|json|sarif"
@@ -136,7 +148,7 @@ def verify_images(
     except SeccliError as exc:
         exc.exit_code = ExitCode.DEPENDENCY  # a broken policy: the gate cannot decide
         raise
-    found = _find(paths)
+    found = _find(paths, estate)
     options = registry_options(insecure, docker_config, timeout)
     state = app_state(ctx)
     with state.open_store() as store, RegistryClient(options) as client:

@@ -311,3 +311,16 @@ def _dockerfile_image(
     if image == "scratch":
         return []
     return [_found(image, location, "dockerfile")]
+
+
+def images_in_estate(path: Path) -> list[FoundImage]:
+    """The image of every service of an estate file (validated first), with its line."""
+    from seccli.estate.loader import load_estate
+
+    loaded = load_estate(path)
+    found: list[FoundImage] = []
+    for index, service in enumerate(loaded.estate.services):
+        doc_path: DocPath = ("services", index, "image")
+        location = loaded.document.locate(doc_path)
+        found.append(FoundImage(service.image, location, "estate", service.image_ref))
+    return found

@@ -333,3 +333,17 @@ def test_key_passwords_and_overwrites(
     assert code == 0, err
     assert PASSWORD.encode() not in (env / "f.txt.sigstore.json").read_bytes()
     assert PASSWORD.encode() not in (env / "k.key").read_bytes()
+
+
+def test_images_of_the_example_estate(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    estate = Path(__file__).resolve().parents[2] / "examples" / "claytom" / "estate.yaml"
+    code, out, _ = run(capsys, "images", "list", "--estate", str(estate), "--format", "json")
+    assert code == 0
+    images = json.loads(out)["images"]
+    assert len(images) > 10
+    assert all(image["pinned"] and image["source"] == "estate" for image in images)
+    first = images[0]
+    assert first["path"] == "services[0].image"
+    assert estate.read_text().splitlines()[first["line"] - 1].strip().startswith("image:")
+    code, _, err = run(capsys, "images", "list")
+    assert code == 2 and "--estate" in err
