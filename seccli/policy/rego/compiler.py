@@ -1321,6 +1321,14 @@ class Compiler:
             names: set[str] = set()
             _walk_vars(t, names)
             for nm in names:
+                if not nm.startswith("_$") and (nm in sc.declared or nm in sc.implicit):
+                    raise RegoCompileError(
+                        COMPILE,
+                        f"var {nm} used before definition below (some ... in declares it)",
+                        file=self._file(),
+                        line=e.line,
+                        column=e.col,
+                    )
                 if isinstance(t, A.Var) or nm not in bound:
                     sc.declare(nm, t, strict=False)
                     bound.discard(nm)
@@ -1706,18 +1714,17 @@ class Compiler:
         ib = set(bound)
         body = self.body(t.body, inner, ib)
         if isinstance(t, A.ObjectCompr):
-            kd = self.det_term(t.key, inner, ib)
-            vd = self.det_term(t.value, inner, ib)
+            kg = self.term(t.key, inner, ib).gen
+            vg = self.term(t.value, inner, ib).gen
 
             def objc(ctx: Ctx, env: list[Any]) -> Any:
                 out: dict[Any, Any] = {}
 
                 def k() -> bool:
                     ctx.tick()
-                    kk = kd(ctx, env)
-                    vv = vd(ctx, env)
-                    if kk is UNDEF or vv is UNDEF:
-                        return False
+                    return kg(ctx, env, lambda kk: vg(ctx, env, lambda vv: put(kk, vv)))
+
+                def put(kk: Any, vv: Any) -> bool:
                     fk = freeze(kk)
                     old = out.get(fk, UNDEF)
                     if old is not UNDEF and not eq(old, vv):
@@ -1735,14 +1742,22 @@ class Compiler:
                 return out
 
             return ct_det(objc)
-        td = self.det_term(t.term, inner, ib)
+        tct = self.term(t.term, inner, ib)
+        td = tct.det
+        tg = tct.gen
         if isinstance(t, A.SetCompr):
 
             def setc(ctx: Ctx, env: list[Any]) -> Any:
                 out: set[Any] = set()
 
+                def add(v: Any) -> bool:
+                    out.add(freeze(v))
+                    return False
+
                 def k() -> bool:
                     ctx.tick()
+                    if td is None:
+                        return tg(ctx, env, add)
                     v = td(ctx, env)
                     if v is not UNDEF:
                         out.add(freeze(v))
@@ -1756,8 +1771,14 @@ class Compiler:
         def arrc(ctx: Ctx, env: list[Any]) -> Any:
             out: list[Any] = []
 
+            def add(v: Any) -> bool:
+                out.append(v)
+                return False
+
             def k() -> bool:
                 ctx.tick()
+                if td is None:
+                    return tg(ctx, env, add)
                 v = td(ctx, env)
                 if v is not UNDEF:
                     out.append(v)

@@ -185,18 +185,22 @@ def _filter(v: Any, tree: dict[Any, Any]) -> Any:
         return out
     if isinstance(v, (list, tuple)):
         out_l = []
-        for k, sub in tree.items():
-            try:
-                i = int(k)
-            except (TypeError, ValueError):
-                continue
-            if 0 <= i < len(v):
-                r = _filter(v[i], sub)
+        for i, x in enumerate(v):
+            sub = tree.get(i, tree.get(str(i)))
+            if sub is not None:
+                r = _filter(x, sub)
                 if r is not UNDEF:
                     out_l.append(r)
         return out_l
     if isinstance(v, frozenset):
-        return RegoSet(x for x in v if x in tree or str(x) in tree)
+        out_s = []
+        for x in v:
+            sub = tree.get(x, tree.get(str(x)) if not isinstance(x, str) else None)
+            if sub is not None:
+                r = _filter(x, sub)
+                if r is not UNDEF:
+                    out_s.append(freeze(r))
+        return RegoSet(out_s)
     return UNDEF
 
 

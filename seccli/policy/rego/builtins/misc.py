@@ -17,7 +17,6 @@ from seccli.policy.rego.values import UNDEF
 # -- units -----------------------------------------------------------------------------------
 _SI = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "p": 10**15, "e": 10**18}
 _BIN = {"ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40, "pi": 2**50, "ei": 2**60}
-_NUM = re.compile(r"^([0-9]*\.?[0-9]*(?:[eE][+-]?[0-9]+)?)(.*)$")
 
 
 def _dec_to_num(d: Decimal) -> Any:
@@ -32,16 +31,27 @@ def _split_amount(raw: str, name: str) -> tuple[Decimal, str]:
     x = raw.strip('"')
     if not x:
         raise fail("no amount provided")
-    m = _NUM.match(x)
-    if not m or not m.group(1):
-        raise fail("no amount provided")
+    m = re.match(r"^[0-9.eE+-]*", x)
+    num = m.group(0) if m else ""
+    # a trailing exponent marker belongs to the unit (1E = 1 exa), not the number
+    while num and num[-1] in "eE+-" and not re.fullmatch(r"[0-9.]*[eE][+-]?[0-9]+", num):
+        num = num[:-1]
+    if not num:
+        raise (
+            fail("no amount provided")
+            if x[:1] not in "+-"
+            else fail("could not parse amount to a number")
+        )
+    rest = x[len(num) :]
+    if rest[:1] in ("+", "-") or (rest[:1] in "eE" and rest[1:2] in ("+", "-")):
+        raise fail("could not parse amount to a number")
     try:
-        n = Decimal(m.group(1))
+        n = Decimal(num)
     except InvalidOperation:
         raise fail("could not parse amount to a number") from None
     if not n.is_finite():
         raise fail("could not parse amount to a number")
-    return n, m.group(2)
+    return n, rest
 
 
 def _units_parse(s: Any) -> Any:
@@ -272,7 +282,10 @@ def _uuid_parse(s: Any) -> Any:
     if u.version in (1, 2):
         out["time"] = (u.time - 0x01B21DD213814000) * 100
         out["nodeid"] = "-".join(f"{u.node:012x}"[i : i + 2] for i in range(0, 12, 2))
-        out["macvariables"] = "local:multicast" if u.node & 0x010000000000 else "global:unicast"
+        first = u.node >> 40
+        out["macvariables"] = (
+            f"{'local' if first & 2 else 'global'}:{'multicast' if first & 1 else 'unicast'}"
+        )
         out["clocksequence"] = u.clock_seq
         if u.version == 2:
             out["id"] = u.time_low

@@ -162,18 +162,36 @@ def _glob_re(pattern: str, delims: tuple[str, ...]) -> re.Pattern[str]:
             i += 1
             continue
         if c == "[":
-            j = pattern.find("]", i + 1)
-            if j < 0:
-                raise fail("unexpected end of input")
-            body = pattern[i + 1 : j]
-            neg = body.startswith("!")
+            j = i + 1
+            neg = j < n and pattern[j] == "!"
             if neg:
-                body = body[1:]
-            if not body:
-                raise fail("syntax error in pattern")
-            if len(body) == 3 and body[1] == "-" and body[0] > body[2]:
-                raise fail("syntax error in pattern")
-            out.append("[" + ("^" if neg else "") + body.replace("\\", "\\\\") + "]")
+                j += 1
+            items: list[tuple[str, bool]] = []  # (char, escaped)
+            while j < n and pattern[j] != "]":
+                ch = pattern[j]
+                esc = ch == "\\"
+                if esc:
+                    if j + 1 >= n:
+                        raise fail("syntax error in pattern: unexpected end of input")
+                    ch = pattern[j + 1]
+                    j += 1
+                items.append((ch, esc))
+                j += 1
+            if j >= n or not items:
+                raise fail("syntax error in pattern: unexpected end of input")
+            cls: list[str] = []
+            k = 0
+            while k < len(items):
+                if k + 2 < len(items) and items[k + 1] == ("-", False):
+                    lo, hi = items[k][0], items[k + 2][0]
+                    if lo > hi:
+                        raise fail("syntax error in pattern: invalid range")
+                    cls.append(re.escape(lo) + "-" + re.escape(hi))
+                    k += 3
+                else:
+                    cls.append(re.escape(items[k][0]))
+                    k += 1
+            out.append("[" + ("^" if neg else "") + "".join(cls) + "]")
             i = j + 1
             continue
         if c == "{":
