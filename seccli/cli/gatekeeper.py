@@ -154,7 +154,8 @@ def test_command(
         run_id = store.start_run(
             "policy test", current_actor(), {"library": str(library_dir), "paths": paths}
         )
-        store.record_findings(run_id, f"policy:{library_dir}", findings)
+        scope = "policy test:" + ",".join(sorted(paths))
+        store.record_findings(run_id, scope, findings)
         code = ExitCode.VIOLATIONS if report.denied else ExitCode.OK
         store.finish_run(
             run_id,
