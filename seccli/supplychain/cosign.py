@@ -11,7 +11,9 @@ of media type ``application/vnd.dev.cosign.simplesigning.v1+json`` is a payload:
 and its annotation ``dev.cosignproject.cosign/signature`` holds the base64 signature over the
 exact payload bytes. A signature counts only if it verifies with a trusted key AND its payload
 names this image's digest (a signature copied onto another image is rejected) AND its type is
-right AND its docker-reference is this repository.
+right AND its docker-reference is this repository. Legacy keyless ``.sig`` layers (a Fulcio
+certificate and a Rekor bundle in annotations) are refused with that reason: keyless
+signatures are accepted as Sigstore bundles.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from seccli.supplychain.registry import ManifestNotFound, RegistryClient
 
 SIMPLESIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
+CERTIFICATE_ANNOTATION = "dev.sigstore.cosign/certificate"
 SIGNATURE_TYPE = "cosign container image signature"
 MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_SIGNATURE_LAYERS = 64
@@ -122,6 +125,15 @@ def verify_cosign_signatures(
             continue
         if SIGNATURE_ANNOTATION not in layer.annotations:
             checks.append(SignatureCheck(False, "signature layer without a signature annotation"))
+            continue
+        if CERTIFICATE_ANNOTATION in layer.annotations:
+            checks.append(
+                SignatureCheck(
+                    False,
+                    "legacy cosign keyless signature (.sig with a certificate) is not supported; "
+                    "sign with Sigstore bundles (cosign --new-bundle-format)",
+                )
+            )
             continue
         if not keys:
             checks.append(SignatureCheck(False, "cosign key signature, but no trusted key applies"))

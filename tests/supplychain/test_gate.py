@@ -397,3 +397,17 @@ def test_no_op_verification_policies_are_never_used_in_production_code() -> None
     assert KeylessIdentity("x", identity="a@b", issuer="https://issuer").matches(
         ["a@b"], "https://issuer"
     )
+
+
+def test_legacy_keyless_sig_layers_are_refused_with_a_reason(
+    client: RegistryClient, registry: str, keys: Any, policy: TrustPolicy
+) -> None:
+    ref = push_image(client, registry, "gate/legacy")
+    sign_image(client, ref, keys["release"][0])
+    tag = signature_tag(ref.digest or "")
+    sig = json.loads(client.get_manifest(registry, "gate/legacy", tag).raw)
+    sig["layers"][0]["annotations"]["dev.sigstore.cosign/certificate"] = "-----BEGIN CERT..."
+    client.push_manifest(registry, "gate/legacy", tag, json.dumps(sig).encode(), OCI_MANIFEST)
+    verdict = Gate(policy, client).verify(ref)
+    assert verdict.verdict is Verdict.BLOCK
+    assert "legacy cosign keyless signature" in verdict.reasons[0]
