@@ -51,13 +51,18 @@ _OPA_KEYS = {
 _REGORUS_KEYS = {"error", "no_result", "skip", "strict", "want_prints"}
 
 
+SPECIFIC = "implementation-specific"
+SKIP_KINDS = (SPECIFIC, "unsupported", "limitation")
+
+
 @dataclass(frozen=True)
 class CaseResult:
-    """The outcome of one case."""
+    """The outcome of one case (``kind`` says why a skipped case is skipped)."""
 
     id: str
     status: str
     detail: str = ""
+    kind: str = ""
 
 
 @dataclass
@@ -67,6 +72,7 @@ class SkipList:
     cases: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
     v0_paths: list[str] = field(default_factory=list)
     v0_keyword_paths: list[str] = field(default_factory=list)
 
@@ -84,6 +90,10 @@ class SkipList:
             reason = str(item.get("reason", "")).strip()
             if not reason:
                 raise InputError(f"{path}: every skip needs a reason ({item})")
+            kind = str(item.get("kind", SPECIFIC))
+            if kind not in SKIP_KINDS:
+                raise InputError(f"{path}: unknown skip kind {kind!r} ({item})")
+            out.kinds[reason] = kind
             if "case" in item:
                 out.cases[str(item["case"])] = reason
             elif "file" in item:
@@ -157,7 +167,8 @@ def run_paths(
             if reason is None and case.get("skip") is True:
                 reason = "skipped by the source suite"
             if reason is not None:
-                results.append(CaseResult(cid, SKIP, reason))
+                kind = skips.kinds.get(reason, SPECIFIC)
+                results.append(CaseResult(cid, SKIP, reason, kind))
                 continue
             results.append(run_case(cid, case, v0=v0, dialect=dialect, engine=engine))
     return results
@@ -347,17 +358,22 @@ def _show(v: Any) -> str:
 
 
 def summarize(results: list[CaseResult]) -> dict[str, Any]:
-    """Totals and the pass rate over the cases that ran."""
+    """Totals, the pass rate over the cases that ran, and the pass rate over every case that
+    is not implementation-specific (unsupported features and known gaps count as failures)."""
     passed = sum(r.status == PASS for r in results)
     failed = sum(r.status == FAIL for r in results)
     skipped = sum(r.status == SKIP for r in results)
+    specific = sum(r.status == SKIP and r.kind in ("", SPECIFIC) for r in results)
     ran = passed + failed
+    relevant = len(results) - specific
     return {
         "total": len(results),
         "passed": passed,
         "failed": failed,
         "skipped": skipped,
+        "skipped_implementation_specific": specific,
         "pass_rate": (passed / ran) if ran else 1.0,
+        "pass_rate_non_specific": (passed / relevant) if relevant else 1.0,
     }
 
 

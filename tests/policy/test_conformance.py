@@ -28,6 +28,8 @@ def test_pass_rate_meets_the_goal(results: list) -> None:
     failures = [f"{r.id}: {r.detail}" for r in results if r.status == FAIL]
     assert totals["passed"] > 600
     assert totals["pass_rate"] >= 0.95, "\n".join(failures)
+    # unsupported builtins and known gaps count against us here
+    assert totals["pass_rate_non_specific"] >= 0.95, "\n".join(failures)
 
 
 def test_no_case_crashes_the_engine(results: list) -> None:
@@ -41,6 +43,11 @@ def test_every_skip_has_a_reason_and_names_a_real_case(results: list) -> None:
     files = {r.id.split("::")[0] for r in results}
     for item in doc["skips"]:
         assert str(item.get("reason", "")).strip(), item
+        assert item.get("kind", "implementation-specific") in (
+            "implementation-specific",
+            "unsupported",
+            "limitation",
+        )
         if "case" in item:
             assert item["case"] in ids, f"stale skip entry: {item['case']}"
         else:
