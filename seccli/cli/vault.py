@@ -418,6 +418,11 @@ def apply_policies_command(
     auth_mount: str = typer.Option(
         "kubernetes", "--auth-mount", help="Mount of the Kubernetes auth method."
     ),
+    operators: bool = typer.Option(
+        False,
+        "--operator-policies",
+        help="Also write seccli's own least-privilege auditor and rotator policies.",
+    ),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
 ) -> None:
     """Write each service's read-only policy and Kubernetes auth role, showing the diff first."""
@@ -426,7 +431,7 @@ def apply_policies_command(
 
     estate_path, loaded = _load(path)
     api = _connect(ctx)
-    changes = plan_policies(api, loaded.estate, kubernetes_mount=auth_mount)
+    changes = plan_policies(api, loaded.estate, kubernetes_mount=auth_mount, operators=operators)
     pending = [c for c in changes if c.action != "unchanged"]
     if output is not OutputFormat.JSON:
         console = stdout_console()

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from seccli.core.hashing import sha256_hex
 from seccli.estate.model import Estate
 from seccli.secrets.client import VaultApi
-from seccli.secrets.policies import kubernetes_auth_roles, vault_policies
+from seccli.secrets.policies import kubernetes_auth_roles, operator_policies, vault_policies
 
 ChangeKind = Literal["policy", "role"]
 ChangeAction = Literal["create", "update", "unchanged"]
@@ -40,11 +40,21 @@ class PolicyChange:
 
 
 def plan_policies(
-    api: VaultApi, estate: Estate, *, kubernetes_mount: str = "kubernetes"
+    api: VaultApi,
+    estate: Estate,
+    *,
+    kubernetes_mount: str = "kubernetes",
+    operators: bool = False,
 ) -> list[PolicyChange]:
-    """Compare the generated policies and roles with Vault's (one read each)."""
+    """Compare the generated policies and roles with Vault's (one read each).
+
+    With ``operators``, seccli's own least-privilege auditor and rotator policies too.
+    """
     changes: list[PolicyChange] = []
-    for name, hcl in vault_policies(estate).items():
+    policies = vault_policies(estate)
+    if operators:
+        policies = dict(sorted({**policies, **operator_policies(estate)}.items()))
+    for name, hcl in policies.items():
         current = api.read_policy(name)
         changes.append(_change("policy", name, current, hcl, _text_diff(name, current, hcl)))
     for name, role in kubernetes_auth_roles(estate).items():

@@ -169,7 +169,10 @@ class VaultApi:
     def kv_list(self, mount: str, prefix: str) -> list[str]:
         """Keys directly under ``prefix`` (folders end with ``/``); empty when none."""
         try:
-            body = self.request("LIST", f"{mount}/metadata/{prefix}".rstrip("/"))
+            folder = prefix.strip("/")
+            body = self.request(
+                "LIST", f"{mount}/metadata/{folder}/" if folder else f"{mount}/metadata/"
+            )
         except NotFound:
             return []
         keys = ((body or {}).get("data") or {}).get("keys") or []

@@ -32,7 +32,7 @@ from seccli.core.clock import Clock, utc_iso
 from seccli.core.errors import InputError
 from seccli.core.redaction import DEFAULT_REDACTOR, Secret
 from seccli.estate.model import Estate
-from seccli.secrets.client import CasConflict, VaultApi
+from seccli.secrets.client import CasConflict, PermissionDenied, VaultApi
 from seccli.secrets.generators import DEFAULT_GENERATOR, GENERATORS, Generator
 from seccli.secrets.inventory import (
     FROM_KEY,
@@ -44,6 +44,7 @@ from seccli.secrets.inventory import (
     VALUE_VERSION_KEY,
     DeclaredSecret,
     declared_secrets,
+    effective_max_versions,
     parse_vault_time,
     value_since,
 )
@@ -54,6 +55,7 @@ ROTATED_AT_KEY = "seccli-rotated-at"
 ERROR_KEY = "seccli-rotation-error"
 DEFAULT_LEASE = timedelta(minutes=15)
 TTL_TOLERANCE_S = 120
+MIN_VERSIONS_FOR_ROLLBACK = 2
 
 Checkpoint = Callable[[str, str], None]
 """Called with (phase, path) after each durable step; tests use it to crash on purpose."""
@@ -119,6 +121,7 @@ class Rotator:
     verifiers: Mapping[str, Verifier] = field(default_factory=lambda: dict(VERIFIERS))
     checkpoint: Checkpoint | None = None
     _deferred: list[AuditRecord] = field(default_factory=list, init=False, repr=False)
+    _mount_max: dict[str, int | None] = field(default_factory=dict, init=False, repr=False)
 
     # ----------------------------------------------------------------- entry
 
@@ -153,6 +156,15 @@ class Rotator:
         overdue = since is None or (now - since) > timedelta(days=item.rotation_days)
         if not overdue and not opts.force:
             return RotationOutcome(item.path, "not-due", from_version=current)
+        keep = self._max_versions(item, metadata)
+        if keep is not None and keep < MIN_VERSIONS_FOR_ROLLBACK:
+            return RotationOutcome(
+                item.path,
+                "failed",
+                f"max_versions is {keep}: writing a new version would drop the previous one, "
+                "leaving nothing to roll back to; raise max_versions to at least 3",
+                current,
+            )
         if opts.dry_run:
             return RotationOutcome(item.path, "planned", "would rotate", current, current + 1)
         spec = item.ref.generator or DEFAULT_GENERATOR
@@ -410,6 +422,21 @@ class Rotator:
         return RotationOutcome(item.path, "rotated", f"new password valid for {ttl}s")
 
     # ---------------------------------------------------------------- helpers
+
+    def _max_versions(self, item: DeclaredSecret, metadata: dict[str, Any]) -> int | None:
+        """Versions Vault keeps for this secret; None when the mount's setting is unreadable."""
+        own = int(metadata.get("max_versions") or 0)
+        if own:
+            return own
+        if item.mount not in self._mount_max:
+            try:
+                config = self.api.kv_mount_config(item.mount)
+            except PermissionDenied:
+                self._mount_max[item.mount] = None
+            else:
+                self._mount_max[item.mount] = int(config.get("max_versions") or 0)
+        mount_max = self._mount_max[item.mount]
+        return None if mount_max is None else effective_max_versions(metadata, mount_max)
 
     def _mark(self, item: DeclaredSecret, changes: Mapping[str, str | None]) -> None:
         self.api.kv_patch_custom_metadata(item.mount, item.name, changes)

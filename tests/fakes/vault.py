@@ -271,11 +271,14 @@ class FakeVault:
                 self.hook(method, path, payload)
             if not path.startswith("/v1/"):
                 raise _error(404)
-            route = path[len("/v1/") :].strip("/")
+            acl_route = path[len("/v1/") :].lstrip("/")
+            route = acl_route.rstrip("/")
             if method == "GET" and query.get("list") == "true":
                 method = "LIST"
+            if method == "LIST" and not acl_route.endswith("/"):
+                acl_route += "/"  # as Vault does: a list request always names a folder
             with self.lock:
-                result = self._route(method, route, query, headers, payload)
+                result = self._route(method, route, acl_route, query, headers, payload)
             return (200, result) if result is not None else (204, None)
         except Fault as fault:
             return fault.status, None if fault.status == 204 else {"errors": fault.errors}
@@ -298,6 +301,7 @@ class FakeVault:
         self,
         method: str,
         route: str,
+        acl_route: str,
         query: dict[str, str],
         headers: dict[str, str],
         body: dict[str, Any],
@@ -317,7 +321,7 @@ class FakeVault:
             raise _error(403, PERMISSION_DENIED)
         if route == "auth/token/lookup-self":
             return {"data": {"policies": token.policies, "meta": token.meta, "ttl": 3600}}
-        self._authorise(token, method, route)
+        self._authorise(token, method, acl_route)
         first, _, rest = route.partition("/")
         if route.startswith("sys/policies/acl"):
             return self._acl(method, route[len("sys/policies/acl") :].strip("/"), body)
@@ -346,10 +350,12 @@ class FakeVault:
             raise _error(403, PERMISSION_DENIED)
 
     def _exists(self, route: str) -> bool:
-        first, _, rest = route.partition("/")
+        first, _, rest = route.rstrip("/").partition("/")
         if first in self.kv:
             kind, _, name = rest.partition("/")
-            return kind in ("data", "metadata") and name in self.kv[first].secrets
+            if kind in ("data", "metadata"):  # the only KV paths with an existence check
+                return name in self.kv[first].secrets
+        # Without an existence check, Vault treats a write as "update".
         return True
 
     def _acl(self, method: str, name: str, body: dict[str, Any]) -> dict[str, Any] | None:

@@ -155,14 +155,17 @@ def test_apply_policies_and_wiring_commands(vault: FakeVault, tmp_path: Path, cl
     dry = cli(vault, "vault", "apply-policies", str(estate), "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert '+path "kv/data/shop/app" {' in dry.stdout and "seccli-shop-app" not in vault.policies
-    applied = cli(vault, "vault", "apply-policies", str(estate), "-f", "json")
-    assert json.loads(applied.stdout)["summary"]["written"] == 2
+    applied = cli(
+        vault, "vault", "apply-policies", str(estate), "-f", "json", "--operator-policies"
+    )
+    assert json.loads(applied.stdout)["summary"]["written"] == 4
+    assert {"seccli-vault-auditor", "seccli-vault-rotator"} <= set(vault.policies)
     assert "seccli-shop-app" in vault.policies and "shop-app" in vault.k8s_roles
-    again = cli(vault, "vault", "apply-policies", str(estate), "-f", "json")
+    again = cli(vault, "vault", "apply-policies", str(estate), "-f", "json", "--operator-policies")
     assert json.loads(again.stdout)["summary"] == {
         "create": 0,
         "update": 0,
-        "unchanged": 2,
+        "unchanged": 4,
         "written": 0,
     }
     wiring = cli(None, "vault", "wiring", str(estate), "--out", str(tmp_path / "w"))

@@ -53,11 +53,13 @@ def test_happy_path_rotates_in_at_most_six_requests(
     vault: FakeVault, api: VaultApi, store: SqliteStore
 ) -> None:
     _seed(vault)
-    before = vault.requests
+    before = len(vault.log)
     [outcome] = _rotator(api, store, vault).rotate_estate(_estate())
     assert outcome.action == "rotated", outcome
     assert (outcome.from_version, outcome.to_version) == (1, 2)
-    assert vault.requests - before <= 6
+    requests = vault.log[before:]
+    per_secret = [r for r in requests if r[1] != "/v1/kv/config"]  # once per mount
+    assert len(per_secret) <= 6 and len(requests) - len(per_secret) == 1
     secret = vault.kv_secret(PATH)
     assert secret is not None and secret.current_version == 2
     new = vault.kv_value(PATH)
@@ -301,3 +303,64 @@ def _freeze_rotation(vault: FakeVault) -> Any:
             raise Fault(204)
 
     return hook
+
+
+def test_refuses_when_max_versions_leaves_nothing_to_roll_back_to(
+    vault: FakeVault, api: VaultApi, store: SqliteStore
+) -> None:
+    vault.put_kv(PATH, dict(OLD), created=vault.now - timedelta(days=100), max_versions=1)
+    [outcome] = _rotator(api, store, vault).rotate_estate(_estate())
+    assert outcome.action == "failed" and "max_versions is 1" in outcome.detail
+    assert vault.kv_secret(PATH).current_version == 1  # type: ignore[union-attr]
+    # The same through the mount's setting.
+    vault.kv_secret(PATH).max_versions = 0  # type: ignore[union-attr]
+    vault.kv["kv"].max_versions = 1
+    [again] = _rotator(api, store, vault).rotate_estate(_estate())
+    assert again.action == "failed"
+    vault.kv["kv"].max_versions = 5
+    [ok] = _rotator(api, store, vault).rotate_estate(_estate())
+    assert ok.action == "rotated"
+
+
+def test_rotator_and_auditor_policies_are_sufficient_and_least_privilege(
+    vault: FakeVault, store: SqliteStore
+) -> None:
+    from seccli.core.errors import DependencyError
+    from seccli.secrets.policies import AUDITOR_POLICY, ROTATOR_POLICY, operator_policies
+
+    estate = small_estate(
+        {"path": PATH, "generator": GEN, "verify": VERIFY_OK},
+        {"path": "kv/shop/gone", "generator": GEN, "verify": VERIFY_FAIL, "retire": "destroy"},
+        {"path": "database/static-roles/ledger", "engine": "database"},
+    )
+    _seed(vault)
+    _seed(vault, path="kv/shop/gone")
+    vault.put_kv("kv/other/secret", {"v": "not-yours"}, created=vault.now - timedelta(days=300))
+    vault.add_static_role(
+        "database", "ledger", username="ledger", rotation_period=86400, password="db-old-pass"
+    )
+    vault.databases["database"]["ledger"].last_rotation = vault.now - timedelta(days=120)
+    vault.policies.update(operator_policies(estate))
+    auditor = connect(
+        VaultSettings(address=vault.url, token=Secret(vault.add_token([AUDITOR_POLICY])))
+    )
+    report = audit_secrets(
+        auditor, estate, clock=FixedClock(vault.now), prefixes=["kv"], min_max_versions=3
+    )
+    assert len(report.overdue) == 3
+    assert "kv/other/secret" in {s.path for s in report.statuses}
+    with pytest.raises(DependencyError, match="permission denied"):
+        auditor.kv_read("kv", "shop/app", 1)
+    rotator = connect(
+        VaultSettings(address=vault.url, token=Secret(vault.add_token([ROTATOR_POLICY])))
+    )
+    outcomes = _rotator(rotator, store, vault).rotate_estate(estate)
+    assert {o.path: o.action for o in outcomes} == {
+        "database/static-roles/ledger": "rotated",
+        "kv/shop/app": "rotated",
+        "kv/shop/gone": "rolled-back",
+    }
+    with pytest.raises(DependencyError, match="permission denied"):
+        rotator.kv_read("kv", "other/secret", 1)
+    with pytest.raises(DependencyError, match="permission denied"):
+        rotator.kv_retire("kv", "shop/app", [2], destroy=True)  # retire: delete, not destroy
