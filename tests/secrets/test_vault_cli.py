@@ -65,7 +65,9 @@ class Cli:
         self._capsys = capsys
         self._home = home
 
-    def __call__(self, vault: FakeVault | None, *args: str, token: str | None = None) -> Run:
+    def __call__(
+        self, vault: FakeVault | None, *args: str, token: str | None = None, no_token: bool = False
+    ) -> Run:
         for key in list(os.environ):
             if key.startswith(("VAULT_", "SECCLI_")):
                 self._mp.delenv(key)
@@ -74,7 +76,8 @@ class Cli:
         self._mp.setenv("SECCLI_ACTOR", "cli-test")
         if vault is not None:
             self._mp.setenv("VAULT_ADDR", vault.url)
-            self._mp.setenv("VAULT_TOKEN", token or vault.root_token)
+            if not no_token:
+                self._mp.setenv("VAULT_TOKEN", token or vault.root_token)
         self._capsys.readouterr()
         code = 0
         try:
@@ -267,3 +270,34 @@ def test_canary_never_leaks(
         for value in generated:
             assert value.reveal() not in text, f"generated value leaked into {where}"
     assert "vault.rotate.rolled-back" in haystacks["store"]
+
+
+def test_kubernetes_auth_login_from_the_cli(vault: FakeVault, tmp_path: Path, cli: Cli) -> None:
+    estate = _write_estate(tmp_path, verify_ok=True)
+    vault.now = vault.now.replace(year=2100)
+    vault.put_kv(PATH, {"password": "pw-1234"}, created=vault.now.replace(year=2000))
+    vault.put_kv("kv/shop/fresh", {"v": "1"})
+    assert cli(vault, "vault", "apply-policies", str(estate)).returncode == 0
+    jwt_file = tmp_path / "token"
+    jwt_file.write_text(vault.register_jwt("shop", "app"))
+    args = ("--kubernetes-role", "shop-app", "--kubernetes-jwt-file", str(jwt_file))
+    audited = cli(vault, "vault", *args, "audit", str(estate), "-f", "json", no_token=True)
+    assert audited.returncode == 1, audited.stderr  # kv/shop/app is overdue
+    assert json.loads(audited.stdout)["summary"]["overdue"] == 1
+    # The service's own role may read but not rotate.
+    rotated = cli(vault, "vault", *args, "rotate", str(estate), no_token=True)
+    assert rotated.returncode == 3 and "permission denied" in rotated.stderr
+    no_jwt = cli(
+        vault,
+        "vault",
+        "--kubernetes-role",
+        "shop-app",
+        "--kubernetes-jwt-file",
+        str(tmp_path / "missing"),
+        "audit",
+        str(estate),
+        no_token=True,
+    )
+    assert no_jwt.returncode == 2 and "service account token" in no_jwt.stderr
+    no_token = cli(vault, "vault", "audit", str(estate), no_token=True)
+    assert no_token.returncode == 3 and "no Vault token" in no_token.stderr
