@@ -197,6 +197,9 @@ def audit(
     min_max_versions: int = typer.Option(
         3, "--min-max-versions", min=1, help="Smallest max_versions that is safe to rotate."
     ),
+    workers: int = typer.Option(
+        4, "--workers", min=1, max=64, help="Concurrent metadata reads (one client each)."
+    ),
 ) -> None:
     """Audit secret ages from Vault metadata (never values); exit 1 when anything is overdue."""
     from seccli.core.clock import SystemClock
@@ -218,6 +221,7 @@ def audit(
         estate_file=str(estate_path),
         locate=loaded.document.locate,
         min_max_versions=min_max_versions,
+        workers=workers,
     )
     failing = [f for f in report.findings if f.at_least(threshold)]
     exit_code = ExitCode.VIOLATIONS if failing or report.overdue else ExitCode.OK

@@ -57,9 +57,19 @@ class NotFound(Exception):  # noqa: N818 - an expected outcome
 class VaultApi:
     """The Vault calls seccli makes, through one authenticated ``hvac.Client``."""
 
-    def __init__(self, client: hvac.Client, address: str) -> None:
+    def __init__(
+        self, client: hvac.Client, address: str, settings: VaultSettings | None = None
+    ) -> None:
         self.client = client
         self.address = address
+        self._settings = settings
+
+    def clone(self) -> VaultApi:
+        """Another client with the same address, TLS settings and token (one per thread)."""
+        settings = self._settings or VaultSettings(address=self.address)
+        token = self.client.token
+        copy = _client(settings, Secret(token, redactor=DEFAULT_REDACTOR) if token else None)
+        return VaultApi(copy, self.address, settings)
 
     # ------------------------------------------------------------- plumbing
 
@@ -286,29 +296,8 @@ class VaultApi:
 
 def connect(settings: VaultSettings) -> VaultApi:
     """An authenticated ``VaultApi`` (token, or Kubernetes auth login when a role is given)."""
-    import hvac
-
-    verify: bool | str = True
-    if settings.skip_verify:
-        verify = False
-    elif settings.ca_cert:
-        verify = settings.ca_cert
-    elif settings.ca_path:
-        verify = settings.ca_path
-    cert = (
-        (settings.client_cert, settings.client_key)
-        if settings.client_cert and settings.client_key
-        else None
-    )
-    client = hvac.Client(
-        url=settings.address,
-        token=settings.token.reveal() if settings.token else None,
-        namespace=settings.namespace,
-        verify=verify,
-        cert=cert,
-        timeout=settings.timeout,
-    )
-    api = VaultApi(client, settings.address)
+    client = _client(settings, settings.token)
+    api = VaultApi(client, settings.address, settings)
     if settings.kubernetes_role:
         if settings.kubernetes_jwt is None:
             raise DependencyError(
@@ -331,6 +320,31 @@ def connect(settings: VaultSettings) -> VaultApi:
             hint="export VAULT_TOKEN=... or pass --kubernetes-role",
         )
     return api
+
+
+def _client(settings: VaultSettings, token: Secret | None) -> hvac.Client:
+    import hvac
+
+    verify: bool | str = True
+    if settings.skip_verify:
+        verify = False
+    elif settings.ca_cert:
+        verify = settings.ca_cert
+    elif settings.ca_path:
+        verify = settings.ca_path
+    cert = (
+        (settings.client_cert, settings.client_key)
+        if settings.client_cert and settings.client_key
+        else None
+    )
+    return hvac.Client(
+        url=settings.address,
+        token=token.reveal() if token else None,
+        namespace=settings.namespace,
+        verify=verify,
+        cert=cert,
+        timeout=settings.timeout,
+    )
 
 
 def _failure(message: str, exc: Exception) -> DependencyError:

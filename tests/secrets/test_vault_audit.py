@@ -103,3 +103,17 @@ def test_parse_vault_time_handles_nanoseconds_and_offsets() -> None:
     a = parse_vault_time("2026-01-01T00:00:00.123456789Z")
     b = parse_vault_time("2026-01-01T01:00:00.123456+01:00")
     assert a == b and a.microsecond == 123456
+
+
+def test_concurrent_audit_gives_the_same_report(
+    vault: FakeVault, api: VaultApi, example_estate: Estate
+) -> None:
+    seed_estate(vault, example_estate, age_days=10)
+    vault.kv["kv"].secrets["holding/bot-nlu"].max_versions = 1
+    del vault.kv["kv"].secrets["holding/status-page"]
+    clock = FixedClock(vault.now)
+    serial = audit_secrets(api, example_estate, clock=clock)
+    before = vault.requests
+    parallel = audit_secrets(api, example_estate, clock=clock, workers=4)
+    assert parallel == serial
+    assert vault.requests - before <= 74 + 1
