@@ -15,7 +15,7 @@ from seccli.policy.gatekeeper.template import CONTROL_ANNOTATIONS, Template
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "rego"
-FOLDERS = sorted(p for p in LIBRARY.iterdir() if p.is_dir())
+FOLDERS = sorted(p for p in LIBRARY.iterdir() if p.is_dir() and not p.name.startswith("_"))
 
 # Every topic of the issue, by the template kind that covers it.
 REQUIRED_KINDS = {
