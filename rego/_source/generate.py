@@ -32,7 +32,8 @@ def _str(dumper, data):
 
 
 class Dumper(yaml.SafeDumper):
-    pass
+    def ignore_aliases(self, data):  # plain YAML: no anchors for shared sub-trees
+        return True
 
 
 Dumper.add_representer(Literal, _literal)
