@@ -116,11 +116,25 @@ def test_iteration_inside_call_arguments() -> None:
 
 
 def test_not_with_undefined_argument_is_undefined_not_true() -> None:
-    # `not f(x, undefined)`: the call is undefined, so `not` succeeds in OPA only when the
-    # expression is undefined/false; here f would be true for defined input.
-    src = "package t\nimport rego.v1\nf(a, b) if a == b\np if not f(1, input.missing)\n"
-    assert value(src, input={}) is True
-    assert value(src, input={"missing": 1}) is UNDEFINED
+    # OPA evaluates call operands before the negation (issue 1877): `not f(x, undefined)` is
+    # undefined, while `not x.missing == v` (rewritten to unification) is true.
+    src = (
+        "package t\nimport rego.v1\n"
+        "f(a, b) if a == b\n"
+        "p if not f(1, input.missing)\n"
+        'q if not startswith(input.missing, "x")\n'
+        "r if not input.c.missing == false\n"
+        "s if not input.missing\n"
+    )
+    pol = compile({"t.rego": src})
+    assert pol.eval("data.t.p", {}).value is UNDEFINED
+    assert pol.eval("data.t.p", {"missing": 2}).value is True
+    assert pol.eval("data.t.p", {"missing": 1}).value is UNDEFINED
+    assert pol.eval("data.t.q", {}).value is UNDEFINED
+    assert pol.eval("data.t.q", {"missing": "y"}).value is True
+    assert pol.eval("data.t.r", {"c": {}}).value is True
+    assert pol.eval("data.t.r", {"c": {"missing": False}}).value is UNDEFINED
+    assert pol.eval("data.t.s", {}).value is True
 
 
 def test_else_chain() -> None:

@@ -634,6 +634,7 @@ class Compiler:
         self.strict = strict
         self.current: RuleSet | None = None
         self.mi: ModuleInfo | None = None
+        self.hoisted = 0
         self.obj_prefixes: set[tuple[str, ...]] = set()
         self.pkg_names: dict[tuple[str, ...], set[str]] = {}
         for m in modules:
@@ -1008,6 +1009,23 @@ class Compiler:
             raise Unsafe(v, lit)
 
     def literal(self, lit: A.Literal, sc: Scope, bound: set[str]) -> tuple[str, Any]:
+        if lit.negated and not isinstance(lit.expr, (A.SomeDecl, A.SomeIn, A.Every, A.Assign)):
+            pre, expr = self._hoist(lit.expr, sc)
+            if pre:
+                # OPA evaluates dynamic operands (refs, calls, comprehensions) of a negated
+                # expression before the negation: `not f(input.missing)` is undefined.
+                lits = [
+                    A.Literal(
+                        t.line,
+                        t.col,
+                        A.Unify(t.line, t.col, A.Var(t.line, t.col, n), t),
+                        False,
+                        lit.withs,
+                    )
+                    for n, t in pre
+                ]
+                lits.append(A.Literal(lit.line, lit.col, expr, True, lit.withs))
+                return ("gen", _sequence([self.literal(x, sc, bound) for x in lits]))
         if lit.withs:
             return ("gen", self._with(lit, sc, bound))
         if lit.negated:
@@ -1024,6 +1042,74 @@ class Compiler:
                 return ("test", lambda ctx, env: not t(ctx, env))
             return ("gen", neg)
         return self._expr(lit.expr, sc, bound)
+
+    def _hoist(self, e: A.Expr, sc: Scope) -> tuple[list[tuple[str, A.Term]], A.Expr]:
+        """Split dynamic operands out of an expression (OPA's expandExpr/rewriteDynamics).
+
+        Refs, calls and comprehensions used as call operands (and ref keys) are evaluated
+        before a negation in OPA, so ``not startswith(input.missing, "x")`` is undefined while
+        ``not input.missing == false`` (rewritten to unification) is true.
+        """
+        pre: list[tuple[str, A.Term]] = []
+
+        def extract(t: A.Term) -> A.Term:
+            self.hoisted += 1
+            name = f"$h{self.hoisted}"
+            pre.append((name, t))
+            return A.Var(t.line, t.col, name)
+
+        def one(t: A.Term) -> A.Term:
+            if isinstance(t, A.Var):
+                if self.is_local_name(t.name, sc):
+                    return t
+                return extract(t)
+            if isinstance(t, A.Ref):
+                head = t.head
+                if not isinstance(head, A.Var):
+                    head = one(head)
+                return extract(A.Ref(t.line, t.col, head, [one(p) for p in t.path]))
+            if isinstance(t, A.Call):
+                return extract(A.Call(t.line, t.col, t.name, t.fref, [one(a) for a in t.args]))
+            if isinstance(t, A.Membership):
+                key = one(t.key) if t.key is not None else None
+                return extract(A.Membership(t.line, t.col, key, one(t.value), one(t.collection)))
+            if isinstance(t, A.ArrayTerm):
+                return A.ArrayTerm(t.line, t.col, [one(x) for x in t.items])
+            if isinstance(t, A.SetTerm):
+                return A.SetTerm(t.line, t.col, [one(x) for x in t.items])
+            if isinstance(t, A.ObjectTerm):
+                return A.ObjectTerm(t.line, t.col, [(one(k), one(v)) for k, v in t.items])
+            if isinstance(t, (A.ArrayCompr, A.SetCompr, A.ObjectCompr)):
+                return extract(t)
+            return t
+
+        def in_term(t: A.Term) -> A.Term:
+            if isinstance(t, A.Ref):
+                head = t.head
+                if isinstance(head, A.Call):
+                    head = one(head)
+                return A.Ref(t.line, t.col, head, [one(p) for p in t.path])
+            if isinstance(t, A.Call):
+                return one(t)  # a call on either side of `=` is evaluated first
+            if isinstance(t, (A.Var, A.ArrayCompr, A.SetCompr, A.ObjectCompr, A.Scalar)):
+                return t
+            return one(t)
+
+        if isinstance(e, A.Call) and e.name == "equal" and len(e.args) == 2:
+            # OPA rewrites `a == b` into unification before this step: only nested
+            # operands (ref keys, calls) are evaluated first, so `not x.missing == v` is true.
+            left, right = in_term(e.args[0]), in_term(e.args[1])
+            return pre, A.Call(e.line, e.col, e.name, e.fref, [left, right])
+        if isinstance(e, A.Call):
+            return pre, A.Call(e.line, e.col, e.name, e.fref, [one(a) for a in e.args])
+        if isinstance(e, A.Membership):
+            key = one(e.key) if e.key is not None else None
+            return pre, A.Membership(e.line, e.col, key, one(e.value), one(e.collection))
+        if isinstance(e, A.Unify):
+            return pre, A.Unify(e.line, e.col, in_term(e.left), in_term(e.right))
+        if isinstance(e, (A.SomeDecl, A.SomeIn, A.Every, A.Assign)):
+            return pre, e
+        return pre, in_term(e)
 
     def _with(self, lit: A.Literal, sc: Scope, bound: set[str]) -> Run:
         mods: list[tuple[str, Any, Det]] = []
