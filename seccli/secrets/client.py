@@ -42,16 +42,22 @@ class VaultSettings:
     kubernetes_mount: str = "kubernetes"
 
 
-class CasConflict(Exception):  # noqa: N818 - an expected outcome, not a failure of seccli
+class CasConflict(DependencyError):  # noqa: N818 - an expected outcome callers handle
     """A check-and-set write lost against another writer."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"check-and-set lost on {what}: another writer changed it first")
 
 
 class PermissionDenied(DependencyError):
     """Vault answered 403: the token's policies do not allow the request."""
 
 
-class NotFound(Exception):  # noqa: N818 - an expected outcome
+class NotFound(DependencyError):  # noqa: N818 - an expected outcome callers handle
     """The path does not exist (HTTP 404)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"Vault has nothing at {what} (404)")
 
 
 class VaultApi:

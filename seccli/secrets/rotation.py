@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from seccli.core.clock import Clock, utc_iso
-from seccli.core.errors import InputError
+from seccli.core.errors import DependencyError, InputError
 from seccli.core.redaction import DEFAULT_REDACTOR, Secret
 from seccli.estate.model import Estate
 from seccli.secrets.client import CasConflict, PermissionDenied, VaultApi
@@ -153,7 +153,15 @@ class Rotator:
         if state in ("pending", "verifying"):
             return self._resume(item, opts, metadata, custom, now)
         since = value_since(metadata)
-        overdue = since is None or (now - since) > timedelta(days=item.rotation_days)
+        if since is None:
+            return RotationOutcome(
+                item.path,
+                "failed",
+                f"the current version ({current}) is deleted or destroyed: undelete it or write "
+                "a value before rotating",
+                current,
+            )
+        overdue = (now - since) > timedelta(days=item.rotation_days)
         if not overdue and not opts.force:
             return RotationOutcome(item.path, "not-due", from_version=current)
         keep = self._max_versions(item, metadata)
@@ -167,11 +175,9 @@ class Rotator:
             )
         if opts.dry_run:
             return RotationOutcome(item.path, "planned", "would rotate", current, current + 1)
-        spec = item.ref.generator or DEFAULT_GENERATOR
-        generator = self.generators.get(spec.kind)
-        if generator is None:
-            raise InputError(f"{item.path}: unknown generator kind {spec.kind!r}")
-        value = generator(spec)
+        value = self._generate(item)
+        if isinstance(value, RotationOutcome):
+            return value
         rotation_id = uuid.uuid4().hex
         self._record("vault.rotate.start", item, {"fromVersion": current, "id": rotation_id})
         self._mark(
@@ -354,12 +360,11 @@ class Rotator:
         key = (item.ref.generator or DEFAULT_GENERATOR).key
         if state == "pending" and current == old:
             # The new value was never written: write one now (still CAS-protected).
-            spec = item.ref.generator or DEFAULT_GENERATOR
-            generator = self.generators.get(spec.kind)
-            if generator is None:
-                raise InputError(f"{item.path}: unknown generator kind {spec.kind!r}")
+            value = self._generate(item)
+            if isinstance(value, RotationOutcome):
+                return value
             self._mark(item, {ID_KEY: rotation_id, STARTED_KEY: utc_iso(now)})
-            return self._write_and_verify(item, old, generator(spec), since, rotation_id)
+            return self._write_and_verify(item, old, value, since, rotation_id)
         if current == target and old >= 1:
             # Written but not verified (or not marked): verify the value already in Vault.
             values = self.api.kv_read(item.mount, item.name, target)
@@ -422,6 +427,19 @@ class Rotator:
         return RotationOutcome(item.path, "rotated", f"new password valid for {ttl}s")
 
     # ---------------------------------------------------------------- helpers
+
+    def _generate(self, item: DeclaredSecret) -> Secret | RotationOutcome:
+        """The new value, or a failed outcome when the generator cannot make one."""
+        spec = item.ref.generator or DEFAULT_GENERATOR
+        generator = self.generators.get(spec.kind)
+        if generator is None:
+            raise InputError(f"{item.path}: unknown generator kind {spec.kind!r}")
+        try:
+            return generator(spec)
+        except DependencyError as exc:  # a provider hook failed: this secret only
+            detail = DEFAULT_REDACTOR.redact(exc.message)
+            self._record("vault.rotate.generate-failed", item, {"detail": detail})
+            return RotationOutcome(item.path, "failed", f"no new value: {detail}")
 
     def _max_versions(self, item: DeclaredSecret, metadata: dict[str, Any]) -> int | None:
         """Versions Vault keeps for this secret; None when the mount's setting is unreadable."""

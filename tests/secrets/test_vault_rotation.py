@@ -364,3 +364,23 @@ def test_rotator_and_auditor_policies_are_sufficient_and_least_privilege(
         rotator.kv_read("kv", "other/secret", 1)
     with pytest.raises(DependencyError, match="permission denied"):
         rotator.kv_retire("kv", "shop/app", [2], destroy=True)  # retire: delete, not destroy
+
+
+def test_deleted_current_version_and_failing_generator_hook(
+    vault: FakeVault, api: VaultApi, store: SqliteStore
+) -> None:
+    _seed(vault)
+    _seed(vault, path="kv/shop/hooked")
+    _seed(vault, path="kv/shop/fine")
+    vault.kv_secret(PATH).versions[1].deletion = vault.now  # type: ignore[union-attr]
+    estate = small_estate(
+        {"path": PATH},
+        {"path": "kv/shop/hooked", "generator": {"kind": "command", "command": ["false"]}},
+        {"path": "kv/shop/fine"},
+    )
+    outcomes = {o.path: o for o in _rotator(api, store, vault).rotate_estate(estate)}
+    assert outcomes[PATH].action == "failed" and "deleted" in outcomes[PATH].detail
+    assert outcomes["kv/shop/hooked"].action == "failed"
+    assert "generator hook" in outcomes["kv/shop/hooked"].detail
+    assert outcomes["kv/shop/fine"].action == "rotated"  # the others still rotate
+    assert vault.kv_secret("kv/shop/hooked").current_version == 1  # type: ignore[union-attr]
