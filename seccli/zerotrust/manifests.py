@@ -25,6 +25,7 @@ from seccli.core.documents import (
 )
 from seccli.core.errors import InputError, Problem, raise_if_problems
 from seccli.core.location import DocPath, Location
+from seccli.zerotrust.fastyaml import read_dialect
 from seccli.zerotrust.selectors import LabelSelector, Requirement
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -185,12 +186,17 @@ def load_manifests(paths: Sequence[Path], limits: LoadLimits | None = None) -> M
     """Load every manifest under ``paths``; ``DocumentInvalid`` lists every problem.
 
     Files that name none of the kinds the analyser reads (NetworkPolicy, Namespace, Pod, the
-    pod controllers, List) are skipped without being parsed.
+    pod controllers, List) are skipped without being parsed; files in the dialect seccli
+    writes are read by the fast reader, everything else by the safe general loader.
     """
     documents: list[Document] = []
     for file in manifest_files(paths):
         text = read_source(file, limits)
         if not _RELEVANT.search(text):
+            continue
+        fast = read_dialect(text, str(file), (limits or LoadLimits()).max_depth)
+        if fast is not None:
+            documents.extend(fast)
             continue
         fmt = detect_format(str(file))
         documents.extend(parse_documents(text, str(file), fmt=fmt, limits=limits))

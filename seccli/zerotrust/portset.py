@@ -78,6 +78,8 @@ class PortSet:
 
     def intersection(self, other: PortSet) -> PortSet:
         """Ports in both sets."""
+        if self.ranges == other.ranges:
+            return self
         mine = self.as_dict()
         result: dict[str, list[Interval]] = {}
         for proto, theirs in other.ranges:

@@ -1,7 +1,9 @@
 """Deterministic, fast YAML output for JSON-like data (dicts, lists, str, int, bool, None).
 
 Block style with sorted keys, as PyYAML's ``safe_dump(sort_keys=True)`` would lay it out, but
-written directly: generating thousands of policies spends its time here. Strings are plain
+written directly: generating thousands of policies spends its time here. Small leaf
+collections (selectors, port entries: one line of at most ``FLOW_WIDTH`` characters) are
+written as JSON flow collections, which YAML reads as the same values. Strings are plain
 only when no YAML 1.1 or 1.2 reader could take them for anything else (a number, a boolean,
 null, an indicator); otherwise they are double-quoted with JSON escapes (valid YAML). Multi-line
 strings without trailing spaces are literal blocks.
@@ -19,6 +21,7 @@ _RESERVED = re.compile(
     r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF"
     r"|null|Null|NULL)$"
 )
+FLOW_WIDTH = 80
 _BLOCK_SAFE = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\t]*$")
 
 
@@ -53,8 +56,24 @@ def _block_lines(text: str) -> list[str] | None:
     return lines
 
 
+def _flow(value: Any) -> str | None:
+    """Small collections of one-line scalars as one JSON line (JSON is YAML), else None."""
+    try:
+        text = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(", ", ": "))
+    except (TypeError, ValueError):
+        return None
+    if len(text) > FLOW_WIDTH or "\\n" in text:
+        return None
+    return text
+
+
 def _value(lead: str, value: Any, indent: int, out: list[str]) -> None:
     """Write ``value`` after ``lead`` (``"key:"`` or ``"-"``) at ``indent``."""
+    if isinstance(value, dict | list) and value:
+        flow = _flow(value)
+        if flow is not None:
+            out.append(f"{lead} {flow}")
+            return
     if isinstance(value, dict) and value:
         if lead.endswith("-"):
             _mapping(value, indent + 2, out, lead + " ")

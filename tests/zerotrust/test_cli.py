@@ -41,7 +41,7 @@ def test_generate_check_and_prove(tmp_path: Path, capsys: pytest.CaptureFixture[
     text = policies.read_text()
     # Widen the shop policy to every pod of subs-a.
     widened = text.replace(
-        "  podSelector:\n    matchLabels:\n      app.kubernetes.io/name: shop\n",
+        '  podSelector: {"matchLabels": {"app.kubernetes.io/name": "shop"}}\n',
         "  podSelector: {}\n",
     )
     assert widened != text

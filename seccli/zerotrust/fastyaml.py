@@ -1,0 +1,259 @@
+"""A fast reader for the YAML dialect ``yamlout`` writes, with the line of every node.
+
+Reading thousands of generated policies through a general YAML parser dominates ``prove``;
+this reader accepts only the narrow block style ``yamlout`` emits (``key: value``, ``- item``,
+plain scalars that cannot be retyped, JSON-quoted strings, literal blocks, ``{}``/``[]``) and
+returns ``None`` for anything else (comments, flow collections, anchors, tags, single quotes,
+duplicate keys, tabs...), so the caller falls back to the safe general loader
+(``seccli.core.documents``), which gives the same values and the exact errors. Values are the
+ones the YAML 1.2 core schema gives.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from seccli.core.documents import Document
+from seccli.core.location import DocPath
+
+_PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./:@*-]*$")
+_INT = re.compile(r"^-?[0-9]+$")
+_KEY = re.compile(r'^([A-Za-z_/][A-Za-z0-9_./:@*-]*|"(?:[^"\\]|\\.)*"):(?: (.*))?$')
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+_NULL = frozenset({"null", "Null", "NULL"})
+
+
+class _NotDialect(Exception):
+    """The text uses YAML outside the dialect: let the general loader read it."""
+
+
+_CACHE: dict[str, Any] = {}
+
+
+def _scalar(text: str) -> Any:
+    cached = _CACHE.get(text, _CACHE)
+    if cached is not _CACHE:
+        return cached
+    if text.startswith(("{", "[")):
+        return _flow(text)
+    value = _scalar_uncached(text)
+    if len(_CACHE) < 100_000:
+        _CACHE[text] = value
+    return value
+
+
+def _pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(items)
+    if len(result) != len(items):
+        raise _NotDialect  # duplicate key: the general loader reports it
+    return result
+
+
+def _flow(text: str) -> Any:
+    """A flow collection written as JSON (never cached: the value is mutable)."""
+    try:
+        value = _PLAIN_DECODER.decode(text)
+        canonical = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(", ", ": "))
+        if canonical != text:
+            # Not as yamlout writes it: check for duplicate keys the slow way.
+            value = _DECODER.decode(text)
+    except ValueError:
+        raise _NotDialect from None
+    if not isinstance(value, dict | list):
+        raise _NotDialect
+    return value
+
+
+def _no_float(text: str) -> Any:
+    raise _NotDialect
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=_no_float)
+_PLAIN_DECODER = json.JSONDecoder(parse_float=_no_float)
+
+
+def _scalar_uncached(text: str) -> Any:
+    if text.startswith('"'):
+        if not text.endswith('"') or len(text) < 2:
+            raise _NotDialect
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise _NotDialect from None
+        if not isinstance(value, str):
+            raise _NotDialect
+        return value
+    if _INT.match(text):
+        return int(text)
+    if _PLAIN.match(text) and not text.endswith(":"):
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        if text in _NULL:
+            return None
+        return text
+    raise _NotDialect
+
+
+def _key(text: str) -> str:
+    value = _scalar(text)
+    if not isinstance(value, str) or text in _RESERVED_KEYS:
+        raise _NotDialect
+    return value
+
+
+_RESERVED_KEYS = _TRUE | _FALSE | _NULL
+
+
+class _Reader:
+    def __init__(self, lines: list[str], max_depth: int) -> None:
+        self.lines = lines
+        self.indents = [len(line) - len(line.lstrip(" ")) for line in lines]
+        self.count = len(lines)
+        self.max_depth = max_depth
+        self.index = 0
+        self.marks: dict[DocPath, int] = {}
+
+    def indent_of(self, position: int) -> int:
+        if not self.lines[position]:
+            raise _NotDialect
+        return self.indents[position]
+
+    def more(self, indent: int) -> bool:
+        index = self.index
+        if index >= self.count or self.indents[index] != indent:
+            return False
+        if indent == 0:
+            line = self.lines[index]
+            return line != "" and not line.startswith("---")
+        return True
+
+    def node(self, indent: int, path: DocPath) -> Any:
+        if len(path) > self.max_depth:
+            raise _NotDialect
+        line = self.lines[self.index]
+        body = line[indent:]
+        if body == "-" or body.startswith("- "):
+            return self.sequence(indent, path)
+        return self.mapping(indent, path)
+
+    def value_after(self, rest: str | None, indent: int, path: DocPath, *, is_key: bool) -> Any:
+        """The value of ``key:`` or ``-`` whose remainder is ``rest``; children at ``indent``."""
+        if rest is not None:
+            if rest in ("|", "|-"):
+                return self.block(indent, rest == "|")
+            return _scalar(rest)
+        if self.index >= len(self.lines):
+            return None
+        line = self.lines[self.index]
+        if line == "" or line.startswith("---"):
+            return None
+        child = self.indent_of(self.index)
+        body = line[child:]
+        if child == indent:
+            return self.node(child, path)
+        if is_key and child == indent - 2 and (body == "-" or body.startswith("- ")):
+            return self.sequence(child, path)  # "key:" then "- item" at the key's indent
+        return None
+
+    def block(self, indent: int, keep_newline: bool) -> str:
+        collected: list[str] = []
+        width: int | None = None
+        while self.index < len(self.lines):
+            line = self.lines[self.index]
+            if line == "":
+                collected.append("")
+                self.index += 1
+                continue
+            spaces = len(line) - len(line.lstrip(" "))
+            if width is None:
+                if spaces < indent or line.startswith("---"):
+                    break
+                width = spaces
+            if spaces < width or "\t" in line[:width]:
+                break
+            collected.append(line[width:])
+            self.index += 1
+        while collected and collected[-1] == "":
+            collected.pop()
+            self.index -= 1  # leave trailing blank lines to the caller
+        if not collected:
+            raise _NotDialect
+        text = "\n".join(collected)
+        return text + "\n" if keep_newline else text
+
+    def mapping(self, indent: int, path: DocPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        while self.more(indent):
+            line = self.lines[self.index]
+            match = _KEY.match(line[indent:])
+            if match is None:
+                raise _NotDialect
+            key = _key(match.group(1))
+            if key in result:
+                raise _NotDialect
+            child = (*path, key)
+            self.marks[child] = self.index + 1
+            self.index += 1
+            result[key] = self.value_after(match.group(2), indent + 2, child, is_key=True)
+        return result
+
+    def sequence(self, indent: int, path: DocPath) -> list[Any]:
+        result: list[Any] = []
+        while self.more(indent):
+            line = self.lines[self.index]
+            body = line[indent:]
+            if not (body == "-" or body.startswith("- ")):
+                break  # a key of the mapping holding this sequence at the same indent
+            child = (*path, len(result))
+            self.marks[child] = self.index + 1
+            item = body[2:] if body.startswith("- ") else None
+            if item is not None and _KEY.match(item):
+                # "- key: value": a mapping whose first key shares the dash's line.
+                self.lines[self.index] = " " * (indent + 2) + item
+                self.indents[self.index] = indent + 2
+                result.append(self.mapping(indent + 2, child))
+                continue
+            self.index += 1
+            result.append(self.value_after(item, indent + 2, child, is_key=False))
+        return result
+
+
+def read_dialect(text: str, source: str, max_depth: int = 256) -> list[Document] | None:
+    """Documents of ``text`` if it is entirely in the dialect, else None."""
+    if not text.startswith("---\n") or not text.endswith("\n") or "\t" in text or " \n" in text:
+        return None
+    lines = text[:-1].split("\n")
+    reader = _Reader(lines, max_depth)
+    documents: list[Document] = []
+    index = 0
+    try:
+        while reader.index < len(lines):
+            if lines[reader.index] != "---":
+                raise _NotDialect
+            reader.index += 1
+            reader.marks = {}
+            if reader.index >= len(lines) or lines[reader.index].startswith("---"):
+                raise _NotDialect  # empty document: leave it to the general loader
+            start = reader.index + 1
+            first = lines[reader.index]
+            if first in ("{}", "[]"):
+                data: Any = {} if first == "{}" else []
+                reader.index += 1
+            else:
+                if reader.indent_of(reader.index) != 0:
+                    raise _NotDialect
+                data = reader.node(0, ())
+            if not isinstance(data, dict | list):
+                raise _NotDialect
+            marks = reader.marks
+            marks[()] = start
+            documents.append(Document(source, index, data, start, marks))
+            index += 1
+    except (_NotDialect, IndexError, RecursionError):
+        return None
+    return documents

@@ -1,0 +1,81 @@
+"""The fast reader of seccli's own YAML dialect: same values and lines as the safe loader, and
+a fallback (None) for anything outside the dialect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seccli.core.documents import parse_documents
+from seccli.core.errors import InputError
+from seccli.estate.loader import load_estate
+from seccli.zerotrust.fastyaml import read_dialect
+from seccli.zerotrust.generate.tree import generate_tree
+from seccli.zerotrust.manifests import load_manifests
+from seccli.zerotrust.yamlout import dump_documents
+
+MINI = Path(__file__).parent / "fixtures" / "mini-estate.yaml"
+
+
+@pytest.mark.parametrize("mesh", ["istio", "linkerd", "none"])
+def test_generated_files_read_like_the_safe_loader(mesh: str) -> None:
+    tree = generate_tree(load_estate(MINI).estate, mesh=mesh)  # type: ignore[arg-type]
+    checked = 0
+    for path, objects in tree.objects.items():
+        text = tree.files[path].decode("utf-8")
+        fast = read_dialect(text, path)
+        assert fast is not None, path
+        slow = parse_documents(text, path)
+        assert [d.data for d in fast] == [d.data for d in slow] == objects
+        for f, s in zip(fast, slow, strict=True):
+            assert (f.index, f.start_line) == (s.index, s.start_line)
+            assert all(f.line_of(p) == line for p, line in s.lines.items())
+        checked += 1
+    assert checked >= 6
+
+
+def test_values_and_lines() -> None:
+    data = [
+        {
+            "a": {"b": [1, "two", None, True], "c": {}},
+            "long": ["x" * 50, "y" * 50],
+            "text": "l1\nl2\n",
+            "q": "8080",
+        }
+    ]
+    text = dump_documents(data)
+    [doc] = read_dialect(text, "t.yaml") or []
+    assert doc.data == data[0]
+    assert doc.line_of(("long", 1)) == text.splitlines().index("- " + "y" * 50) + 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\na: 1 # comment\n",
+        "---\na: &x 1\nb: *x\n",
+        "---\na: 1\na: 2\n",
+        '---\na: {"k": 1, "k": 2}\n',
+        "---\na: 'single'\n",
+        "---\na: !tag x\n",
+        "---\na:\n\tb: 1\n",
+        "---\na: 1.5\n",
+        "---\na: two words\n",
+        "---\n- a\n--- \n",
+        "a: 1\n",
+        "---\na: yes\nb: [1, 2\n",
+    ],
+)
+def test_anything_outside_the_dialect_falls_back(text: str) -> None:
+    assert read_dialect(text, "t.yaml") is None
+
+
+def test_load_manifests_falls_back_with_located_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "p.yaml"
+    bad.write_text(
+        "---\nkind: NetworkPolicy\nmetadata: {name: p, namespace: a}\nspec:\n  podSelector: {}\n"
+        "  podSelector: {}\n"
+    )
+    with pytest.raises(InputError, match=r"p\.yaml:6"):
+        load_manifests([bad])
