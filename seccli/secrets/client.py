@@ -252,6 +252,10 @@ class VaultApi:
         action = "destroy" if destroy else "delete"
         self.request("POST", f"{mount}/{action}/{path}", json={"versions": versions})
 
+    def kv_undelete(self, mount: str, path: str, versions: list[int]) -> None:
+        """Undo the soft delete of ``versions`` (destroyed versions stay gone)."""
+        self.request("POST", f"{mount}/undelete/{path}", json={"versions": versions})
+
     # -------------------------------------------------------------- database
 
     def static_role(self, mount: str, name: str) -> dict[str, Any] | None:

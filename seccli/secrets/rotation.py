@@ -273,6 +273,9 @@ class Rotator:
         self, item: DeclaredSecret, old: int, new: int, since: datetime | None, why: str
     ) -> RotationOutcome:
         previous = self.api.kv_read(item.mount, item.name, old)
+        if previous is None:  # retired before a crash: a soft delete can be undone
+            self.api.kv_undelete(item.mount, item.name, [old])
+            previous = self.api.kv_read(item.mount, item.name, old)
         if previous is None:
             self._mark(item, {STATE_KEY: "failed", ERROR_KEY: "verification failed; no rollback"})
             self._record("vault.rotate.rollback-impossible", item, {"version": old})

@@ -384,3 +384,25 @@ def test_deleted_current_version_and_failing_generator_hook(
     assert "generator hook" in outcomes["kv/shop/hooked"].detail
     assert outcomes["kv/shop/fine"].action == "rotated"  # the others still rotate
     assert vault.kv_secret("kv/shop/hooked").current_version == 1  # type: ignore[union-attr]
+
+
+def test_resume_after_retire_then_failed_verification_undeletes_the_old_value(
+    vault: FakeVault, api: VaultApi, store: SqliteStore
+) -> None:
+    # A run crashed after retiring version 1; on resume the verification now fails.
+    _seed(vault)
+    vault.put_kv(
+        PATH,
+        {"username": "svc-app", "password": "new-but-broken"},
+        custom_metadata={
+            STATE_KEY: "verifying",
+            "seccli-rotation-from": "1",
+            "seccli-rotation-to": "2",
+            "seccli-rotation-started": "2025-12-01T00:00:00Z",
+        },
+    )
+    vault.kv_secret(PATH).versions[1].deletion = vault.now  # type: ignore[union-attr]
+    [outcome] = _rotator(api, store, vault).rotate_estate(_estate(verify=VERIFY_FAIL))
+    assert outcome.action == "rolled-back", outcome
+    assert vault.kv_value(PATH) == OLD
+    assert vault.kv_secret(PATH).current_version == 3  # type: ignore[union-attr]
