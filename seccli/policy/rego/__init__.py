@@ -106,6 +106,7 @@ class Policy:
         self._data = data
         self._v0 = v0
         self._queries: dict[str, _Query] = {}
+        self._entries: dict[str, tuple[str, ...] | None] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -131,9 +132,15 @@ class Policy:
         if sys.getrecursionlimit() < _RECURSION_LIMIT:
             sys.setrecursionlimit(_RECURSION_LIMIT)
         try:
-            path = self._entry_path(query)
+            try:
+                path = self._entries[query]
+            except KeyError:
+                found = self._entry_path(query)
+                path = None if found is None else tuple(found)
+                if len(self._entries) < 10_000:
+                    self._entries[query] = path
             if path is not None:
-                v = data_at(ctx, self._compiler.root, tuple(path))
+                v = data_at(ctx, self._compiler.root, path)
                 res = EvalResult(value=v, prints=ctx.prints)
                 if v is not UNDEF:
                     res.expressions = [[v]]

@@ -32,6 +32,9 @@ class Limits:
         self.timeout = timeout
 
 
+_DEFAULT_LIMITS = Limits()
+
+
 class Ctx:
     """Per-evaluation state: input, base data, memo cache, ``with`` overrides and limits."""
 
@@ -59,7 +62,7 @@ class Ctx:
         strict: bool = False,
         limits: Limits | None = None,
     ) -> None:
-        lim = limits or Limits()
+        lim = limits or _DEFAULT_LIMITS
         self.input = input
         self.data = data
         self.cache: dict[Any, Any] = {}

@@ -61,7 +61,7 @@ def _shallow(x: Any) -> Any:
 
 def _value_hash(v: Any) -> int:
     """A hash consistent with equality that looks only one level deep (cheap; equality
-    settles collisions, and equal values always share scalars and sizes)."""
+    settles collisions, and equal values always share keys, scalars and sizes)."""
     if isinstance(v, dict):
         return hash(frozenset((k, _shallow(x)) for k, x in v.items()))
     return hash(tuple(_shallow(x) for x in v))
