@@ -148,6 +148,12 @@ CASES: list[tuple[str, Any]] = [
         'io.jwt.decode("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln")',
         [{"alg": "HS256"}, {"sub": "a"}, "736967"],
     ),
+    # graphs
+    (
+        'graph.reachable({"a": ["b"], "b": {"c"}, "c": [], "d": ["a"]}, ["a"])',
+        RegoSet({"a", "b", "c"}),
+    ),
+    ('graph.reachable({"a": ["a"]}, {"a"})', RegoSet({"a"})),
     # walk
     ('[p | walk({"a": [1]}, [p, _])]', [[], ["a"], ["a", 0]]),
 ]

@@ -414,8 +414,49 @@ def _array_flatten(a: Any) -> Any:
     return out
 
 
-def _keys_unused(s: Any) -> Any:
-    return string(s, 1)
+def _neighbours(graph: dict[Any, Any], node: Any) -> list[Any]:
+    edges = index(graph, node)
+    if edges is UNDEF or edges is None:
+        return []
+    if isinstance(edges, (list, tuple, frozenset)):
+        return list(edges)
+    raise type_err(1, "object of arrays or sets", graph)
+
+
+def _reachable(graph: Any, initial: Any) -> Any:
+    obj(graph, 1)
+    if not isinstance(initial, (list, tuple, frozenset)):
+        raise type_err(2, "one of {array, set}", initial)
+    seen: set[Any] = set()
+    stack = [freeze(x) for x in initial]
+    while stack:
+        node = stack.pop()
+        if node in seen or index(graph, node) is UNDEF:
+            continue
+        seen.add(node)
+        stack.extend(freeze(x) for x in _neighbours(graph, node))
+    return RegoSet(seen)
+
+
+def _reachable_paths(graph: Any, initial: Any) -> Any:
+    obj(graph, 1)
+    if not isinstance(initial, (list, tuple, frozenset)):
+        raise type_err(2, "one of {array, set}", initial)
+    paths: set[Any] = set()
+
+    def walk(node: Any, path: list[Any]) -> None:
+        nexts = [n for n in _neighbours(graph, node) if freeze(n) not in {freeze(p) for p in path}]
+        nexts = [n for n in nexts if index(graph, n) is not UNDEF]
+        if not nexts:
+            paths.add(freeze(path))
+            return
+        for n in nexts:
+            walk(n, [*path, n])
+
+    for start in initial:
+        if index(graph, start) is not UNDEF:
+            walk(start, [start])
+    return RegoSet(paths)
 
 
 TABLE = table(
@@ -436,4 +477,6 @@ TABLE = table(
     b("json.remove", _json_remove, 2),
     b("json.patch", _json_patch, 2),
     b("walk", _walk, 1, relation=True),
+    b("graph.reachable", _reachable, 2),
+    b("graph.reachable_paths", _reachable_paths, 2),
 )
