@@ -13,7 +13,6 @@ from seccli.policy.rego.builtins.base import (
     integer,
     obj,
     rset,
-    string,
     table,
     type_err,
 )
