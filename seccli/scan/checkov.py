@@ -132,18 +132,25 @@ class CheckovScanner:
         return results
 
     def _invocations(self, context: ToolContext, units: Sequence[WorkUnit]) -> list[_Invocation]:
-        skip = tuple(arg for skipped in context.skip_dirs for arg in ("--skip-path", skipped))
+        skip = tuple(
+            arg for skipped in context.skip_dirs for arg in ("--skip-path", re.escape(skipped))
+        )
         if {unit.key for unit in units} >= self._planned:
             frameworks = tuple(sorted({unit.group for unit in units}))
             return [_Invocation(("-d", ".", *skip), frameworks)]
         invocations: list[_Invocation] = []
+        per_file = [u for u in units if u.group not in TREE_FRAMEWORKS]
         for framework in TREE_FRAMEWORKS:
             dirs = [_tree_dir(u.key) for u in units if u.group == framework]
             if len(dirs) > _MAX_DIR_RUNS:
                 invocations.append(_Invocation(("-d", ".", *skip), (framework,)))
-            else:
-                invocations += [_Invocation(("-d", d), (framework,), base=d) for d in dirs]
-        per_file = [u for u in units if u.group not in TREE_FRAMEWORKS]
+                continue
+            for directory in dirs:
+                # Changed files inside this directory ride along (one checkov start-up).
+                inside = [u for u in per_file if _under(u.files[0], directory)]
+                per_file = [u for u in per_file if u not in inside]
+                frameworks = tuple(sorted({framework, *(u.group for u in inside)}))
+                invocations.append(_Invocation(("-d", directory), frameworks, base=directory))
         if per_file:
             frameworks = tuple(sorted({u.group for u in per_file}))
             files = sorted({u.files[0] for u in per_file})
@@ -230,6 +237,10 @@ def _is_k8s(path: Path) -> bool:
 
 def _dirname(path: str) -> str:
     return path.rsplit("/", 1)[0] if "/" in path else "."
+
+
+def _under(path: str, directory: str) -> bool:
+    return directory == "." or path.startswith(directory + "/")
 
 
 def _tree_key(framework: str, directory: str) -> str:

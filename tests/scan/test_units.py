@@ -179,14 +179,16 @@ def test_rule_pack_has_at_least_30_rules_each_with_a_test_target() -> None:
 def test_rule_pack_passes_semgrep_test() -> None:
     semgrep = Path(sys.executable).parent / "semgrep"
     result = subprocess.run(
-        [str(semgrep), "--test", "--metrics=off", str(default_rules_dir())],
+        # --experimental: semgrep's OCaml test runner, same verdicts, a fraction of the time.
+        [str(semgrep), "--test", "--experimental", "--metrics=off", str(default_rules_dir())],
         capture_output=True,
         text=True,
         env={**os.environ, "SEMGREP_ENABLE_VERSION_CHECK": "0"},
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "All tests passed" in result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert "All tests passed" in output and "did not pass" not in output
 
 
 def test_terraform_units_follow_local_module_calls(tmp_path: Path) -> None:
@@ -212,3 +214,17 @@ def test_terraform_units_follow_local_module_calls(tmp_path: Path) -> None:
     assert second["terraform:app/*"] != first["terraform:app/*"]  # the caller is invalidated
     assert second["terraform:modules/bucket/*"] != first["terraform:modules/bucket/*"]
     assert second["terraform:other/*"] == first["terraform:other/*"]
+
+
+def test_owners_from_the_example_estate() -> None:
+    from seccli.estate.loader import load_estate
+
+    root = Path(__file__).resolve().parents[2]
+    estate = load_estate(root / "examples" / "claytom" / "estate.yaml").estate
+    router = OwnerRouter((), estate_owners(estate))
+    gateway = estate.service("holding", "api-gateway")
+    assert gateway is not None
+    squads = {sub.name: sub.squad for sub in estate.subdomains}
+    expected = gateway.owner or squads[gateway.subdomain]
+    assert router.owner_of("deploy/api-gateway/deployment.yaml") == expected
+    assert router.owner_of("unrelated/place/file.py") is None
