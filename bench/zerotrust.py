@@ -78,8 +78,7 @@ def synthetic_estate(namespaces: int, services: int, intents: int, seed: int = 7
             "cluster": "bench",
             "mesh": "istio",
             "namespaces": [
-                {"name": ns, "role": "platform" if ns == "shared" else "subsidiary"}
-                for ns in names
+                {"name": ns, "role": "platform" if ns == "shared" else "subsidiary"} for ns in names
             ],
             "subdomains": [{"name": "core", "squad": "squad-core"}],
             "services": svc,
@@ -88,9 +87,10 @@ def synthetic_estate(namespaces: int, services: int, intents: int, seed: int = 7
 
 
 def timed(label: str, func: Callable[[], T], figures: dict[str, float]) -> T:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = func()
     figures[label] = time.perf_counter() - start
+    figures[f"{label}.cpu"] = time.process_time() - cpu
     return result
 
 
@@ -138,12 +138,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="Skip the 10,000-workload run.")
     args = parser.parse_args()
     figures = pipeline(35, 100, 5)
-    total = sum(v for k, v in figures.items() if k not in ("estate", "files", "edges"))
+    stages = ("generate", "validate", "write", "prove")
+    total = sum(figures[s] for s in stages)
+    total_cpu = sum(figures[f"{s}.cpu"] for s in stages)
     print("Zero-Trust pipeline, 35 namespaces x 100 services x 5 intents (3,500 workloads):")
-    print(f"  estate model      {figures['estate']:7.2f} s")
-    for stage in ("generate", "validate", "write", "prove"):
-        print(f"  {stage:<17} {figures[stage]:7.2f} s")
-    print(f"  total             {total:7.2f} s  (goal <= 10 s: {'met' if total <= 10 else 'MISSED'})")
+    print(f"  {'stage':<17} {'wall':>7}   {'cpu':>7}")
+    print(f"  {'estate model':<17} {figures['estate']:7.2f} s {figures['estate.cpu']:7.2f} s")
+    for stage in stages:
+        print(f"  {stage:<17} {figures[stage]:7.2f} s {figures[stage + '.cpu']:7.2f} s")
+    verdict = "met" if total <= 10 else "MISSED"
+    print(f"  {'total':<17} {total:7.2f} s {total_cpu:7.2f} s  (goal <= 10 s wall: {verdict})")
+    if total_cpu < total * 0.8:
+        print("  (wall well above CPU time: other processes share the cores)")
     print(f"  {int(figures['files'])} files, {int(figures['edges'])} declared edges, proven equal")
     print()
     print("Analyser alone (policies parsed), cost vs workloads:")

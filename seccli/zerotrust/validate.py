@@ -254,6 +254,13 @@ def check_semantics(
 
 def check_named_ports(policies: ManifestSet, world: ManifestSet) -> list[Problem]:
     """Named ports in policy rules must exist on at least one pod they apply to."""
+    if not any(
+        isinstance(spec.port, str)
+        for policy in policies.policies
+        for rule in (*policy.ingress, *policy.egress)
+        for spec in rule.ports or ()
+    ):
+        return []
     combined = ManifestSet(
         namespaces={**policies.namespaces, **world.namespaces},
         workloads=list(world.workloads),

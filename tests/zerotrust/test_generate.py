@@ -285,11 +285,25 @@ def test_gatekeeper_constraints_from_template_library(mini: Estate, tmp_path: Pa
     assert "cluster/gatekeeper-constraints.yaml" not in generate_tree(mini).files
     tree = generate_tree(mini, rego_library=FIXTURES / "rego")
     constraints = {c["kind"]: c for c in tree.objects["cluster/gatekeeper-constraints.yaml"]}
-    assert sorted(constraints) == ["K8sAllowedRegistries", "K8sRequireDigest"]
-    repos = constraints["K8sAllowedRegistries"]["spec"]["parameters"]["repos"]
-    assert repos == ["registry.mini.example/"]
-    assert constraints["K8sRequireDigest"]["spec"]["match"]["namespaces"] == ["core", "subs-a"]
-    assert any("K8sUnrelated" in note for note in tree.notes)
+    assert sorted(constraints) == ["K8sAllowedRegistries", "K8sNoClusterAdmin", "K8sRequireDigest"]
+    registries = constraints["K8sAllowedRegistries"]["spec"]
+    assert registries["parameters"]["repos"] == ["registry.mini.example/"]
+    assert registries["match"]["namespaces"] == ["core", "subs-a"]
+    assert {
+        "apiGroups": ["apps"],
+        "kinds": ["DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"],
+    } in registries["match"]["kinds"]
+    digest = constraints["K8sRequireDigest"]["spec"]
+    assert digest["match"] == {
+        "kinds": [{"apiGroups": [""], "kinds": ["Pod"]}],  # from the sample constraint
+        "namespaces": ["core", "subs-a"],
+    }
+    assert "parameters" not in digest
+    admin = constraints["K8sNoClusterAdmin"]["spec"]
+    assert admin["parameters"] == {"allowedSubjects": ["system:masters"]}  # the sample's
+    assert "namespaces" not in admin["match"]  # ClusterRoleBinding is cluster-scoped
+    # A template needing parameters nobody can give is reported, not guessed.
+    assert any("K8sUnrelated" in note and "need parameters" in note for note in tree.notes)
     kustomization = yaml.safe_load(tree.files["cluster/kustomization.yaml"])
     assert "gatekeeper-constraints.yaml" in kustomization["resources"]
 

@@ -1,12 +1,13 @@
 """Gatekeeper constraints for the estate, instantiated from the ``rego/`` template library.
 
-Only templates found in the library are used: each ConstraintTemplate (``rego/<name>/*.yaml``)
-is recognised by the parameters its schema declares or by its kind, and gets one constraint
-scoped to the estate's namespaces:
+Every ConstraintTemplate of the library (``rego/<name>/template.yaml``) gets one constraint,
+scoped to the estate's namespaces (cluster-scoped kinds are matched cluster-wide), matching the
+kinds of the folder's sample ``constraint.yaml`` (pod-bearing kinds when there is none), with
+parameters taken from the estate where its schema asks for them:
 - a ``repos``/``registries``/``allowedRegistries`` string list → the estate's registries;
 - a ``labels``/``requiredLabels`` list → the label keys every service carries;
-- a kind mentioning ``Digest`` with no required parameters → digest pinning, no parameters.
-Templates not recognised are reported, not guessed.
+otherwise the sample constraint's parameters, or none when the schema requires none.
+Templates needing parameters that neither the estate nor a sample gives are reported.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from seccli.zerotrust.platform import pod_labels
 
 _REGISTRY_PARAMS = ("repos", "registries", "allowedRegistries", "allowedRepos")
 _LABEL_PARAMS = ("labels", "requiredLabels")
+_CLUSTER_SCOPED = frozenset(
+    {"Namespace", "ClusterRole", "ClusterRoleBinding", "Node", "PersistentVolume", "StorageClass"}
+)
 _POD_KINDS = [
     {"apiGroups": [""], "kinds": ["Pod"]},
     {
@@ -35,11 +39,12 @@ _POD_KINDS = [
 
 @dataclass(frozen=True, slots=True)
 class Template:
-    """A ConstraintTemplate's kind, parameter schema and where it was found."""
+    """A ConstraintTemplate's kind, parameter schema, sample constraint and where it was found."""
 
     kind: str
     parameters: dict[str, Any]
     source: str
+    sample: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -53,7 +58,7 @@ class GatekeeperOutput:
 def load_templates(library: Path) -> list[Template]:
     """ConstraintTemplates under ``library`` (one folder per template), sorted by kind."""
     templates: list[Template] = []
-    for path in sorted(library.glob("*/*.y*ml")):
+    for path in sorted(library.glob("*/template.y*ml")):
         for document in load_documents(path):
             data = document.data
             if not isinstance(data, dict) or data.get("kind") != "ConstraintTemplate":
@@ -65,9 +70,24 @@ def load_templates(library: Path) -> list[Template]:
                     "spec.crd.spec.names.kind"
                 )
             schema = _dig(data, "spec", "crd", "spec", "validation", "openAPIV3Schema")
-            templates.append(Template(kind, schema if isinstance(schema, dict) else {}, str(path)))
+            templates.append(
+                Template(
+                    kind,
+                    schema if isinstance(schema, dict) else {},
+                    str(path),
+                    _sample(path.parent, kind),
+                )
+            )
     templates.sort(key=lambda t: t.kind)
     return templates
+
+
+def _sample(folder: Path, kind: str) -> dict[str, Any] | None:
+    for path in sorted(folder.glob("constraint.y*ml")):
+        for document in load_documents(path):
+            if isinstance(document.data, dict) and document.data.get("kind") == kind:
+                return document.data
+    return None
 
 
 def _dig(data: Any, *path: str) -> Any:
@@ -107,26 +127,38 @@ def _parameters(template: Template, estate: Estate) -> dict[str, Any] | None:
             if isinstance(items, dict) and items.get("type") == "object":
                 return {name: [{"key": key} for key in keys]}
             return {name: keys}
-    if "digest" in template.kind.lower() and not template.parameters.get("required"):
+    sample = _dig(template.sample, "spec", "parameters")
+    if isinstance(sample, dict):
+        return sample
+    if not template.parameters.get("required"):
         return {}
     return None
+
+
+def _match(template: Template, namespaces: list[str]) -> dict[str, Any]:
+    kinds = _dig(template.sample, "spec", "match", "kinds")
+    if not isinstance(kinds, list) or not kinds:
+        kinds = _POD_KINDS
+    match: dict[str, Any] = {"kinds": kinds}
+    named = {k for entry in kinds if isinstance(entry, dict) for k in entry.get("kinds") or []}
+    if not named & _CLUSTER_SCOPED:
+        match["namespaces"] = namespaces
+    return match
 
 
 def generate_constraints(estate: Estate, library: Path) -> GatekeeperOutput:
     """One constraint per recognised template of ``library``."""
     output = GatekeeperOutput()
     namespaces = sorted(ns.name for ns in estate.namespaces)
+    unmapped: list[str] = []
     for template in load_templates(library):
         parameters = _parameters(template, estate)
         if parameters is None:
-            output.notes.append(
-                f"{template.source}: template {template.kind} has no estate mapping; "
-                "no constraint generated"
-            )
+            unmapped.append(template.kind)
             continue
         spec: dict[str, Any] = {
             "enforcementAction": "deny",
-            "match": {"kinds": _POD_KINDS, "namespaces": namespaces},
+            "match": _match(template, namespaces),
         }
         if parameters:
             spec["parameters"] = parameters
@@ -140,5 +172,10 @@ def generate_constraints(estate: Estate, library: Path) -> GatekeeperOutput:
                 },
                 "spec": spec,
             }
+        )
+    if unmapped:
+        output.notes.append(
+            f"{library}: {len(unmapped)} template(s) need parameters neither the estate nor a "
+            f"sample constraint gives; no constraint generated: {', '.join(unmapped)}"
         )
     return output
