@@ -453,3 +453,28 @@ def test_default_library_against_rendered_pods(
     document = json.loads(out)
     constraints = {v["constraint"]["kind"] for o in document["objects"] for v in o["violations"]}
     assert code == 1 and "K8sPSSPrivileged" in constraints
+
+
+def test_progress_reports_every_object(tmp_path: Path) -> None:
+    lib_dir = small_library(tmp_path)
+    manifests = write(tmp_path / "p.yaml", "---\n".join(pod_yaml(f"p{i}") for i in range(600)))
+    library = load_library([lib_dir])
+    done: list[int] = []
+    report = run_tests(library.constraints, load_objects([str(manifests)]), progress=done.append)
+    assert sum(done) == 600 and len(done) > 1 and report.denied
+
+
+def test_findings_carry_controls_and_stable_ids(tmp_path: Path) -> None:
+    from seccli.policy.gatekeeper.gate import to_findings
+
+    library = load_library([LIBRARY])
+    sample = LIBRARY / "pss-privileged" / "samples" / "disallowed-pod.yaml"
+    items = load_objects([str(sample)])
+    first = to_findings(run_tests(library.constraints, items).results, library.constraints)
+    again = to_findings(run_tests(library.constraints, items).results, library.constraints)
+    assert [f.id for f in first] == [f.id for f in again]
+    privileged = next(f for f in first if f.rule_id.startswith("K8sPSSPrivileged/"))
+    assert privileged.severity == "critical" and privileged.tool == "gatekeeper"
+    assert {str(c) for c in privileged.controls} >= {"SOC2 CC6.1", "ISO27001:2022 A.8.2"}
+    assert "CIS-Kubernetes 5.2.2" in {str(c) for c in privileged.controls}
+    assert privileged.location.file == str(sample) and privileged.location.line == 1
