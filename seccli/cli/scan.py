@@ -122,6 +122,10 @@ def scan_command(
             report = _run_with_progress(
                 root, options, cache, owners, DEFAULT_REDACTOR, progress, run_scan
             )
+        except BaseException as exc:
+            code = int(getattr(exc, "exit_code", 3))
+            store.finish_run(run_id, "error", code, {"error": type(exc).__name__})
+            raise
         finally:
             if cache is not None:
                 cache.close()

@@ -11,6 +11,7 @@ from typing import Any
 from seccli.core.findings import Finding
 from seccli.core.hashing import sha256_hex
 from seccli.core.location import Location
+from seccli.core.severity import Severity
 from seccli.scan.interface import Inventory, ToolContext, ToolFailure, WorkUnit
 from seccli.scan.model import RawFinding
 from seccli.scan.process import run_tool
@@ -52,6 +53,11 @@ class BanditScanner:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             outputs = list(pool.map(lambda chunk: self._run(context, chunk), chunks))
         for output in outputs:
+            for error in output.get("errors", []):
+                raw = _unscanned(error)
+                results.setdefault(
+                    raw.finding.location.file if raw.finding.location.file in results else "*", []
+                ).append(raw)
             for item in output.get("results", []):
                 raw = self._finding(context.root, item)
                 if raw.finding.location.file in results:
@@ -62,7 +68,7 @@ class BanditScanner:
 
     def _run(self, context: ToolContext, files: list[str]) -> dict[str, Any]:
         argv = [str(context.executable), "-f", "json", "-q", "--exit-zero", "--", *files]
-        done = run_tool(self.name, argv, cwd=context.root, timeout=context.timeout)
+        done = run_tool(self.name, argv, cwd=context.root, timeout=context.remaining())
         if done.returncode != 0:
             raise ToolFailure(
                 self.name, "crash", f"exit code {done.returncode}: {done.stderr_tail()}"
@@ -111,3 +117,19 @@ def _relative(path: str) -> str:
     while path.startswith("./"):
         path = path[2:]
     return path
+
+
+def _unscanned(error: dict[str, Any]) -> RawFinding:
+    """A file bandit could not read or parse was not checked: say so instead of passing it."""
+    path = _relative(str(error.get("filename", "")))
+    reason = " ".join(str(error.get("reason", "unknown error")).split())[:300]
+    finding = Finding.create(
+        tool="bandit",
+        rule_id="seccli.not-scanned",
+        title="File not scanned by bandit",
+        message=f"bandit could not scan this file: {reason}",
+        severity=Severity.LOW,
+        location=Location(file=path),
+        basis="not-scanned",
+    )
+    return RawFinding(finding)

@@ -173,7 +173,7 @@ class CheckovScanner:
             ",".join(invocation.frameworks),
             *invocation.args,
         ]
-        done = run_tool(self.name, argv, cwd=context.root, timeout=context.timeout, env=ENV)
+        done = run_tool(self.name, argv, cwd=context.root, timeout=context.remaining(), env=ENV)
         if done.returncode not in (0, 1):
             raise ToolFailure(
                 self.name, "crash", f"exit code {done.returncode}: {done.stderr_tail()}"

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from seccli.core.errors import InputError
@@ -188,8 +188,10 @@ def run_scan(
 def _run_job(job: _Job, emit: EventSink) -> tuple[dict[str, list[RawFinding]], float]:
     emit(ScanEvent(job.scanner.name, "started", "", len(job.misses)))
     started = time.monotonic()
+    # The time-out covers the whole tool, however many processes it starts.
+    context = replace(job.context, deadline=started + job.context.timeout)
     try:
-        return job.scanner.scan(job.context, job.misses), time.monotonic() - started
+        return job.scanner.scan(context, job.misses), time.monotonic() - started
     except ToolFailure:
         raise
     except Exception as exc:  # an adapter bug must fail the gate, not pass it

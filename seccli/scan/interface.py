@@ -9,6 +9,7 @@ hands the adapter the units that changed. Implementations are named in
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,13 @@ class ToolContext:
     processes: int = 1
     env: Mapping[str, str] = field(default_factory=dict)
     skip_dirs: tuple[str, ...] = ()
+    deadline: float | None = None
+
+    def remaining(self) -> float:
+        """Seconds left of this tool's time-out (shared by all its processes)."""
+        if self.deadline is None:
+            return self.timeout
+        return max(0.05, self.deadline - time.monotonic())
 
 
 class ToolFailure(Exception):

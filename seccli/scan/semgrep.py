@@ -136,7 +136,7 @@ class SemgrepScanner:
             self.name,
             argv,
             cwd=context.root,
-            timeout=context.timeout,
+            timeout=context.remaining(),
             env={**OFFLINE_ENV, **context.env},
         )
         try:
