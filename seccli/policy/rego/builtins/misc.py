@@ -32,16 +32,17 @@ def _split_amount(raw: str, name: str) -> tuple[Decimal, str]:
     if not x:
         raise fail("no amount provided")
     m = re.match(r"^[0-9.eE+-]*", x)
-    num = m.group(0) if m else ""
+    raw_num = m.group(0) if m else ""
+    if not raw_num:
+        raise fail("no amount provided")
+    num = raw_num
     # a trailing exponent marker belongs to the unit (1E = 1 exa), not the number
     while num and num[-1] in "eE+-" and not re.fullmatch(r"[0-9.]*[eE][+-]?[0-9]+", num):
         num = num[:-1]
     if not num:
-        raise (
-            fail("no amount provided")
-            if x[:1] not in "+-"
-            else fail("could not parse amount to a number")
-        )
+        if len(raw_num) > 1 or raw_num in ("+", "-"):
+            raise fail("could not parse amount to a number")
+        raise fail("no amount provided")
     rest = x[len(num) :]
     if rest[:1] in ("+", "-") or (rest[:1] in "eE" and rest[1:2] in ("+", "-")):
         raise fail("could not parse amount to a number")
