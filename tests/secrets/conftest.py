@@ -1,19 +1,20 @@
-"""Fixtures for the Vault tests: the example estate, and (elsewhere) the Vault emulator."""
+"""Fixtures for the Vault tests: the example estate, the emulator, an hvac client, a store."""
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from seccli.core.redaction import Secret
+from seccli.estate.loader import load_estate
+from seccli.estate.model import Estate
+from seccli.secrets.client import VaultApi, VaultSettings, connect
+from seccli.store.sqlite import SqliteStore
+from tests.fakes.vault import FakeVault
+
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from seccli.estate.loader import load_estate  # noqa: E402
-from seccli.estate.model import Estate  # noqa: E402
-
 EXAMPLE_ESTATE = ROOT / "examples" / "claytom" / "estate.yaml"
 
 
@@ -21,14 +22,6 @@ EXAMPLE_ESTATE = ROOT / "examples" / "claytom" / "estate.yaml"
 def example_estate() -> Estate:
     """The ClayTomSystems example estate."""
     return load_estate(EXAMPLE_ESTATE).estate
-
-
-from collections.abc import Iterator  # noqa: E402
-
-from seccli.core.redaction import Secret  # noqa: E402
-from seccli.secrets.client import VaultApi, VaultSettings, connect  # noqa: E402
-from seccli.store.sqlite import SqliteStore  # noqa: E402
-from tests.fakes.vault import FakeVault  # noqa: E402
 
 
 @pytest.fixture
