@@ -20,7 +20,6 @@ from seccli.core.location import DocPath
 
 _PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./:@*-]*$")
 _INT = re.compile(r"^-?[0-9]+$")
-_KEY = re.compile(r'^([A-Za-z_/][A-Za-z0-9_./:@*-]*|"(?:[^"\\]|\\.)*"):(?: (.*))?$')
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 _NULL = frozenset({"null", "Null", "NULL"})
@@ -53,13 +52,9 @@ def _pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _flow(text: str) -> Any:
-    """A flow collection written as JSON (never cached: the value is mutable)."""
+    """A flow collection written as JSON."""
     try:
-        value = _PLAIN_DECODER.decode(text)
-        canonical = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(", ", ": "))
-        if canonical != text:
-            # Not as yamlout writes it: check for duplicate keys the slow way.
-            value = _DECODER.decode(text)
+        value = _DECODER.decode(text)
     except ValueError:
         raise _NotDialect from None
     if not isinstance(value, dict | list):
@@ -72,7 +67,6 @@ def _no_float(text: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=_no_float)
-_PLAIN_DECODER = json.JSONDecoder(parse_float=_no_float)
 
 
 def _scalar_uncached(text: str) -> Any:
@@ -99,11 +93,35 @@ def _scalar_uncached(text: str) -> Any:
     raise _NotDialect
 
 
+_KEYS: dict[str, str] = {}
+
+
 def _key(text: str) -> str:
+    known = _KEYS.get(text)
+    if known is not None:
+        return known
+    if text.startswith(("{", "[")):
+        raise _NotDialect
     value = _scalar(text)
     if not isinstance(value, str) or text in _RESERVED_KEYS:
         raise _NotDialect
+    if len(_KEYS) < 10_000:
+        _KEYS[text] = value
     return value
+
+
+def _split_key(body: str) -> tuple[str, str | None]:
+    """``key: rest`` → (key text, rest); ``key:`` → (key text, None)."""
+    position = body.find(": ")
+    if position > 0:
+        return body[:position], body[position + 2 :]
+    if body.endswith(":") and len(body) > 1:
+        return body[:-1], None
+    raise _NotDialect
+
+
+def _is_pair(item: str) -> bool:
+    return item.find(": ") > 0 or (item.endswith(":") and len(item) > 1)
 
 
 _RESERVED_KEYS = _TRUE | _FALSE | _NULL
@@ -189,17 +207,14 @@ class _Reader:
     def mapping(self, indent: int, path: DocPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
         while self.more(indent):
-            line = self.lines[self.index]
-            match = _KEY.match(line[indent:])
-            if match is None:
-                raise _NotDialect
-            key = _key(match.group(1))
+            key_text, rest = _split_key(self.lines[self.index][indent:])
+            key = _key(key_text)
             if key in result:
                 raise _NotDialect
             child = (*path, key)
             self.marks[child] = self.index + 1
             self.index += 1
-            result[key] = self.value_after(match.group(2), indent + 2, child, is_key=True)
+            result[key] = self.value_after(rest, indent + 2, child, is_key=True)
         return result
 
     def sequence(self, indent: int, path: DocPath) -> list[Any]:
@@ -212,7 +227,7 @@ class _Reader:
             child = (*path, len(result))
             self.marks[child] = self.index + 1
             item = body[2:] if body.startswith("- ") else None
-            if item is not None and _KEY.match(item):
+            if item is not None and not item.startswith(("{", "[")) and _is_pair(item):
                 # "- key: value": a mapping whose first key shares the dash's line.
                 self.lines[self.index] = " " * (indent + 2) + item
                 self.indents[self.index] = indent + 2

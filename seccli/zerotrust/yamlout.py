@@ -25,6 +25,18 @@ FLOW_WIDTH = 80
 _BLOCK_SAFE = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\t]*$")
 
 
+_KEYS: dict[str, str] = {}
+
+
+def _key(key: str) -> str:
+    text = _KEYS.get(key)
+    if text is None:
+        text = _scalar(key)
+        if len(_KEYS) < 10_000:
+            _KEYS[key] = text
+    return text
+
+
 def _scalar(value: Any) -> str:
     if value is None:
         return "null"
@@ -56,8 +68,31 @@ def _block_lines(text: str) -> list[str] | None:
     return lines
 
 
+def _size(value: Any, budget: int) -> int:
+    """``budget`` minus a lower bound of the JSON length of ``value``; negative when over."""
+    if isinstance(value, str):
+        return budget - len(value) - 2
+    if isinstance(value, dict):
+        budget -= 2
+        for key, item in value.items():
+            budget = _size(item, budget - len(key) - 6)
+            if budget < 0:
+                return budget
+        return budget
+    if isinstance(value, list):
+        budget -= 2
+        for item in value:
+            budget = _size(item, budget - 2)
+            if budget < 0:
+                return budget
+        return budget
+    return budget - 1
+
+
 def _flow(value: Any) -> str | None:
     """Small collections of one-line scalars as one JSON line (JSON is YAML), else None."""
+    if _size(value, FLOW_WIDTH) < 0:
+        return None
     try:
         text = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(", ", ": "))
     except (TypeError, ValueError):
@@ -105,7 +140,7 @@ def _mapping(data: dict[str, Any], indent: int, out: list[str], first: str | Non
     pad = " " * indent
     for position, key in enumerate(sorted(data)):
         lead = first if (position == 0 and first is not None) else pad
-        _value(f"{lead}{_scalar(key)}:", data[key], indent, out)
+        _value(f"{lead}{_key(key)}:", data[key], indent, out)
 
 
 def _sequence(items: list[Any], indent: int, out: list[str]) -> None:
