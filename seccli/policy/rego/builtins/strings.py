@@ -257,6 +257,23 @@ def _go_float(x: float, verb: str, prec: int | None) -> str:
     return f"{x:.{prec}g}"
 
 
+def _go_shortest_g(x: float) -> str:
+    """Go's %v for a float64 (strconv 'g', shortest): exponent form when exp < -4 or >= 6."""
+    from decimal import Decimal
+
+    r = repr(x)
+    if r in ("inf", "-inf", "nan"):
+        return {"inf": "+Inf", "-inf": "-Inf", "nan": "NaN"}[r]
+    d = Decimal(r)
+    exp = d.adjusted()
+    if -4 <= exp < 6:
+        return format(d, "f")
+    digits = "".join(str(n) for n in d.as_tuple().digits).rstrip("0") or "0"
+    body = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    sign = "-" if x < 0 else ""
+    return f"{sign}{body}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
+
+
 def _sprintf(fmt: Any, args: Any) -> str:
     f = string(fmt, 1)
     vals = array(args, 2)
@@ -303,9 +320,9 @@ def _go_type(v: Any) -> str:
 
 def _format_one(v: Any, verb: str, flags: str, prec: int | None) -> str:
     if verb in ("v", "s"):
+        if isinstance(v, float) and not v.is_integer():
+            return _go_shortest_g(v)
         if is_number(v):
-            if isinstance(v, float) and verb == "v":
-                return format_number(v)
             return format_number(v)
         s = _go_value(v)
         if prec is not None and type(v) is str:
