@@ -10,13 +10,13 @@ from __future__ import annotations
 import secrets
 import string
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from seccli.core.errors import DependencyError, InputError
 from seccli.core.redaction import DEFAULT_REDACTOR, Secret
 from seccli.estate.model import SecretGenerator
+from seccli.secrets.interface import Generator
 
-Generator = Callable[[SecretGenerator], Secret]
 HOOK_TIMEOUT_S = 60.0
 
 

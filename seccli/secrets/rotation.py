@@ -33,7 +33,8 @@ from seccli.core.errors import DependencyError, InputError
 from seccli.core.redaction import DEFAULT_REDACTOR, Secret
 from seccli.estate.model import Estate
 from seccli.secrets.client import CasConflict, PermissionDenied, VaultApi
-from seccli.secrets.generators import DEFAULT_GENERATOR, GENERATORS, Generator
+from seccli.secrets.generators import DEFAULT_GENERATOR, GENERATORS
+from seccli.secrets.interface import Generator, Verification, Verifier
 from seccli.secrets.inventory import (
     FROM_KEY,
     ID_KEY,
@@ -48,7 +49,7 @@ from seccli.secrets.inventory import (
     parse_vault_time,
     value_since,
 )
-from seccli.secrets.verify import VERIFIERS, Verification, Verifier
+from seccli.secrets.verify import VERIFIERS
 from seccli.store.interface import AuditRecord
 
 ROTATED_AT_KEY = "seccli-rotated-at"

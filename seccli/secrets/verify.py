@@ -11,24 +11,13 @@ import os
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 from seccli.core.redaction import DEFAULT_REDACTOR, Secret
 from seccli.estate.model import SecretVerify
+from seccli.secrets.interface import Verification, Verifier
 
 VALUE_ENV = "SECCLI_SECRET_VALUE"
-
-
-@dataclass(frozen=True)
-class Verification:
-    """Whether the new value works, and a value-free explanation."""
-
-    ok: bool
-    detail: str
-
-
-Verifier = Callable[[SecretVerify, Secret], Verification]
 
 
 def verify_http(spec: SecretVerify, value: Secret) -> Verification:

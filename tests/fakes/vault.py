@@ -520,12 +520,11 @@ class FakeVault:
         secret.current_version += 1
         secret.versions[secret.current_version] = KvVersion(created=when, data=data)
         secret.updated = when
-        if secret.oldest_version == 0:
-            secret.oldest_version = min(secret.versions)
         limit = self._effective_max(kv, secret)
+        # Like Vault, oldest_version stays 0 until versions have been trimmed.
         while len(secret.versions) > limit:
             del secret.versions[min(secret.versions)]
-        secret.oldest_version = min(secret.versions)
+            secret.oldest_version = min(secret.versions)
         return secret.current_version
 
     def _version_body(self, secret: KvSecret, number: int) -> dict[str, Any]:
