@@ -223,6 +223,25 @@ def test_x509_parse_certificates() -> None:
     assert ev('crypto.x509.parse_certificates("garbage")') is UNDEFINED
 
 
+def test_regex_replace_uses_go_templates() -> None:
+    assert ev('regex.replace("ab-ad", "a(?P<x>b|d)", "<$1${x}$$>")') == "<bb$>-<dd$>"
+    assert ev('regex.replace("abc", "b", "$9")') == "ac"  # missing group: empty
+
+
+def test_regex_is_linear_time() -> None:
+    pytest.importorskip("re2", reason="google-re2 not installed: Python re fallback backtracks")
+    import time
+
+    t0 = time.monotonic()
+    assert ev("regex.match(`(a+)+$`, input)", "a" * 50_000 + "b") is False
+    assert time.monotonic() - t0 < 2
+
+
+def test_regex_dollar_matches_only_at_the_end_like_go() -> None:
+    pytest.importorskip("re2", reason="google-re2 not installed")
+    assert ev('regex.match("a$", "a\\n")') is False
+
+
 def test_time_now_ns_is_fixed_per_evaluation() -> None:
     res = POLICY.eval("a := time.now_ns(); b := time.now_ns()", now_ns=123)
     assert res.bindings == [{"a": 123, "b": 123}]

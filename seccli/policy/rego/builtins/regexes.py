@@ -29,8 +29,44 @@ _UNSUPPORTED = re.compile(r"\(\?[=!<]|\(\?P=|\\[1-9]|\\[pP]")
 
 
 @lru_cache(maxsize=1024)
-def compile_re2(pattern: str) -> re.Pattern[str]:
-    """Compile an RE2 pattern; RE2-only syntax is translated, Perl-only syntax is rejected."""
+def compile_re2(pattern: str) -> Any:
+    """Compile a Go/RE2 pattern with the RE2 engine (linear time, Go semantics) when the
+    ``google-re2`` binding is installed, else translated to Python ``re``."""
+    engine = _re2_module()
+    if engine is not None:
+        try:
+            return engine.compile(pattern, options=_RE2_OPTIONS)
+        except Exception as err:  # re2.error carries bytes
+            detail = err.args[0] if err.args else err
+            if isinstance(detail, bytes):
+                detail = detail.decode("utf-8", "replace")
+            raise fail(f"error parsing regexp: {detail}: `{pattern}`") from None
+    return _compile_python(pattern)
+
+
+_RE2: list[Any] = []
+_RE2_OPTIONS: Any = None
+
+
+def _re2_module() -> Any:
+    """The ``re2`` module (google-re2) or None; imported once, lazily."""
+    global _RE2_OPTIONS
+    if not _RE2:
+        try:
+            import importlib
+
+            re2 = importlib.import_module("re2")
+            opts = re2.Options()
+            opts.log_errors = False
+            _RE2_OPTIONS = opts
+            _RE2.append(re2)
+        except ImportError:  # pragma: no cover - depends on the environment
+            _RE2.append(None)
+    return _RE2[0]
+
+
+def _compile_python(pattern: str) -> re.Pattern[str]:
+    """Fallback: translate RE2-only syntax for Python ``re``; reject Perl-only syntax."""
     if _UNSUPPORTED.search(pattern):
         raise fail(f"error parsing regexp: invalid or unsupported Perl syntax in `{pattern}`")
     p = pattern.replace("\\z", "\\Z")
@@ -102,17 +138,28 @@ def _split(pattern: Any, value: Any) -> list[str]:
 
 def _replace(value: Any, pattern: Any, repl: Any) -> str:
     rx = compile_re2(string(pattern, 2))
-    r = string(repl, 3)
-    # Go's ${1} / $1 expansion
-    py = re.sub(
-        r"\$\{(\w+)\}|\$(\w+)",
-        lambda m: "\\g<" + (m.group(1) or m.group(2)) + ">",
-        r.replace("\\", "\\\\"),
-    )
-    try:
-        return rx.sub(py, string(value, 1))
-    except (re.error, IndexError):
-        return rx.sub(lambda m: r, string(value, 1))
+    template = string(repl, 3)
+
+    def expand(m: Any) -> str:
+        # Go's Regexp.ReplaceAllString: $1, ${1}, $name, ${name}; $$ is a dollar; a missing
+        # group expands to the empty string.
+        def one(t: re.Match[str]) -> str:
+            if t.group(3):
+                return "$"
+            name = t.group(1) or t.group(2)
+            key: int | str = int(name) if name.isdigit() else name
+            try:
+                g = m.group(key)
+            except (IndexError, KeyError, ValueError, TypeError):
+                g = None
+            return str(g or "")
+
+        return _GO_TEMPLATE.sub(one, template)
+
+    return str(rx.sub(expand, string(value, 1)))
+
+
+_GO_TEMPLATE = re.compile(r"\$(?:\{(\w+)\}|(\w+)|(\$))")
 
 
 def _template_match(template: Any, value: Any, start: Any, end: Any) -> bool:
