@@ -245,6 +245,21 @@ def test_arithmetic_and_set_operators() -> None:
     assert pol.eval("x := 2 * (3 + 4) - -1").bindings == [{"x": 15}]
 
 
+def test_template_strings() -> None:
+    src = (
+        "package t\nimport rego.v1\n"
+        'p := $"hi {input.name}, {count(input.xs)} items {input.xs} \\{x\\} {input.nope}"\n'
+        'q := $"{input.name with input as {"name": "mock"}}"\n'
+    )
+    pol = compile({"t.rego": src})
+    res = pol.eval("data.t", {"name": "ana", "xs": [1, "a"]}).value
+    assert res["p"] == 'hi ana, 2 items [1, "a"] {x} <undefined>'
+    assert res["q"] == "mock"
+    with pytest.raises(RegoError) as exc:
+        compile({"t.rego": 'package t\np := $"{input.x"\n'})
+    assert exc.value.code == "rego_parse_error"
+
+
 def test_booleans_never_equal_numbers() -> None:
     pol = compile({})
     assert pol.eval("true == 1").value is False

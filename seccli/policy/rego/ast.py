@@ -84,6 +84,13 @@ class Membership(Node):
     collection: Term
 
 
+@dataclass(slots=True)
+class TemplateString(Node):
+    """``$"text {expr} text"``: parts are strings or literals (an expression with modifiers)."""
+
+    parts: list[Any]
+
+
 Term = (
     Scalar
     | Var
@@ -96,6 +103,7 @@ Term = (
     | ObjectCompr
     | Call
     | Membership
+    | TemplateString
 )
 
 

@@ -1629,7 +1629,78 @@ class Compiler:
             return self._compr(t, sc, bound)
         if isinstance(t, A.Membership):
             return self._membership(t, sc, bound)
+        if isinstance(t, A.TemplateString):
+            return self._template(t, sc, bound)
         raise RegoCompileError(COMPILE, f"unsupported term {type(t).__name__}", file=self._file())
+
+    def _template(self, t: A.TemplateString, sc: Scope, bound: set[str]) -> CT:
+        """``$"..{expr}.."``: each expression's first value as text, ``<undefined>`` if none."""
+        parts: list[Any] = []
+        for part in t.parts:
+            if isinstance(part, str):
+                parts.append(part)
+                continue
+            lit: A.Literal = part
+            if lit.negated or not isinstance(
+                lit.expr,
+                (
+                    A.Scalar,
+                    A.Var,
+                    A.Ref,
+                    A.Call,
+                    A.ArrayTerm,
+                    A.ObjectTerm,
+                    A.SetTerm,
+                    A.ArrayCompr,
+                    A.SetCompr,
+                    A.ObjectCompr,
+                    A.Membership,
+                    A.TemplateString,
+                ),
+            ):
+                raise RegoCompileError(
+                    COMPILE,
+                    "template string expressions must be terms",
+                    file=self._file(),
+                    line=t.line,
+                    column=t.col,
+                )
+            self.hoisted += 1
+            name = f"$t{self.hoisted}"
+            unify = A.Literal(
+                lit.line,
+                lit.col,
+                A.Unify(lit.line, lit.col, A.Var(lit.line, lit.col, name), lit.expr),
+                False,
+                lit.withs,
+            )
+            inner = set(bound)
+            run = _as_run(self.literal(unify, sc, inner))
+            slot = self.local_slot(name, sc)
+            parts.append((run, slot))
+
+        def det(ctx: Ctx, env: list[Any]) -> Any:
+            out: list[str] = []
+            for p in parts:
+                if isinstance(p, str):
+                    out.append(p)
+                    continue
+                run, slot = p
+                got: list[Any] = []
+
+                def k(got: list[Any] = got, slot: int = slot) -> bool:
+                    got.append(env[slot])
+                    return True
+
+                run(ctx, env, k)
+                if not got:
+                    out.append("<undefined>")
+                else:
+                    v = got[0]
+                    out.append(v if type(v) is str else to_string(v))
+            return "".join(out)
+
+        return ct_det(det)
 
     def _var(self, t: A.Var, sc: Scope, bound: set[str]) -> CT:
         name = t.name

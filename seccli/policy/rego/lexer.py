@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from seccli.policy.rego.errors import RegoParseError
 
@@ -16,6 +17,7 @@ STRING = "string"
 NUMBER = "number"
 OP = "op"
 EOF = "eof"
+TEMPLATE = "template"
 
 _OPS3: tuple[str, ...] = ()
 _OPS2 = (":=", "==", "!=", "<=", ">=")
@@ -44,6 +46,77 @@ def _is_ident_start(c: str) -> bool:
 
 def _is_ident_char(c: str) -> bool:
     return c.isascii() and (c.isalnum() or c == "_")
+
+
+def _template(
+    src: str, q: int, file: str, line: int, col: int
+) -> tuple[list[tuple[str, Any]], int]:
+    """Split a template string starting at quote index ``q`` into ("text", str) and
+    ("expr", (source, line, col)) parts; returns the parts and the closing quote index."""
+    quote = src[q]
+    raw = quote == "`"
+    parts: list[tuple[str, Any]] = []
+    buf: list[str] = []
+    i = q + 1
+    n = len(src)
+    while i < n:
+        c = src[i]
+        if c == quote:
+            break
+        if c == "\\" and not raw:
+            if i + 1 < n and src[i + 1] in "{}":
+                buf.append(src[i + 1])
+                i += 2
+                continue
+            j = i + 2
+            if i + 1 < n and src[i + 1] == "u":
+                j = i + 6
+            try:
+                buf.append(json.loads('"' + src[i:j] + '"'))
+            except ValueError:
+                raise RegoParseError(
+                    "invalid escape in template string", file=file, line=line, column=col
+                ) from None
+            i = j
+            continue
+        if c == "\n" and not raw:
+            raise RegoParseError("non-terminated template string", file=file, line=line, column=col)
+        if c == "{":
+            depth = 1
+            j = i + 1
+            in_str: str | None = None
+            while j < n and depth:
+                d = src[j]
+                if in_str:
+                    if d == "\\" and in_str == '"':
+                        j += 2
+                        continue
+                    if d == in_str:
+                        in_str = None
+                elif d in '"`':
+                    in_str = d
+                elif d == "{":
+                    depth += 1
+                elif d == "}":
+                    depth -= 1
+                j += 1
+            if depth:
+                raise RegoParseError(
+                    "unbalanced braces in template string", file=file, line=line, column=col
+                )
+            if buf:
+                parts.append(("text", "".join(buf)))
+                buf = []
+            parts.append(("expr", src[i + 1 : j - 1]))
+            i = j
+            continue
+        buf.append(c)
+        i += 1
+    if i >= n:
+        raise RegoParseError("non-terminated template string", file=file, line=line, column=col)
+    if buf:
+        parts.append(("text", "".join(buf)))
+    return parts, i
 
 
 def tokenize(src: str, file: str = "<module>") -> list[Token]:
@@ -138,6 +211,15 @@ def tokenize(src: str, file: str = "<module>") -> list[Token]:
                     f"invalid string literal {text}", file=file, line=line, column=col
                 ) from None
             toks.append(Token(STRING, text, value, line, col, nl, ws))
+            i = j + 1
+        elif c == "$" and i + 1 < n and src[i + 1] in '"`':
+            parts, j = _template(src, i + 1, file, line, col)
+            text = src[i : j + 1]
+            toks.append(Token(TEMPLATE, text, parts, line, col, nl, ws))
+            for k in range(i, j):
+                if src[k] == "\n":
+                    line += 1
+                    line_start = k + 1
             i = j + 1
         elif c == "`":
             j = src.find("`", i + 1)

@@ -6,7 +6,7 @@ from typing import Any
 
 from seccli.policy.rego import ast as A
 from seccli.policy.rego.errors import RegoParseError
-from seccli.policy.rego.lexer import EOF, IDENT, NUMBER, OP, STRING, Token, tokenize
+from seccli.policy.rego.lexer import EOF, IDENT, NUMBER, OP, STRING, TEMPLATE, Token, tokenize
 
 FUTURE_KEYWORDS = ("in", "every", "contains", "if")
 _RESERVED = {
@@ -542,6 +542,23 @@ class Parser:
         if t.kind == STRING:
             self.advance()
             return self.parse_ref_tail(A.Scalar(t.line, t.col, t.value))
+        if t.kind == TEMPLATE:
+            self.advance()
+            parts: list[Any] = []
+            for kind, val in t.value:  # type: ignore[attr-defined]
+                if kind == "text":
+                    parts.append(val)
+                    continue
+                sub = Parser(val, self.file, self.v1)
+                sub.keywords = set(self.keywords)
+                sub.strict_v1 = self.strict_v1
+                sub.wild = self.wild + 1000
+                lits = sub.parse_query(None)
+                self.wild = sub.wild
+                if len(lits) != 1:
+                    raise self.err("a template string expression must be one expression", t)
+                parts.append(lits[0])
+            return A.TemplateString(t.line, t.col, parts)
         if t.kind == IDENT:
             word = t.text
             if word in ("true", "false", "null"):
