@@ -8,6 +8,7 @@ redactor; values read from Vault are returned wrapped in ``Secret``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -58,6 +59,60 @@ class NotFound(DependencyError):  # noqa: N818 - an expected outcome callers han
 
     def __init__(self, what: str) -> None:
         super().__init__(f"Vault has nothing at {what} (404)")
+
+
+class SecretData:
+    """A KV version's data (any JSON values) that never shows itself; ``reveal()`` to use it.
+
+    Every string in it is registered with the redactor as soon as it is read.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = json.loads(json.dumps(dict(data)))
+        _register_strings(self._data)
+
+    def reveal(self) -> dict[str, Any]:
+        """A copy of the data itself. Pass it only to the place that needs it."""
+        copy: dict[str, Any] = json.loads(json.dumps(self._data))
+        return copy
+
+    def get(self, key: str) -> Secret | None:
+        """One key's value as a ``Secret`` (JSON text when not a string), or None."""
+        if key not in self._data:
+            return None
+        value = self._data[key]
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        return Secret(text, redactor=DEFAULT_REDACTOR)
+
+    def keys(self) -> list[str]:
+        """The keys (names are not secret)."""
+        return sorted(self._data)
+
+    def __repr__(self) -> str:
+        return f"SecretData(keys={self.keys()!r})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretData) and other._data == self._data
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> Any:
+        raise TypeError("SecretData cannot be pickled")
+
+
+def _register_strings(value: Any) -> None:
+    if isinstance(value, str):
+        DEFAULT_REDACTOR.register(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _register_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            _register_strings(item)
 
 
 class VaultApi:
@@ -202,8 +257,8 @@ class VaultApi:
             return {}
         return (body or {}).get("data") or {}
 
-    def kv_read(self, mount: str, path: str, version: int) -> dict[str, Secret] | None:
-        """The values of one version, each wrapped in ``Secret``; None when deleted/absent."""
+    def kv_read(self, mount: str, path: str, version: int) -> SecretData | None:
+        """One version's data, wrapped in ``SecretData``; None when deleted or absent."""
         try:
             body = self.request("GET", f"{mount}/data/{path}", params={"version": version})
         except NotFound:
@@ -211,14 +266,12 @@ class VaultApi:
         data = ((body or {}).get("data") or {}).get("data")
         if not isinstance(data, dict):
             return None
-        return {str(k): Secret(str(v), redactor=DEFAULT_REDACTOR) for k, v in data.items()}
+        return SecretData(data)
 
-    def kv_write(self, mount: str, path: str, data: Mapping[str, Secret], *, cas: int) -> int:
-        """Write a whole new version with check-and-set; its version number."""
+    def kv_write(self, mount: str, path: str, data: SecretData, *, cas: int) -> int:
+        """Write a whole new version (e.g. a previous one, restored) with check-and-set."""
         body = self.request(
-            "POST",
-            f"{mount}/data/{path}",
-            json={"options": {"cas": cas}, "data": {k: v.reveal() for k, v in data.items()}},
+            "POST", f"{mount}/data/{path}", json={"options": {"cas": cas}, "data": data.reveal()}
         )
         return int(((body or {}).get("data") or {}).get("version") or 0)
 

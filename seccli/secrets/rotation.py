@@ -372,11 +372,12 @@ class Rotator:
         if current == target and old >= 1:
             # Written but not verified (or not marked): verify the value already in Vault.
             values = self.api.kv_read(item.mount, item.name, target)
-            if values is None or key not in values:
+            written = values.get(key) if values is not None else None
+            if written is None:
                 return self._abandon(item, state, old, current, "the new version is unreadable")
             if state == "pending":
                 self._mark(item, {STATE_KEY: "verifying", TO_KEY: str(target)})
-            return self._verify_and_finish(item, old, target, values[key], since)
+            return self._verify_and_finish(item, old, target, written, since)
         return self._abandon(item, state, old, current, f"versions moved on to {current} since")
 
     def _abandon(

@@ -83,7 +83,8 @@ def test_generated_policies_confine_a_kubernetes_logged_in_service(
         )
     )
     own = service.kv_read("kv", "holding/payments-ledger", 1)
-    assert own is not None and own["value"].reveal() == "v-kv/holding/payments-ledger"
+    assert own is not None and own.reveal() == {"value": "v-kv/holding/payments-ledger"}
+    assert "v-kv/holding" not in repr(own) and own.keys() == ["value"]
     assert service.kv_metadata("kv", "holding/payments-ledger") is not None
     _, password = service.static_creds("database", "payments-ledger")
     assert password.reveal()

@@ -406,3 +406,13 @@ def test_resume_after_retire_then_failed_verification_undeletes_the_old_value(
     assert outcome.action == "rolled-back", outcome
     assert vault.kv_value(PATH) == OLD
     assert vault.kv_secret(PATH).current_version == 3  # type: ignore[union-attr]
+
+
+def test_rollback_restores_non_string_values_exactly(
+    vault: FakeVault, api: VaultApi, store: SqliteStore
+) -> None:
+    old = {"password": "old-password-123", "port": 5432, "tls": True, "hosts": ["a", "b"]}
+    vault.put_kv(PATH, old, created=vault.now - timedelta(days=100))
+    [outcome] = _rotator(api, store, vault).rotate_estate(_estate(verify=VERIFY_FAIL))
+    assert outcome.action == "rolled-back"
+    assert vault.kv_value(PATH) == old  # types intact, not stringified
