@@ -145,6 +145,7 @@ class FakeVault:
         self.sealed = False
         self.requests = 0
         self.log: list[tuple[str, str]] = []
+        self.namespaces_seen: set[str] = set()  # X-Vault-Namespace headers (not emulated)
         self.hook: Callable[[str, str, dict[str, Any]], None] | None = None
         self.rotate_role_fails = False
         self._server: ThreadingHTTPServer | None = None
@@ -265,6 +266,8 @@ class FakeVault:
         with self.lock:
             self.requests += 1
             self.log.append((method, path))
+            if headers.get("x-vault-namespace"):
+                self.namespaces_seen.add(headers["x-vault-namespace"])
         try:
             payload = self._parse_body(body)
             if self.hook is not None:

@@ -281,7 +281,19 @@ def test_kubernetes_auth_login_from_the_cli(vault: FakeVault, tmp_path: Path, cl
     jwt_file = tmp_path / "token"
     jwt_file.write_text(vault.register_jwt("shop", "app"))
     args = ("--kubernetes-role", "shop-app", "--kubernetes-jwt-file", str(jwt_file))
-    audited = cli(vault, "vault", *args, "audit", str(estate), "-f", "json", no_token=True)
+    audited = cli(
+        vault,
+        "vault",
+        "--namespace",
+        "team-a",
+        *args,
+        "audit",
+        str(estate),
+        "-f",
+        "json",
+        no_token=True,
+    )
+    assert vault.namespaces_seen == {"team-a"}
     assert audited.returncode == 1, audited.stderr  # kv/shop/app is overdue
     assert json.loads(audited.stdout)["summary"]["overdue"] == 1
     # The service's own role may read but not rotate.
