@@ -223,6 +223,27 @@ def test_x509_parse_certificates() -> None:
     assert ev('crypto.x509.parse_certificates("garbage")') is UNDEFINED
 
 
+def test_jwt_sign_and_verify_hs256() -> None:
+    key = '{"kty": "oct", "k": base64url.encode_no_pad("s3cret")}'
+    res = POLICY.eval(
+        f't := io.jwt.encode_sign({{"alg": "HS256"}}, {{"sub": "ana", "exp": 4102444800}}, {key});'
+        ' ok := io.jwt.verify_hs256(t, "s3cret");'
+        ' forged := io.jwt.verify_hs256(t, "guess");'
+        ' d := io.jwt.decode_verify(t, {"secret": "s3cret", "sub": "ana"});'
+        ' wrong_sub := io.jwt.decode_verify(t, {"secret": "s3cret", "sub": "bob"})',
+        now_ns=1_700_000_000 * 10**9,
+    )
+    row = res.bindings[0]
+    assert row["ok"] is True and row["forged"] is False
+    assert row["d"] == [True, {"alg": "HS256"}, {"sub": "ana", "exp": 4102444800}]
+    assert row["wrong_sub"] == [False, {}, {}]
+    expired = POLICY.eval(
+        f't := io.jwt.encode_sign({{"alg": "HS256"}}, {{"exp": 1}}, {key});'
+        ' d := io.jwt.decode_verify(t, {"secret": "s3cret"})'
+    ).bindings[0]["d"]
+    assert expired == [False, {}, {}]
+
+
 def test_regex_replace_uses_go_templates() -> None:
     assert ev('regex.replace("ab-ad", "a(?P<x>b|d)", "<$1${x}$$>")') == "<bb$>-<dd$>"
     assert ev('regex.replace("abc", "b", "$9")') == "ac"  # missing group: empty

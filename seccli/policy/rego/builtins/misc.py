@@ -259,6 +259,160 @@ def _jwt_decode(tok: Any) -> Any:
     return [header, payload, sig]
 
 
+_HMAC_ALGS = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _b64url_bytes(seg: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(seg + "=" * (-len(seg) % 4))
+    except ValueError:
+        raise fail("JWT segment is not valid base64url") from None
+
+
+def _jwk_secret(key: Any) -> bytes:
+    if not isinstance(key, dict) or key.get("kty") != "oct" or type(key.get("k")) is not str:
+        raise fail("only symmetric (kty oct) JWKs are supported for signing")
+    return _b64url_bytes(key["k"])
+
+
+def _sign_raw(header_json: str, payload_json: str, key: Any) -> str:
+    header = json.loads(header_json)
+    alg = header.get("alg") if isinstance(header, dict) else None
+    if alg not in _HMAC_ALGS:
+        raise fail(f"unsupported JWT signing algorithm {alg!r} (HS256, HS384, HS512)")
+    secret = _jwk_secret(key)
+    signing = _b64url(header_json.encode()) + "." + _b64url(payload_json.encode())
+    sig = hmac.new(secret, signing.encode(), _HMAC_ALGS[alg]).digest()
+    return signing + "." + _b64url(sig)
+
+
+def _jwt_encode_sign(headers: Any, payload: Any, key: Any) -> str:
+    from seccli.policy.rego.builtins.encoding import marshal
+
+    if not isinstance(headers, dict) or not isinstance(payload, dict):
+        raise fail("headers and payload must be objects")
+    return _sign_raw(marshal(headers), marshal(payload), key)
+
+
+def _jwt_encode_sign_raw(headers: Any, payload: Any, key: Any) -> str:
+    try:
+        jwk = json.loads(string(key, 3))
+    except ValueError:
+        raise fail("key is not a JSON Web Key") from None
+    return _sign_raw(string(headers, 1), string(payload, 2), jwk)
+
+
+def _verify_signature(token: str, alg: str, constraints: dict[str, Any]) -> bool:
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise fail("encoded JWT had no period separators")
+    signing = (parts[0] + "." + parts[1]).encode()
+    sig = _b64url_bytes(parts[2])
+    if alg in _HMAC_ALGS:
+        secret = constraints.get("secret")
+        if type(secret) is not str:
+            return False
+        want = hmac.new(secret.encode(), signing, _HMAC_ALGS[alg]).digest()
+        return hmac.compare_digest(want, sig)
+    cert = constraints.get("cert")
+    if type(cert) is not str:
+        return False
+    return _verify_asymmetric(alg, cert, signing, sig)
+
+
+def _verify_asymmetric(alg: str, pem: str, signing: bytes, sig: bytes) -> bool:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    hashes_by = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}
+    h = hashes_by.get(alg[2:])
+    if h is None:
+        return False
+    try:
+        if "CERTIFICATE" in pem:
+            key: Any = x509.load_pem_x509_certificate(pem.encode()).public_key()
+        else:
+            key = serialization.load_pem_public_key(pem.encode())
+    except ValueError:
+        raise fail("failed to parse a PEM certificate or public key") from None
+    try:
+        if alg.startswith("RS") and isinstance(key, rsa.RSAPublicKey):
+            key.verify(sig, signing, padding.PKCS1v15(), h)
+        elif alg.startswith("PS") and isinstance(key, rsa.RSAPublicKey):
+            key.verify(sig, signing, padding.PSS(padding.MGF1(h), padding.PSS.AUTO), h)
+        elif alg.startswith("ES") and isinstance(key, ec.EllipticCurvePublicKey):
+            n = len(sig) // 2
+            der = encode_dss_signature(
+                int.from_bytes(sig[:n], "big"), int.from_bytes(sig[n:], "big")
+            )
+            key.verify(der, signing, ec.ECDSA(h))
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _jwt_verify(alg: str) -> Any:
+    def verify(token: Any, key: Any) -> bool:
+        constraints = {"secret": key} if alg in _HMAC_ALGS else {"cert": key}
+        return _verify_signature(string(token, 1), alg, constraints)
+
+    return verify
+
+
+def _jwt_decode_verify(ctx: Any, token: Any, constraints: Any) -> Any:
+    tok = string(token, 1)
+    if not isinstance(constraints, dict):
+        raise type_err_obj(constraints)
+    header, payload, _sig = _jwt_decode(tok)
+    alg = header.get("alg")
+    want_alg = constraints.get("alg")
+    bad = [False, {}, {}]
+    if type(alg) is not str or (want_alg is not None and want_alg != alg):
+        return bad
+    if not _verify_signature(tok, alg, constraints):
+        return bad
+    if not isinstance(payload, dict):
+        return bad
+    now = constraints.get("time")
+    if now is None:
+        from seccli.policy.rego.builtins.timefns import _now
+
+        now = _now(ctx)
+    exp = payload.get("exp")
+    if isinstance(exp, (int, float)) and not isinstance(exp, bool) and now >= exp * 1e9:
+        return bad
+    nbf = payload.get("nbf")
+    if isinstance(nbf, (int, float)) and not isinstance(nbf, bool) and now < nbf * 1e9:
+        return bad
+    if "iss" in constraints and payload.get("iss") != constraints["iss"]:
+        return bad
+    if "sub" in constraints and payload.get("sub") != constraints["sub"]:
+        return bad
+    aud = payload.get("aud")
+    if "aud" in constraints:
+        auds = aud if isinstance(aud, list) else [aud]
+        if constraints["aud"] not in auds:
+            return bad
+    elif aud is not None:
+        return bad
+    return [True, header, payload]
+
+
+def type_err_obj(v: Any) -> Exception:
+    from seccli.policy.rego.builtins.base import type_err
+
+    return type_err(2, "object", v)
+
+
 def _uuid_rfc4122(ctx: Any, s: Any) -> str:
     string(s, 1)
     cache = ctx.extra.setdefault("uuid", {})
@@ -322,6 +476,26 @@ TABLE = table(
     b("crypto.hmac.equal", _hmac_equal, 2),
     b("crypto.x509.parse_certificates", _parse_certs, 1),
     b("io.jwt.decode", _jwt_decode, 1),
+    b("io.jwt.decode_verify", _jwt_decode_verify, 2, needs_ctx=True, pure=False),
+    b("io.jwt.encode_sign", _jwt_encode_sign, 3),
+    b("io.jwt.encode_sign_raw", _jwt_encode_sign_raw, 3),
+    *(
+        b(f"io.jwt.verify_{a.lower()}", _jwt_verify(a), 2)
+        for a in (
+            "HS256",
+            "HS384",
+            "HS512",
+            "RS256",
+            "RS384",
+            "RS512",
+            "PS256",
+            "PS384",
+            "PS512",
+            "ES256",
+            "ES384",
+            "ES512",
+        )
+    ),
     b("uuid.rfc4122", _uuid_rfc4122, 1, needs_ctx=True, pure=False),
     b("uuid.parse", _uuid_parse, 1),
     b("trace", _trace, 1),
