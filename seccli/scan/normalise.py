@@ -111,7 +111,24 @@ def secret_values(root: Path, findings: Iterable[RawFinding]) -> set[str]:
         for line in text.splitlines():
             values.update(match.group(2) for match in _QUOTED.finditer(line))
             values.update(match.group(1) for match in _ASSIGNED.finditer(line))
-    return {value for value in values if len(value.strip()) >= 6}
+    return {value for value in values if _credential_like(value)}
+
+
+def _credential_like(value: str) -> bool:
+    """Long enough and mixed enough to be a credential rather than a word: redacting plain
+    words ("secret") would mangle every report while protecting nothing."""
+    value = value.strip()
+    if len(value) < 8 or " " in value:
+        return False
+    classes = sum(
+        (
+            any(c.islower() for c in value),
+            any(c.isupper() for c in value),
+            any(c.isdigit() for c in value),
+            any(not c.isalnum() for c in value),
+        )
+    )
+    return classes >= 2 or len(value) >= 16
 
 
 def redact_finding(finding: Finding, redactor: Redactor) -> Finding:

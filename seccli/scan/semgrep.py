@@ -32,6 +32,19 @@ OFFLINE_ENV = {
     "SEMGREP_SEND_METRICS": "off",
 }
 _CHUNK = 2000
+_LANGUAGES = {
+    ".py": "python",
+    ".js": "javascript",
+    ".jsx": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".ts": "typescript",
+    ".tsx": "typescript",
+    ".go": "go",
+    ".java": "java",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+}
 
 
 def default_rules_dir() -> Path:
@@ -74,7 +87,8 @@ class SemgrepScanner:
         for path, source in sorted(inventory.files.items()):
             suffix = "." + path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
             if suffix in SUFFIXES or is_dockerfile(path):
-                units.append(WorkUnit(key=path, files=(path,), digest=source.digest))
+                group = "dockerfile" if is_dockerfile(path) else _LANGUAGES.get(suffix, "")
+                units.append(WorkUnit(path, (path,), source.digest, group))
         return units
 
     def rules_digest(self, rules_dir: Path | None) -> str:

@@ -148,6 +148,9 @@ def test_secret_values_read_flagged_lines(tmp_path: Path) -> None:
         secret=True,
     )
     assert secret_values(tmp_path, [raw]) == {"Abc123Secret!xyz"}
+    (tmp_path / "c.py").write_text('a = 1\npassword = "secret"\nlabel = "ask for it"\n')
+    # Plain words are not credentials: redacting them would mangle every report.
+    assert secret_values(tmp_path, [RawFinding(raw.finding, 3, (), secret=True)]) == set()
     assert secret_values(tmp_path, [RawFinding(raw.finding, 2, (), secret=False)]) == set()
 
 
