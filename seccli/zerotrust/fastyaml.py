@@ -6,7 +6,8 @@ plain scalars that cannot be retyped, JSON-quoted strings, literal blocks, ``{}`
 returns ``None`` for anything else (comments, flow collections, anchors, tags, single quotes,
 duplicate keys, tabs...), so the caller falls back to the safe general loader
 (``seccli.core.documents``), which gives the same values and the exact errors. Values are the
-ones the YAML 1.2 core schema gives.
+ones the YAML 1.2 core schema gives. Identical flow collections within one file are returned
+as one shared object: treat the values as read-only.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _scalar(text: str) -> Any:
     if cached is not _CACHE:
         return cached
     if text.startswith(("{", "[")):
-        return _flow(text)
+        raise _NotDialect  # flow collections are read by _Reader.flow
     value = _scalar_uncached(text)
     if len(_CACHE) < 100_000:
         _CACHE[text] = value
@@ -135,6 +136,7 @@ class _Reader:
         self.max_depth = max_depth
         self.index = 0
         self.marks: dict[DocPath, int] = {}
+        self.flows: dict[str, Any] = {}
 
     def indent_of(self, position: int) -> int:
         if not self.lines[position]:
@@ -159,11 +161,21 @@ class _Reader:
             return self.sequence(indent, path)
         return self.mapping(indent, path)
 
+    def flow(self, text: str) -> Any:
+        """A flow collection; identical texts within a file share one (read-only) value."""
+        value = self.flows.get(text)
+        if value is None:
+            value = _flow(text)
+            self.flows[text] = value
+        return value
+
     def value_after(self, rest: str | None, indent: int, path: DocPath, *, is_key: bool) -> Any:
         """The value of ``key:`` or ``-`` whose remainder is ``rest``; children at ``indent``."""
         if rest is not None:
             if rest in ("|", "|-"):
                 return self.block(indent, rest == "|")
+            if rest.startswith(("{", "[")):
+                return self.flow(rest)
             return _scalar(rest)
         if self.index >= len(self.lines):
             return None

@@ -44,6 +44,29 @@ _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+class SourceRef:
+    """Where an object or rule was read: file, document path and line, computed on demand."""
+
+    __slots__ = ("_document", "_path", "_location")
+
+    def __init__(self, document: Document, path: DocPath) -> None:
+        self._document = document
+        self._path = path
+        self._location: Location | None = None
+
+    def location(self) -> Location:
+        """The ``Location`` (file, line, document path)."""
+        if self._location is None:
+            self._location = self._document.locate(self._path)
+        return self._location
+
+    def __str__(self) -> str:
+        return str(self.location())
+
+    def __repr__(self) -> str:
+        return f"SourceRef({self})"
+
+
 @dataclass(frozen=True, slots=True)
 class ContainerPort:
     """A declared container port."""
@@ -62,7 +85,7 @@ class Workload:
     kind: str
     labels: tuple[tuple[str, str], ...]
     ports: tuple[ContainerPort, ...] = ()
-    location: Location | None = None
+    location: SourceRef | None = field(default=None, compare=False)
 
     @property
     def ident(self) -> str:
@@ -114,7 +137,7 @@ class Rule:
     index: int
     peers: tuple[Peer, ...] | None
     ports: tuple[PortSpec, ...] | None
-    location: Location | None = None
+    location: SourceRef | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +151,7 @@ class Policy:
     isolates_egress: bool
     ingress: tuple[Rule, ...] = ()
     egress: tuple[Rule, ...] = ()
-    location: Location | None = None
+    location: SourceRef | None = field(default=None, compare=False)
 
     @property
     def ident(self) -> str:
@@ -234,7 +257,7 @@ def _check_duplicates(result: ManifestSet, problems: list[Problem]) -> None:
         key = (policy.namespace, policy.name)
         first = seen.get(key)
         if first is not None:
-            where = policy.location or Location("<input>")
+            where = policy.location.location() if policy.location else Location("<input>")
             problems.append(
                 Problem(
                     where,
@@ -255,6 +278,9 @@ class _Reader:
 
     def loc(self, *path: str | int) -> Location:
         return self.document.locate((*self.base, *path))
+
+    def ref(self, *path: str | int) -> SourceRef:
+        return SourceRef(self.document, (*self.base, *path))
 
     def fail(self, message: str, *path: str | int) -> None:
         self.problems.append(Problem(self.loc(*path), message))
@@ -331,7 +357,7 @@ class _Reader:
         if name is None or labels is None or ports is None:
             return None
         return Workload(
-            namespace, name, kind, tuple(sorted(labels.items())), ports, self.loc("metadata")
+            namespace, name, kind, tuple(sorted(labels.items())), ports, self.ref("metadata")
         )
 
     def container_ports(
@@ -412,12 +438,17 @@ class _Reader:
             isolates_egress=isolates_egress,
             ingress=tuple(ingress) if isolates_ingress else (),
             egress=tuple(egress) if isolates_egress else (),
-            location=self.loc("metadata", "name"),
+            location=self.ref("metadata", "name"),
         )
 
     def selector(self, value: Any, *path: str | int) -> LabelSelector | None:
         if value is None:
             return LabelSelector()
+        if type(value) is dict and len(value) == 1 and type(value.get("matchLabels")) is dict:
+            # The common case, {"matchLabels": {...}} with string labels: no problem possible.
+            labels = value["matchLabels"]
+            if all(type(k) is str and type(v) is str for k, v in labels.items()):
+                return _match_labels(tuple(sorted(labels.items())))
         if not isinstance(value, dict):
             self.fail("a label selector must be a mapping", *path)
             return None
@@ -482,7 +513,7 @@ class _Reader:
                 continue
             peers = self.peers(entry.get(peers_name), (*here, peers_name))
             ports = self.ports(entry.get("ports"), (*here, "ports"))
-            rules.append(Rule(index, peers, ports, self.loc(*here)))
+            rules.append(Rule(index, peers, ports, self.ref(*here)))
         return rules
 
     def peers(self, raw: Any, here: tuple[str | int, ...]) -> tuple[Peer, ...] | None:
@@ -607,6 +638,18 @@ class _Reader:
                 self.fail(f"endPort {end_port} is below port {port}", *at, "endPort")
                 return None
         return PortSpec(protocol, port, end_port)
+
+
+_SELECTORS: dict[tuple[tuple[str, str], ...], LabelSelector] = {}
+
+
+def _match_labels(items: tuple[tuple[str, str], ...]) -> LabelSelector:
+    selector = _SELECTORS.get(items)
+    if selector is None:
+        selector = LabelSelector(items)
+        if len(_SELECTORS) < 100_000:
+            _SELECTORS[items] = selector
+    return selector
 
 
 def _is_port(value: Any) -> bool:

@@ -298,7 +298,8 @@ def check_named_ports(policies: ManifestSet, world: ManifestSet) -> list[Problem
                         for c in targets
                         for p in analyzer.classes[c].ports
                     ):
-                        where = rule.location or policy.location or Location("<generated>")
+                        ref = rule.location or policy.location
+                        where = ref.location() if ref else Location("<generated>")
                         problems.append(
                             Problem(
                                 where,

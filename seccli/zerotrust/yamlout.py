@@ -91,7 +91,7 @@ def _size(value: Any, budget: int) -> int:
 
 def _flow(value: Any) -> str | None:
     """Small collections of one-line scalars as one JSON line (JSON is YAML), else None."""
-    if _size(value, FLOW_WIDTH) < 0:
+    if len(value) * 4 > FLOW_WIDTH or _size(value, FLOW_WIDTH) < 0:
         return None
     try:
         text = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(", ", ": "))
