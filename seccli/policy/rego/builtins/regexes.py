@@ -300,3 +300,137 @@ TABLE = table(
     b("glob.match", _glob_match, 3),
     b("glob.quote_meta", _quote_meta, 1),
 )
+
+
+# -- regex.globs_match: do two glob-like regular expressions match a common string? -----------
+# Supported syntax (as in OPA's glob-intersection): literal characters, `.`, character classes
+# `[...]` with ranges, escapes `\x`, and the quantifiers `*`, `+`, `?`.
+_ANY = ("any",)
+
+
+def _globs_error(pattern: str, pos: int, msg: str) -> BuiltinError:
+    return fail(f"input:{pattern}, pos:{pos}, {msg}: the input provided is invalid")
+
+
+def _globs_tokens(pattern: str) -> list[tuple[Any, str]]:
+    toks: list[tuple[Any, str]] = []
+    i = 0
+    n = len(pattern)
+    while i < n:
+        c = pattern[i]
+        atom: Any
+        if c == "\\":
+            if i + 1 >= n:
+                raise _globs_error(pattern, i, "input ends with a \\\\ (escape) character")
+            atom = ("set", frozenset(pattern[i + 1]), False)
+            i += 2
+        elif c == ".":
+            atom = _ANY
+            i += 1
+        elif c == "[":
+            j = i + 1
+            neg = j < n and pattern[j] == "^"
+            if neg:
+                j += 1
+            chars: set[str] = set()
+            ranges: list[tuple[str, str]] = []
+            while j < n and pattern[j] != "]":
+                ch = pattern[j]
+                if ch == "\\" and j + 1 < n:
+                    ch = pattern[j + 1]
+                    j += 1
+                if j + 2 < n and pattern[j + 1] == "-" and pattern[j + 2] != "]":
+                    hi = pattern[j + 2]
+                    if hi < ch:
+                        raise _globs_error(
+                            pattern,
+                            j + 3,
+                            f"range is out of order: '{hi}' comes before '{ch}' in Unicode",
+                        )
+                    ranges.append((ch, hi))
+                    j += 3
+                    continue
+                chars.add(ch)
+                j += 1
+            if j >= n:
+                raise _globs_error(pattern, j, "found [ without matching ]")
+            atom = ("class", frozenset(chars), tuple(ranges), neg)
+            i = j + 1
+        elif c == "]":
+            raise _globs_error(pattern, i + 1, "set-close ']' with no preceding '['")
+        elif c in "*+?":
+            raise _globs_error(pattern, i, f"found {c} without a preceding character")
+        else:
+            atom = ("set", frozenset(c), False)
+            i += 1
+        quant = ""
+        if i < n and pattern[i] in "*+?":
+            quant = pattern[i]
+            i += 1
+        if quant == "+":
+            toks.append((atom, ""))
+            toks.append((atom, "*"))
+        else:
+            toks.append((atom, quant))
+    return toks
+
+
+def _atom_has(atom: Any, ch: str) -> bool:
+    if atom is _ANY:
+        return True
+    if atom[0] == "set":
+        return ch in atom[1]
+    _, chars, ranges, neg = atom
+    inside = ch in chars or any(lo <= ch <= hi for lo, hi in ranges)
+    return inside != neg
+
+
+def _atoms_meet(a: Any, b: Any) -> bool:
+    if a is _ANY or b is _ANY:
+        return True
+    # candidate characters: every explicit char and range end of both atoms, plus a probe
+    cands: set[str] = set()
+    for at in (a, b):
+        if at[0] == "set":
+            cands |= at[1]
+        else:
+            cands |= at[1]
+            for lo, hi in at[2]:
+                cands.update({lo, hi})
+    for at in (a, b):
+        if at[0] == "class":
+            for lo, hi in at[2]:
+                for other in (a, b):
+                    if other is not at and other[0] == "class":
+                        for lo2, hi2 in other[2]:
+                            if max(lo, lo2) <= min(hi, hi2):
+                                cands.add(max(lo, lo2))
+    cands.add("\x00")
+    return any(_atom_has(a, ch) and _atom_has(b, ch) for ch in cands)
+
+
+def _globs_match(p1: Any, p2: Any) -> bool:
+    a = _globs_tokens(string(p1, 1))
+    b = _globs_tokens(string(p2, 2))
+    seen: set[tuple[int, int]] = set()
+    stack = [(0, 0)]
+    while stack:
+        i, j = stack.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == len(a) and j == len(b):
+            return True
+        # epsilon moves: skip optional tokens
+        if i < len(a) and a[i][1] in ("*", "?"):
+            stack.append((i + 1, j))
+        if j < len(b) and b[j][1] in ("*", "?"):
+            stack.append((i, j + 1))
+        if i < len(a) and j < len(b) and _atoms_meet(a[i][0], b[j][0]):
+            ni = i if a[i][1] == "*" else i + 1
+            nj = j if b[j][1] == "*" else j + 1
+            stack.append((ni, nj))
+    return False
+
+
+TABLE["regex.globs_match"] = b("regex.globs_match", _globs_match, 2)
