@@ -379,10 +379,10 @@ def _atom_has(atom: Any, ch: str) -> bool:
     if atom is _ANY:
         return True
     if atom[0] == "set":
-        return ch in atom[1]
+        return bool(ch in atom[1])
     _, chars, ranges, neg = atom
     inside = ch in chars or any(lo <= ch <= hi for lo, hi in ranges)
-    return inside != neg
+    return bool(inside != neg)
 
 
 def _atoms_meet(a: Any, b: Any) -> bool:
