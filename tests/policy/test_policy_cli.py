@@ -92,3 +92,76 @@ def test_eval_command(tmp_path: Path) -> None:
     res = runner.invoke(app, ["policy", "eval", "data.t.allow", "-m", str(mod), "-i", str(inp)])
     assert res.exit_code == 1
     assert json.loads(res.output)["defined"] is False
+
+
+def test_eval_and_conformance_through_an_opa_server(tmp_path: Path) -> None:
+    from tests.policy.fake_opa import fake_opa
+
+    mod = tmp_path / "p.rego"
+    mod.write_text('package t\nimport rego.v1\nallow if input.user == "ana"\n', encoding="utf-8")
+    inp = tmp_path / "in.json"
+    inp.write_text('{"user": "ana"}', encoding="utf-8")
+    suite, skips = _suite(tmp_path)
+    with fake_opa() as (url, state):
+        res = runner.invoke(
+            app,
+            [
+                "policy",
+                "eval",
+                "data.t.allow",
+                "-m",
+                str(mod),
+                "-i",
+                str(inp),
+                "--engine",
+                "opa-server",
+                "--opa-url",
+                url,
+            ],
+        )
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.output)["value"] is True
+        res = runner.invoke(
+            app,
+            [
+                "policy",
+                "conformance",
+                str(suite),
+                "--skips",
+                str(skips),
+                "-f",
+                "json",
+                "--engine",
+                "opa-server",
+                "--opa-url",
+                url,
+            ],
+        )
+        doc = json.loads(res.output)
+        assert doc["engine"] == "opa-server"
+        assert (doc["totals"]["passed"], doc["totals"]["failed"]) == (1, 1)
+        assert any(r.startswith("POST /v1/query") for r in state.requests)
+
+
+def test_opa_server_unreachable_exits_3(tmp_path: Path) -> None:
+    mod = tmp_path / "p.rego"
+    mod.write_text("package t\nimport rego.v1\nallow := true\n", encoding="utf-8")
+    import pytest
+
+    from seccli.cli.app import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(
+            [
+                "policy",
+                "eval",
+                "data.t.allow",
+                "-m",
+                str(mod),
+                "--engine",
+                "opa-server",
+                "--opa-url",
+                "http://127.0.0.1:9",
+            ]
+        )
+    assert exc.value.code == 3
