@@ -263,6 +263,7 @@ def _print_audit(
     statuses: Sequence[SecretStatus], findings: Sequence[Finding], summary: dict[str, int]
 ) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     console = stdout_console()
     table = Table(show_header=True, header_style="bold")
@@ -278,16 +279,23 @@ def _print_audit(
         else:
             state = status.rotation_state or "ok"
         table.add_row(
-            status.path,
-            status.owner or "-",
-            str(status.current_version or "-"),
-            f"{status.age_days:.0f}" if status.age_days is not None else "-",
-            str(status.rotation_days or "-"),
-            state,
+            *(
+                Text(cell)
+                for cell in (
+                    status.path,
+                    status.owner or "-",
+                    str(status.current_version or "-"),
+                    f"{status.age_days:.0f}" if status.age_days is not None else "-",
+                    str(status.rotation_days or "-"),
+                    state,
+                )
+            )
         )
     console.print(table)
     for finding in findings:
-        console.print(f"[{finding.severity.value}] {finding.rule_id}: {finding.message}")
+        console.print(
+            f"[{finding.severity.value}] {finding.rule_id}: {finding.message}", markup=False
+        )
     console.print(
         f"{summary['secrets']} secrets, {summary['overdue']} overdue, "
         f"{summary['findings']} findings"
@@ -391,6 +399,7 @@ def rotate(
         )
     else:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(show_header=True, header_style="bold")
         for column in ("secret", "action", "from", "to", "detail"):
@@ -399,11 +408,16 @@ def rotate(
             if outcome.action == "not-due" and not only:
                 continue
             table.add_row(
-                outcome.path,
-                outcome.action,
-                str(outcome.from_version or "-"),
-                str(outcome.to_version or "-"),
-                outcome.detail,
+                *(
+                    Text(cell)
+                    for cell in (
+                        outcome.path,
+                        outcome.action,
+                        str(outcome.from_version or "-"),
+                        str(outcome.to_version or "-"),
+                        outcome.detail,
+                    )
+                )
             )
         console = stdout_console()
         console.print(table)
@@ -438,9 +452,11 @@ def apply_policies_command(
     changes = plan_policies(api, loaded.estate, kubernetes_mount=auth_mount, operators=operators)
     pending = [c for c in changes if c.action != "unchanged"]
     if output is not OutputFormat.JSON:
+        from rich.text import Text
+
         console = stdout_console()
         for change in pending:
-            console.print(f"[bold]{change.action} {change.kind} {change.name}[/bold]")
+            console.print(Text(f"{change.action} {change.kind} {change.name}", style="bold"))
             console.out(change.diff, highlight=False)
     written = []
     if not dry_run and pending:

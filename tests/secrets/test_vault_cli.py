@@ -113,6 +113,9 @@ def test_audit_rotate_and_exit_codes(vault: FakeVault, tmp_path: Path, cli: Cli)
     payload = json.loads(result.stdout)
     assert payload["summary"]["overdue"] == 1
     assert {f["rule_id"] for f in payload["findings"]} == {"vault.secret.overdue"}
+    table = cli(vault, "vault", "audit", str(estate))
+    assert table.returncode == 1 and "OVERDUE" in table.stdout
+    assert "[high] vault.secret.overdue: kv/shop/app" in table.stdout  # not eaten as markup
     sarif = cli(vault, "vault", "audit", str(estate), "-f", "sarif")
     log = json.loads(sarif.stdout)
     assert log["version"] == "2.1.0" and log["runs"][0]["results"][0]["level"] == "error"
@@ -129,6 +132,8 @@ def test_audit_rotate_and_exit_codes(vault: FakeVault, tmp_path: Path, cli: Cli)
     assert rotated.returncode == 0, rotated.stderr + rotated.stdout
     assert "rotated" in rotated.stdout
     assert vault.kv_secret(PATH).current_version == 2  # type: ignore[union-attr]
+    table = cli(vault, "vault", "audit", str(estate))
+    assert "[high] vault.secret.overdue: kv/shop/app" not in table.stdout  # rotated by now
     clean = cli(vault, "vault", "audit", str(estate))
     assert clean.returncode == 0, clean.stdout
     with SqliteStore.open(tmp_path / "state.db") as store:
@@ -137,7 +142,7 @@ def test_audit_rotate_and_exit_codes(vault: FakeVault, tmp_path: Path, cli: Cli)
     assert history[0].resolved_at is not None  # resolved by the rotation
     log_out = cli(None, "audit", "log", "-f", "json")
     actions = [e["action"] for e in json.loads(log_out.stdout)["entries"]]
-    assert "vault.rotate.done" in actions and actions.count("vault.audit") == 3
+    assert "vault.rotate.done" in actions and actions.count("vault.audit") == 5
 
 
 def test_dependency_failures_exit_3_without_traceback(
