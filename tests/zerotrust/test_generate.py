@@ -183,6 +183,8 @@ def test_determinism_and_drift(mini: Estate, tmp_path: Path) -> None:
     assert first.files == second.files
     assert write_tree(first, tmp_path) == sorted(first.files)
     assert write_tree(second, tmp_path) == []  # nothing changed
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+    assert (tmp_path / "kustomization.yaml").stat().st_mode & 0o777 == 0o644
     assert check_drift(second, tmp_path).clean
     (tmp_path / "namespaces/core/networkpolicies.yaml").write_text("changed")
     (tmp_path / "namespaces/core/stale.yaml").write_text("old")

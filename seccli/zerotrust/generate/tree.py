@@ -15,8 +15,10 @@ Output is a pure function of the inputs: sorted keys, stable order, no timestamp
 
 from __future__ import annotations
 
+import contextlib
 import json
-from concurrent.futures import ThreadPoolExecutor
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -36,7 +38,6 @@ from seccli.zerotrust.yamlout import dump_document, dump_documents
 
 Mesh = Literal["istio", "linkerd", "none"]
 NETPOL_FILE = "networkpolicies.yaml"
-_WRITERS = 16
 
 
 @dataclass(slots=True)
@@ -186,16 +187,56 @@ def check_drift(tree: GeneratedTree, root: Path) -> Drift:
 
 
 def write_tree(tree: GeneratedTree, root: Path) -> list[str]:
-    """Write every file that differs; returns the paths written. Files are never deleted."""
+    """Write every file that differs; returns the paths written. Files are never deleted.
+
+    Each file is replaced atomically (a temporary file beside it, then a rename), as
+    ``seccli.core.atomic`` does; for a tree of thousands of files the data is flushed with one
+    ``sync`` before the renames instead of one ``fsync`` per file, and each folder is synced
+    after them, so the tree is as durable and readers never see a half-written file.
+    """
     on_disk = _files_on_disk(root)
     written = [
         path
         for path, data in tree.files.items()
         if path not in on_disk or on_disk[path].read_bytes() != data
     ]
+    if len(written) <= 1:
+        for path in written:
+            atomic_write_bytes(root / path, tree.files[path])
+        return written
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path in written:
+            target = root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+            )
+            staged.append((temporary, target))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(tree.files[path])
+            os.chmod(temporary, 0o644)
+        os.sync()
+        for temporary, target in staged:
+            os.replace(temporary, target)
+        staged = []
+    finally:
+        for temporary, _ in staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
     for folder in sorted({(root / path).parent for path in written}):
-        folder.mkdir(parents=True, exist_ok=True)
-    # Each write is atomic (temporary file, fsync, rename); threads overlap the fsyncs.
-    with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
-        list(pool.map(lambda path: atomic_write_bytes(root / path, tree.files[path]), written))
+        _fsync_folder(folder)
     return written
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
