@@ -133,7 +133,9 @@ class CheckovScanner:
 
     def _invocations(self, context: ToolContext, units: Sequence[WorkUnit]) -> list[_Invocation]:
         skip = tuple(
-            arg for skipped in context.skip_dirs for arg in ("--skip-path", re.escape(skipped))
+            arg
+            for skipped in context.skip_dirs
+            for arg in ("--skip-path", f"(^|/){re.escape(skipped)}(/|$)")
         )
         if {unit.key for unit in units} >= self._planned:
             frameworks = tuple(sorted({unit.group for unit in units}))

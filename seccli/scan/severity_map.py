@@ -82,12 +82,14 @@ CHECKOV_SEVERITY: dict[str, Severity] = {
     "CKV_DOCKER_3": Severity.MEDIUM,  # no USER: runs as root
     "CKV_DOCKER_8": Severity.MEDIUM,  # USER root
     # GitHub Actions
+    "CKV_GHA_2": Severity.HIGH,  # run step open to shell injection
     "CKV_GHA_7": Severity.HIGH,  # workflow_dispatch inputs in build output
     "CKV2_GHA_1": Severity.MEDIUM,  # top-level permissions write-all
 }
 
 CHECKOV_CWE: dict[str, tuple[str, ...]] = {
     "CKV_AWS_41": ("CWE-798",),
+    "CKV_GHA_2": ("CWE-78",),
     "CKV_AWS_20": ("CWE-284",),
     "CKV_AWS_57": ("CWE-284",),
     "CKV_AWS_24": ("CWE-284",),

@@ -27,7 +27,13 @@ def test_every_tool_ran_ok_on_its_files(scanned: Scanned) -> None:
         "bandit": "ok",
         "semgrep": "ok",
     }
-    assert set(runs["checkov"].groups) == {"terraform", "kubernetes", "dockerfile", "secrets"}
+    assert set(runs["checkov"].groups) == {
+        "terraform",
+        "kubernetes",
+        "dockerfile",
+        "github_actions",
+        "secrets",
+    }
     assert runs["bandit"].units == 3  # the three .py files, nothing else
 
 
@@ -56,6 +62,10 @@ def test_cross_tool_duplicates_are_merged(scanned: Scanned) -> None:
     assert ("semgrep", "python-subprocess-shell-true") not in found
     assert "also:semgrep:python-subprocess-shell-true" in found[("bandit", "B602")][0].tags
     assert scanned.report.duplicates >= 3
+    # checkov's workflow shell-injection check and our semgrep rule: one finding.
+    injection = found[("checkov", "CKV_GHA_2")][0]
+    assert "also:semgrep:gha-script-injection" in injection.tags
+    assert ("semgrep", "gha-script-injection") not in found
 
 
 def test_owners_from_codeowners(scanned: Scanned) -> None:
