@@ -179,7 +179,7 @@ UNDEFINED_CASES = [
     'io.jwt.decode("a.b")',
     "max([])",
     'object.get({"a": 1}, "a", 0) + "x"',
-    "count(5)",
+    'count(object.get({}, "k", 5))',
     "1 / 0",
 ]
 
@@ -191,6 +191,19 @@ def test_builtin_errors_are_undefined_unless_strict(expr: str) -> None:
         with pytest.raises(RegoError) as exc:
             ev(expr, strict=True)
         assert exc.value.code in ("eval_builtin_error", "eval_type_error")
+
+
+def test_constant_operand_type_errors_are_compile_errors() -> None:
+    for src in ("p := count(1)", 'p := "1" / 9', 'p := startswith(1, "a")'):
+        with pytest.raises(RegoError) as exc:
+            compile({"t.rego": f"package t\nimport rego.v1\n{src}\n"})
+        assert exc.value.code == "rego_type_error"
+        assert exc.value.line == 3
+    # the same error with a run-time operand is undefined (OPA's default) or an error (strict)
+    pol = compile({"t.rego": "package t\nimport rego.v1\np := count(input)\n"})
+    assert pol.eval("data.t.p", 5).value is UNDEFINED
+    with pytest.raises(RegoError):
+        pol.eval("data.t.p", 5, strict_builtin_errors=True)
 
 
 def test_x509_parse_certificates() -> None:

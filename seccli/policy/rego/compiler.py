@@ -20,6 +20,7 @@ from seccli.policy.rego.errors import (
     BUILTIN,
     COMPILE,
     CONFLICT,
+    EVAL_TYPE,
     RECURSION,
     TYPE,
     UNSAFE,
@@ -2090,8 +2091,18 @@ class Compiler:
                     ) from None
                 return UNDEF
 
-        if b.pure and all(a.const is not UNDEF for a in args) and not b.needs_ctx:
-            pass
+        if b.pure and not b.needs_ctx and args and all(a.const is not UNDEF for a in args):
+            # constant operands: report operand type errors at compile time, as OPA's type
+            # checker does (a policy that cannot work must not silently evaluate to undefined)
+            try:
+                impl(*[a.const for a in args])
+            except BuiltinError as err:
+                if err.code == EVAL_TYPE:
+                    raise RegoCompileError(
+                        TYPE, f"{bname}: {err}", file=file, line=line, column=col
+                    ) from None
+            except Exception:  # value errors stay run-time errors
+                pass
         return _call_ct(args, callb)
 
     def _relation(self, b: Builtin, args: list[CT], e: A.Call) -> CT:
