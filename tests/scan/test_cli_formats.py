@@ -132,3 +132,39 @@ def test_findings_age_command(scanned: Scanned) -> None:
     result = seccli(scanned, "findings", "age", "--older-than", "0s", "-f", "json")
     assert result.returncode == 1
     assert json.loads(result.stdout)["count"] >= 1
+
+
+def test_estate_owners_on_the_command_line(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "services" / "api-gateway").mkdir(parents=True)
+    (tree / "tools").mkdir()
+    vulnerable = "import pickle\n\n\ndef load(blob):\n    return pickle.loads(blob)\n"
+    (tree / "services" / "api-gateway" / "app.py").write_text(vulnerable)
+    (tree / "tools" / "x.py").write_text(vulnerable)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "seccli",
+            "--store",
+            str(tmp_path / "s.db"),
+            "scan",
+            ".",
+            "-t",
+            "bandit",
+            "-f",
+            "json",
+            "--estate",
+            str(ROOT / "examples" / "claytom" / "estate.yaml"),
+        ],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "SECCLI_ACTOR": "tester", "PYTHONPATH": str(ROOT)},
+    )
+    document = json.loads(result.stdout)
+    owners = {f["location"]["file"]: f["owner"] for f in document["findings"]}
+    assert owners["services/api-gateway/app.py"] == "squad-api"
+    assert owners["tools/x.py"] is None  # unknown stays unknown
+    assert document["summary"]["unowned"] >= 1

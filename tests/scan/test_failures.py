@@ -97,3 +97,18 @@ def test_unknown_tool_is_an_input_error(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="unknown scanner"):
         run_scan(tmp_path, ScanOptions(tools=("trivy",)))
+
+
+def test_progress_events_in_order(python_tree: Path, tmp_path: Path) -> None:
+    events: list[tuple[str, str]] = []
+    options = ScanOptions(
+        tools=("bandit",),
+        executables={"bandit": _fake(tmp_path, 'echo \'{"results": [], "errors": []}\'')},
+    )
+    run_scan(
+        python_tree,
+        options,
+        redactor=Redactor(),
+        on_event=lambda e: events.append((e.tool, e.phase)),
+    )
+    assert events == [("bandit", "planned"), ("bandit", "started"), ("bandit", "finished")]
