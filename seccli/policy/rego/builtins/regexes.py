@@ -92,7 +92,19 @@ def _compile_python(pattern: str) -> re.Pattern[str]:
 
 
 def _match(pattern: Any, value: Any) -> bool:
-    return compile_re2(string(pattern, 1)).search(string(value, 2)) is not None
+    rx = compile_re2(string(pattern, 1))
+    text = string(value, 2)
+    low = getattr(rx, "_regexp", None)
+    if low is not None and _RE2 and _RE2[0] is not None:
+        # fast boolean test on the RE2 object (the Python-level search builds match objects)
+        try:
+            data = text.encode("utf-8")
+            re2 = _RE2[0]
+            spans = low.Match(re2._Anchor.UNANCHORED, data, 0, len(data))
+            return bool(spans[0] != re2._NULL_SPAN)
+        except (AttributeError, TypeError):
+            pass
+    return rx.search(text) is not None
 
 
 def _is_valid(pattern: Any) -> bool:
