@@ -10,7 +10,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from seccli.core.imageref import ImageRef, parse_image_ref
@@ -165,6 +165,12 @@ class SecretGenerator(_Model):
         (), description="Plug-in hook (kind command): argv printing the new value on stdout."
     )
 
+    @model_validator(mode="after")
+    def _complete(self) -> SecretGenerator:
+        if self.kind == "command" and not self.command:
+            raise ValueError("generator kind 'command' needs a command (argv list)")
+        return self
+
 
 class SecretVerify(_Model):
     """How rotation checks a new value works before the old one is retired."""
@@ -179,6 +185,14 @@ class SecretVerify(_Model):
         (), description="command: argv run with the new value in SECCLI_SECRET_VALUE."
     )
     timeout_seconds: float = Field(10.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _complete(self) -> SecretVerify:
+        if self.kind == "http" and not (self.url and self.url.startswith(("https://", "http://"))):
+            raise ValueError("verify kind 'http' needs an http(s) url")
+        if self.kind == "command" and not self.command:
+            raise ValueError("verify kind 'command' needs a command (argv list)")
+        return self
 
 
 class SecretRef(_Model):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
-from seccli.core.errors import InputError
+from seccli.core.errors import DocumentInvalid, InputError
+from seccli.estate.loader import load_estate
 from seccli.estate.model import SecretGenerator, SecretRef
 from seccli.secrets.generators import generate_password, generate_token
+from tests.secrets.conftest import EXAMPLE_ESTATE
 
 
 def test_defaults_keep_existing_behaviour() -> None:
@@ -37,6 +41,10 @@ def test_generator_and_verify_parse_in_camel_case() -> None:
         {"verify": {"kind": "ping"}},
         {"retire": "shred"},
         {"generator": {"unknown": 1}},
+        {"generator": {"kind": "command"}},
+        {"verify": {"kind": "http"}},
+        {"verify": {"kind": "http", "url": "ftp://x.example/"}},
+        {"verify": {"kind": "command"}},
     ],
 )
 def test_invalid_specs_are_rejected(bad: dict[str, object]) -> None:
@@ -65,3 +73,19 @@ def test_token_has_prefix_and_entropy() -> None:
     token = generate_token(SecretGenerator(kind="token", length=32, prefix="ct_live_"))
     assert token.reveal().startswith("ct_live_") and len(token.reveal()) > 40
     assert str(token) == "***REDACTED***"
+
+
+def test_loader_reports_a_bad_verify_with_file_and_line(tmp_path: Path) -> None:
+    text = EXAMPLE_ESTATE.read_text().replace(
+        "  - path: kv/holding/payments-api\n",
+        "  - path: kv/holding/payments-api\n    verify: {kind: http}\n",
+        1,
+    )
+    assert "verify: {kind: http}" in text
+    target = tmp_path / "estate.yaml"
+    target.write_text(text)
+    with pytest.raises(DocumentInvalid) as info:
+        load_estate(target)
+    [problem] = info.value.problems
+    assert "needs an http(s) url" in problem.message
+    assert problem.location.line is not None and problem.location.file == str(target)
