@@ -68,57 +68,87 @@ def _block_lines(text: str) -> list[str] | None:
     return lines
 
 
-def _size(value: Any, budget: int) -> int:
-    """``budget`` minus a lower bound of the JSON length of ``value``; negative when over."""
+_encode_str: Any = getattr(json.encoder, "encode_basestring_ascii", None) or (
+    lambda text: json.dumps(text, ensure_ascii=True)
+)
+
+
+def _annotate(value: Any, flows: dict[int, str]) -> str | None:
+    """JSON text of ``value`` if it fits on one flow line; records every container that does.
+
+    One post-order pass, so each node is visited once whatever its depth.
+    """
     if isinstance(value, str):
-        return budget - len(value) - 2
+        return None if "\n" in value else str(_encode_str(value))
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value, allow_nan=False)
     if isinstance(value, dict):
-        budget -= 2
-        for key, item in value.items():
-            budget = _size(item, budget - len(key) - 6)
-            if budget < 0:
-                return budget
-        return budget
-    if isinstance(value, list):
-        budget -= 2
+        parts: list[str] | None = []
+        total = 2
+        for key in sorted(value):
+            child = value[key]
+            kind = type(child)
+            if kind is str:
+                text = None if "\n" in child else _encode_str(child)
+            elif kind is int:
+                text = str(child)
+            else:
+                text = _annotate(child, flows)
+            if parts is None or text is None or not isinstance(key, str):
+                parts = None
+                continue
+            part = f"{_encode_str(key)}: {text}"
+            total += len(part) + 2
+            parts = parts if total <= FLOW_WIDTH else None
+            if parts is not None:
+                parts.append(part)
+        if parts is None or not value:
+            return None if parts is None else "{}"
+        flow = "{" + ", ".join(parts) + "}"
+    elif isinstance(value, list):
+        items: list[str] | None = []
+        total = 2
         for item in value:
-            budget = _size(item, budget - 2)
-            if budget < 0:
-                return budget
-        return budget
-    return budget - 1
+            kind = type(item)
+            if kind is str:
+                text = None if "\n" in item else _encode_str(item)
+            elif kind is int:
+                text = str(item)
+            else:
+                text = _annotate(item, flows)
+            if items is None or text is None:
+                items = None
+                continue
+            total += len(text) + 2
+            items = items if total <= FLOW_WIDTH else None
+            if items is not None:
+                items.append(text)
+        if items is None or not value:
+            return None if items is None else "[]"
+        flow = "[" + ", ".join(items) + "]"
+    else:
+        raise TypeError(f"cannot write {type(value).__name__} as YAML")
+    flows[id(value)] = flow
+    return flow
 
 
-def _flow(value: Any) -> str | None:
-    """Small collections of one-line scalars as one JSON line (JSON is YAML), else None."""
-    if len(value) * 4 > FLOW_WIDTH or _size(value, FLOW_WIDTH) < 0:
-        return None
-    try:
-        text = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(", ", ": "))
-    except (TypeError, ValueError):
-        return None
-    if len(text) > FLOW_WIDTH or "\\n" in text:
-        return None
-    return text
-
-
-def _value(lead: str, value: Any, indent: int, out: list[str]) -> None:
+def _value(lead: str, value: Any, indent: int, out: list[str], flows: dict[int, str]) -> None:
     """Write ``value`` after ``lead`` (``"key:"`` or ``"-"``) at ``indent``."""
     if isinstance(value, dict | list) and value:
-        flow = _flow(value)
+        flow = flows.get(id(value))
         if flow is not None:
             out.append(f"{lead} {flow}")
             return
     if isinstance(value, dict) and value:
         if lead.endswith("-"):
-            _mapping(value, indent + 2, out, lead + " ")
+            _mapping(value, indent + 2, out, flows, lead + " ")
         else:
             out.append(lead)
-            _mapping(value, indent + 2, out)
+            _mapping(value, indent + 2, out, flows)
         return
     if isinstance(value, list) and value:
         out.append(lead)
-        _sequence(value, indent if not lead.endswith("-") else indent + 2, out)
+        _sequence(value, indent if not lead.endswith("-") else indent + 2, out, flows)
         return
     if isinstance(value, dict):
         out.append(f"{lead} {{}}")
@@ -136,26 +166,34 @@ def _value(lead: str, value: Any, indent: int, out: list[str]) -> None:
     out.append(f"{lead} {_scalar(value)}")
 
 
-def _mapping(data: dict[str, Any], indent: int, out: list[str], first: str | None = None) -> None:
+def _mapping(
+    data: dict[str, Any],
+    indent: int,
+    out: list[str],
+    flows: dict[int, str],
+    first: str | None = None,
+) -> None:
     pad = " " * indent
     for position, key in enumerate(sorted(data)):
         lead = first if (position == 0 and first is not None) else pad
-        _value(f"{lead}{_key(key)}:", data[key], indent, out)
+        _value(f"{lead}{_key(key)}:", data[key], indent, out, flows)
 
 
-def _sequence(items: list[Any], indent: int, out: list[str]) -> None:
+def _sequence(items: list[Any], indent: int, out: list[str], flows: dict[int, str]) -> None:
     pad = " " * indent
     for item in items:
-        _value(f"{pad}-", item, indent, out)
+        _value(f"{pad}-", item, indent, out, flows)
 
 
 def dump_document(obj: Any) -> str:
     """One value as YAML (no document marker)."""
     out: list[str] = []
+    flows: dict[int, str] = {}
+    _annotate(obj, flows)
     if isinstance(obj, dict) and obj:
-        _mapping(obj, 0, out)
+        _mapping(obj, 0, out, flows)
     elif isinstance(obj, list) and obj:
-        _sequence(obj, 0, out)
+        _sequence(obj, 0, out, flows)
     else:
         out.append(
             "[]" if isinstance(obj, list) else "{}" if isinstance(obj, dict) else _scalar(obj)
