@@ -91,6 +91,12 @@ class ScanCache:
         ]
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            # Results of other versions or rule sets of this tool can never be hits again.
+            self._db.execute(
+                "DELETE FROM scan_cache "
+                "WHERE tool = ? AND (tool_version != ? OR rules_digest != ?)",
+                (tool, version, rules),
+            )
             self._db.executemany(
                 "INSERT OR REPLACE INTO scan_cache VALUES (?, ?, ?, ?, ?, ?)", rows
             )

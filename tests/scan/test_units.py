@@ -231,3 +231,25 @@ def test_owners_from_the_example_estate() -> None:
     expected = gateway.owner or squads[gateway.subdomain]
     assert router.owner_of("deploy/api-gateway/deployment.yaml") == expected
     assert router.owner_of("unrelated/place/file.py") is None
+
+
+def test_cache_hits_only_on_same_digest_and_forgets_other_versions(tmp_path: Path) -> None:
+    from seccli.scan.cache import ScanCache
+    from seccli.scan.interface import WorkUnit
+
+    raw = _raw("bandit", "B602", 3, 3, "CWE-78", Severity.HIGH)
+    unit = WorkUnit("app/x.py", ("app/x.py",), "d1")
+    cache = ScanCache(tmp_path / "state.db")
+    try:
+        cache.store("bandit", "1.0", "r", [(unit, [raw])])
+        hits = cache.lookup("bandit", "1.0", "r", [unit])
+        assert [r.finding.id for r in hits["app/x.py"]] == [raw.finding.id]
+        assert hits["app/x.py"][0].cwes == ("CWE-78",)
+        changed = WorkUnit("app/x.py", ("app/x.py",), "d2")
+        assert cache.lookup("bandit", "1.0", "r", [changed]) == {}
+        assert cache.lookup("bandit", "1.1", "r", [unit]) == {}
+        cache.store("bandit", "1.1", "r", [(unit, [])])
+        assert cache.lookup("bandit", "1.0", "r", [unit]) == {}  # old version pruned
+        assert cache.lookup("bandit", "1.1", "r", [unit]) == {"app/x.py": []}
+    finally:
+        cache.close()
