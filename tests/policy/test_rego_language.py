@@ -217,6 +217,15 @@ def test_data_documents_merge_base_and_virtual() -> None:
     assert pol.eval("t/v").value == 42
 
 
+def test_base_data_can_be_replaced_per_evaluation() -> None:
+    pol = compile(
+        {"t.rego": "package t\nimport rego.v1\nn := count(data.inventory)\n"}, {"inventory": [1]}
+    )
+    assert pol.eval("data.t.n").value == 1
+    assert pol.eval("data.t.n", data={"inventory": [1, 2, 3]}).value == 3
+    assert pol.eval("data.t.n").value == 1
+
+
 def test_imports_and_packages() -> None:
     lib = "package lib.k8s\nimport rego.v1\nname(o) := o.metadata.name\n"
     main = (

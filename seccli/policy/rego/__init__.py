@@ -125,9 +125,15 @@ class Policy:
         strict_builtin_errors: bool = False,
         limits: Limits | None = None,
         now_ns: int | None = None,
+        data: Any = None,
     ) -> EvalResult:
-        """Evaluate ``query`` (an entrypoint like ``data.pkg.rule``/``pkg/rule`` or any query)."""
-        ctx = Ctx(from_json(input), self._data, strict=strict_builtin_errors, limits=limits)
+        """Evaluate ``query`` (an entrypoint like ``data.pkg.rule``/``pkg/rule`` or any query).
+
+        ``data`` replaces the compiled base documents for this evaluation only (e.g. a
+        Gatekeeper inventory); ``now_ns`` fixes ``time.now_ns()``; ``limits`` bounds the work.
+        """
+        base = self._data if data is None else from_json(data)
+        ctx = Ctx(from_json(input), base, strict=strict_builtin_errors, limits=limits)
         ctx.now_ns = now_ns
         if sys.getrecursionlimit() < _RECURSION_LIMIT:
             sys.setrecursionlimit(_RECURSION_LIMIT)
