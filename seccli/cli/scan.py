@@ -78,8 +78,8 @@ def scan_command(
 ) -> None:
     """Scan a repository with checkov, bandit and semgrep; one report, one gate.
 
-    Exit codes: 0 passed, 1 findings at or above --fail-on, 2 input error, 3 a scanner failed
-    (missing, crashed or timed out: still a denial).
+    Exit codes: 0 passed, 1 findings at or above --fail-on, 2 input error, 3 a scanner
+    failed (missing, crashed or timed out: still a denial).
     """
     from datetime import UTC, datetime
 
@@ -217,6 +217,7 @@ def _render(fmt: OutputFormat, report: ScanReport, gate: GateResult, redactor: R
 
 
 def _table_text(report: ScanReport, gate: GateResult) -> str:
+    import shutil
     from io import StringIO
 
     from rich.console import Console
@@ -225,8 +226,9 @@ def _table_text(report: ScanReport, gate: GateResult) -> str:
     from seccli.scan.formats import SEVERITY_ORDER
 
     buffer = StringIO()
+    width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else 160
     console = Console(
-        file=buffer, width=160, highlight=False, soft_wrap=False, force_terminal=False
+        file=buffer, width=max(80, width), highlight=False, soft_wrap=False, force_terminal=False
     )
     for level in SEVERITY_ORDER:
         group: list[Finding] = [f for f in gate.findings if f.severity == level]
@@ -298,6 +300,8 @@ def age_command(
     from seccli.scan.gate import aged_findings, parse_duration
 
     level = _severity(severity, "--severity")
+    if output_format not in (OutputFormat.TABLE, OutputFormat.JSON):
+        raise InputError(f"--format: findings age renders table or json, not {output_format}")
     try:
         limit = parse_duration(older_than)
     except ValueError as exc:
