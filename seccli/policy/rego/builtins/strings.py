@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from seccli.policy.rego.builtins.base import (
@@ -274,33 +275,51 @@ def _go_shortest_g(x: float) -> str:
     return f"{sign}{body}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
 
 
+@lru_cache(maxsize=512)
+def _parse_format(f: str) -> tuple[Any, ...]:
+    """A format string as literal text and (flags, width, precision, verb) specs."""
+    parts: list[Any] = []
+    pos = 0
+    for m in _VERB.finditer(f):
+        if m.start() > pos:
+            parts.append(f[pos : m.start()])
+        pos = m.end()
+        flags, width_s, prec_s, verb = m.group(1), m.group(2), m.group(3), m.group(4)
+        if verb == "%":
+            parts.append("%")
+            continue
+        width = int(width_s) if width_s and width_s != "*" else None
+        if prec_s and prec_s != "*":
+            prec: int | None = int(prec_s)
+        else:
+            prec = 0 if "." in m.group(0) and prec_s is None else None
+        parts.append((flags, width, prec, verb))
+    if pos < len(f):
+        parts.append(f[pos:])
+    return tuple(parts)
+
+
 def _sprintf(fmt: Any, args: Any) -> str:
     f = string(fmt, 1)
     vals = array(args, 2)
     out: list[str] = []
-    pos = 0
     ai = 0
-    for m in _VERB.finditer(f):
-        out.append(f[pos : m.start()])
-        pos = m.end()
-        flags, width_s, prec_s, verb = m.group(1), m.group(2), m.group(3), m.group(4)
-        if verb == "%":
-            out.append("%")
+    n = len(vals)
+    for part in _parse_format(f):
+        if type(part) is str:
+            out.append(part)
             continue
-        width = int(width_s) if width_s and width_s != "*" else None
-        prec = (
-            int(prec_s)
-            if prec_s and prec_s != "*"
-            else (0 if m.group(0).find(".") >= 0 and prec_s is None else None)
-        )
-        if ai >= len(vals):
+        flags, width, prec, verb = part
+        if ai >= n:
             out.append(f"%!{verb}(MISSING)")
             continue
         v = vals[ai]
         ai += 1
+        if verb == "v" and not flags and width is None and type(v) is str:
+            out.append(v)
+            continue
         out.append(_pad(_format_one(v, verb, flags, prec), flags, width))
-    out.append(f[pos:])
-    if ai < len(vals):
+    if ai < n:
         extra = ", ".join(f"{_go_type(v)}={_go_value(v)}" for v in vals[ai:])
         out.append(f"%!(EXTRA {extra})")
     return "".join(out)
