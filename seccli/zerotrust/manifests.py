@@ -230,9 +230,10 @@ def build_manifest_set(documents: Iterable[Document]) -> ManifestSet:
     """Build the model from parsed documents, collecting every problem before raising."""
     result = ManifestSet()
     problems: list[Problem] = []
+    selectors: dict[int, tuple[Any, LabelSelector]] = {}
     for document in documents:
         for obj, base in _objects(document.data, ()):
-            reader = _Reader(document, base, problems)
+            reader = _Reader(document, base, problems, selectors)
             reader.read(obj, result)
     raise_if_problems(problems)
     _check_duplicates(result, problems)
@@ -271,10 +272,22 @@ def _check_duplicates(result: ManifestSet, problems: list[Problem]) -> None:
 class _Reader:
     """Reads one object, appending problems with their location instead of raising."""
 
-    def __init__(self, document: Document, base: DocPath, problems: list[Problem]) -> None:
+    def __init__(
+        self,
+        document: Document,
+        base: DocPath,
+        problems: list[Problem],
+        selectors: dict[int, tuple[Any, LabelSelector]] | None = None,
+    ) -> None:
         self.document = document
         self.base = base
         self.problems = problems
+        # Parsed selectors by the identity of their (live, read-only) source mapping: readers
+        # that share identical flow values make repeated selectors free.
+        # The source is kept alongside, so its identity cannot be reused while cached.
+        self.selectors: dict[int, tuple[Any, LabelSelector]] = (
+            {} if selectors is None else selectors
+        )
 
     def loc(self, *path: str | int) -> Location:
         return self.document.locate((*self.base, *path))
@@ -444,11 +457,16 @@ class _Reader:
     def selector(self, value: Any, *path: str | int) -> LabelSelector | None:
         if value is None:
             return LabelSelector()
+        known = self.selectors.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
         if type(value) is dict and len(value) == 1 and type(value.get("matchLabels")) is dict:
             # The common case, {"matchLabels": {...}} with string labels: no problem possible.
             labels = value["matchLabels"]
             if all(type(k) is str and type(v) is str for k, v in labels.items()):
-                return _match_labels(tuple(sorted(labels.items())))
+                selector = _match_labels(tuple(sorted(labels.items())))
+                self.selectors[id(value)] = (value, selector)
+                return selector
         if not isinstance(value, dict):
             self.fail("a label selector must be a mapping", *path)
             return None
@@ -528,7 +546,7 @@ class _Reader:
             if not isinstance(entry, dict) or not entry:
                 self.fail("a peer needs podSelector, namespaceSelector or ipBlock", *at)
                 continue
-            unknown = sorted(set(entry) - {"podSelector", "namespaceSelector", "ipBlock"})
+            unknown = [] if entry.keys() <= _PEER_FIELDS else sorted(set(entry) - _PEER_FIELDS)
             if unknown:
                 self.fail(f"unknown peer field {unknown[0]!r}", *at, unknown[0])
                 continue
@@ -640,6 +658,7 @@ class _Reader:
         return PortSpec(protocol, port, end_port)
 
 
+_PEER_FIELDS = frozenset({"podSelector", "namespaceSelector", "ipBlock"})
 _SELECTORS: dict[tuple[tuple[str, str], ...], LabelSelector] = {}
 
 
