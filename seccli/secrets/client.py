@@ -64,14 +64,15 @@ class NotFound(DependencyError):  # noqa: N818 - an expected outcome callers han
 class SecretData:
     """A KV version's data (any JSON values) that never shows itself; ``reveal()`` to use it.
 
-    Every string in it is registered with the redactor as soon as it is read.
+    Values are not registered with the redactor wholesale (a username such as a service's
+    name would then be blanked out of every path in the output); a value taken out with
+    ``get`` becomes a ``Secret`` and is registered then. ``reveal`` is only for request bodies.
     """
 
     __slots__ = ("_data",)
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self._data = json.loads(json.dumps(dict(data)))
-        _register_strings(self._data)
 
     def reveal(self) -> dict[str, Any]:
         """A copy of the data itself. Pass it only to the place that needs it."""
@@ -102,17 +103,6 @@ class SecretData:
 
     def __reduce__(self) -> Any:
         raise TypeError("SecretData cannot be pickled")
-
-
-def _register_strings(value: Any) -> None:
-    if isinstance(value, str):
-        DEFAULT_REDACTOR.register(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _register_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            _register_strings(item)
 
 
 class VaultApi:
