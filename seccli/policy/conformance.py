@@ -27,7 +27,6 @@ from seccli.policy.interface import PolicyEngine, PreparedPolicy
 from seccli.policy.rego import RegoError, compile
 from seccli.policy.rego.values import (
     UNDEF,
-    FrozenDict,
     RegoSet,
     eq,
     freeze,
@@ -375,6 +374,3 @@ def summarize(results: list[CaseResult]) -> dict[str, Any]:
         "pass_rate": (passed / ran) if ran else 1.0,
         "pass_rate_non_specific": (passed / relevant) if relevant else 1.0,
     }
-
-
-_ = (FrozenDict, sorted_values)

@@ -855,7 +855,7 @@ class Compiler:
         arg_declared = dict(sc.declared)
         try:
             body = self.body(r.body, sc, bound)
-            key = keypath = value = None
+            key = value = None
             kp: list[Det] = []
             if r.kind == "set":
                 assert r.key is not None
@@ -865,7 +865,6 @@ class Compiler:
                 value = self.det_term(r.value, sc, bound) if r.value is not None else None
             else:
                 value = self.det_term(r.value, sc, bound) if r.value is not None else None
-            del keypath
             d = DefC(0, body, key, value, kp, arg_pats, None, r.line, r.file, r.set_leaf)
             d.early = r.kind in ("complete", "func") and (
                 r.value is None or _is_ground_literal(r.value)

@@ -771,7 +771,3 @@ def parse_query(src: str, *, v0: bool = False, keywords: bool = True) -> list[A.
     if not body:
         raise RegoParseError("empty query", file="<query>", line=1, column=1)
     return body
-
-
-def _unused(_: Any) -> None:  # pragma: no cover - keeps imports tidy for type checkers
-    return None

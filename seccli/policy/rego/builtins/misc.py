@@ -457,10 +457,6 @@ def _opa_runtime() -> Any:
     return {}
 
 
-def _env_unused(_: Any) -> Any:
-    return UNDEF
-
-
 TABLE = table(
     b("units.parse", _units_parse, 1),
     b("units.parse_bytes", _units_parse_bytes, 1),

@@ -19,7 +19,7 @@ from seccli.policy.rego.builtins.base import (
 )
 from seccli.policy.rego.errors import BUILTIN as BUILTIN_ERR
 from seccli.policy.rego.errors import BuiltinError
-from seccli.policy.rego.values import UNDEF, RegoSet, compare, eq, is_number
+from seccli.policy.rego.values import RegoSet, compare, eq, is_number
 
 MAX_RANGE = 10_000_000
 
@@ -248,5 +248,3 @@ TABLE = table(
     b("bits.rsh", _bits_rsh, 2),
     b("rand.intn", _intn, 2, needs_ctx=True, pure=False),
 )
-
-_ = UNDEF

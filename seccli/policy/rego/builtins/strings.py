@@ -16,7 +16,7 @@ from seccli.policy.rego.builtins.base import (
     table,
     type_err,
 )
-from seccli.policy.rego.values import UNDEF, RegoSet, format_number, is_number, to_string
+from seccli.policy.rego.values import format_number, is_number, to_string
 
 
 def _concat(sep: Any, items: Any) -> str:
@@ -389,10 +389,6 @@ def _format_one(v: Any, verb: str, flags: str, prec: int | None) -> str:
             return r
         return f"%!{verb}({_go_type(v)}={_go_value(v)})"
     return f"%!{verb}({_go_type(v)}={_go_value(v)})"
-
-
-def _upper_unused() -> Any:
-    return UNDEF, RegoSet
 
 
 TABLE = table(
