@@ -81,8 +81,11 @@ def _vault(
     skip_verify: bool = typer.Option(
         False, "--skip-verify", envvar="VAULT_SKIP_VERIFY", help="Do not verify TLS (unsafe)."
     ),
-    timeout: float = typer.Option(
-        30.0, "--timeout", envvar="VAULT_CLIENT_TIMEOUT", min=0.1, help="Request timeout (s)."
+    timeout: str = typer.Option(
+        "60s",
+        "--timeout",
+        envvar="VAULT_CLIENT_TIMEOUT",
+        help="Request timeout: seconds or a duration such as 30s, 2m (env VAULT_CLIENT_TIMEOUT).",
     ),
     kubernetes_role: str | None = typer.Option(
         None, "--kubernetes-role", help="Log in with Kubernetes auth as this role."
@@ -103,11 +106,29 @@ def _vault(
         client_cert,
         client_key,
         skip_verify,
-        timeout,
+        _duration_seconds(timeout, "--timeout / VAULT_CLIENT_TIMEOUT"),
         kubernetes_role,
         kubernetes_jwt_file,
         kubernetes_mount,
     )
+
+
+def _duration_seconds(text: str, what: str) -> float:
+    """Seconds from ``30``, ``30s``, ``1m30s`` or ``2h`` (Go-style durations, as Vault's CLI)."""
+    import re
+
+    value = text.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", value)
+        if not parts or "".join(n + u for n, u in parts) != value:
+            raise InputError(f"{what}: not a duration: {text!r}", hint="e.g. 30s, 2m, 90") from None
+        scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+        seconds = sum(float(n) * scale[u] for n, u in parts)
+    if seconds <= 0:
+        raise InputError(f"{what}: must be positive, not {text!r}")
+    return seconds
 
 
 def _connect(ctx: typer.Context) -> VaultApi:

@@ -323,3 +323,18 @@ def test_kubernetes_auth_login_from_the_cli(vault: FakeVault, tmp_path: Path, cl
     assert no_jwt.returncode == 2 and "service account token" in no_jwt.stderr
     no_token = cli(vault, "vault", "audit", str(estate), no_token=True)
     assert no_token.returncode == 3 and "no Vault token" in no_token.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30", 30.0), ("30s", 30.0), ("1m30s", 90.0), ("500ms", 0.5)]
+)
+def test_timeout_accepts_vault_style_durations(text: str, seconds: float) -> None:
+    from seccli.cli.vault import _duration_seconds
+
+    assert _duration_seconds(text, "t") == seconds
+
+
+def test_bad_timeout_is_an_input_error(vault: FakeVault, tmp_path: Path, cli: Cli) -> None:
+    estate = _write_estate(tmp_path, verify_ok=True)
+    bad = cli(vault, "vault", "--timeout", "soon", "audit", str(estate))
+    assert bad.returncode == 2 and "not a duration" in bad.stderr
