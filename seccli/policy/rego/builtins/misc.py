@@ -434,6 +434,11 @@ def _uuid_parse(s: Any) -> Any:
         uuid.RESERVED_FUTURE: "Future",
     }[u.variant]
     out: dict[str, Any] = {"version": u.version or 0, "variant": variant}
+    if u.version == 6:
+        ts = ((u.int >> 96) << 28) | (((u.int >> 80) & 0xFFFF) << 12) | ((u.int >> 64) & 0x0FFF)
+        out["time"] = (ts - 0x01B21DD213814000) * 100
+    elif u.version == 7:
+        out["time"] = (u.int >> 80) * 1_000_000
     if u.version in (1, 2):
         out["time"] = (u.time - 0x01B21DD213814000) * 100
         out["nodeid"] = "-".join(f"{u.node:012x}"[i : i + 2] for i in range(0, 12, 2))
