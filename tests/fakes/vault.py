@@ -150,11 +150,13 @@ class FakeVault:
         self.rotate_role_fails = False
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._scheme = "http"
 
     # ----------------------------------------------------------------- lifecycle
 
-    def start(self) -> FakeVault:
-        """Serve on 127.0.0.1 on a free port, in a background thread."""
+    def start(self, *, tls: tuple[str, str] | None = None) -> FakeVault:
+        """Serve on 127.0.0.1 on a free port, in a background thread (HTTPS with ``tls``:
+        the certificate and key files)."""
         vault = self
 
         class Handler(_Handler):
@@ -162,6 +164,13 @@ class FakeVault:
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
+        if tls is not None:
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+            self._scheme = "https"
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, daemon=True)
         self._thread.start()
@@ -178,7 +187,7 @@ class FakeVault:
     def url(self) -> str:
         assert self._server is not None, "not started"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self._scheme}://{host}:{port}"
 
     # ------------------------------------------------------- test-side helpers
 
