@@ -144,6 +144,15 @@ def prove_command(
         show_default=False,
     ),
     output: ProveFormat = typer.Option(ProveFormat.TABLE, "--format", "-f", help="table|json"),
+    dot: Path | None = typer.Option(
+        None, "--dot", help="Write the allowed service graph over the estate as DOT."
+    ),
+    svg: Path | None = typer.Option(
+        None, "--svg", help="Write the allowed service graph as SVG (needs Graphviz)."
+    ),
+    namespace: str | None = typer.Option(
+        None, "--namespace", "-n", help="Graph: only edges touching this namespace."
+    ),
 ) -> None:
     """Prove the generated NetworkPolicies allow exactly the estate's declared traffic (intents,
     DNS, mesh control plane, external egress): exit 0 if equal, 1 listing every difference."""
@@ -161,6 +170,15 @@ def prove_command(
         raise InputError(f"{tree}: folder not found (the generated tree)")
     loaded = load_estate(estate_path)
     proof = prove(loaded.estate, [tree], mesh.value if mesh is not None else None)
+    if (dot is not None or svg is not None) and proof.reachability is not None:
+        from seccli.core.atomic import atomic_write_bytes, atomic_write_text
+        from seccli.zerotrust.graph import to_dot, to_svg
+
+        dot_text = to_dot(proof.reachability, namespace, title=loaded.estate.metadata.name)
+        if dot is not None:
+            atomic_write_text(dot, dot_text)
+        if svg is not None:
+            atomic_write_bytes(svg, to_svg(dot_text))
     with app_state(ctx).open_store() as store:
         store.append_audit(
             AuditRecord(

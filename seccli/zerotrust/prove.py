@@ -68,6 +68,7 @@ class Proof:
     declared_edges: int = 0
     allowed_edges: int = 0
     differences: list[EdgeDiff] = field(default_factory=list)
+    reachability: Reachability | None = None
 
     @property
     def equal(self) -> bool:
@@ -137,7 +138,7 @@ def prove_manifests(estate: Estate, policies: ManifestSet, mesh: str | None = No
     reach = analyzer.run()
     services = {service_ident(s) for s in estate.services}
     expected, expected_external = declared_traffic(estate, chosen)
-    proof = Proof(declared_edges=len(expected))
+    proof = Proof(declared_edges=len(expected), reachability=reach)
     actual: dict[tuple[str, str], PortSet] = {}
     for src, dst, ports in reach.edges():
         if src.ident in services or dst.ident in services:

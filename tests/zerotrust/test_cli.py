@@ -34,8 +34,15 @@ def test_generate_check_and_prove(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert code == 0 and "generated" in stdout and "mail.example.com has no CIDRs" in stdout
     code, stdout, _ = run(capsys, "generate", str(MINI), "--out", str(out), "--check")
     assert code == 0 and "up to date" in stdout
-    code, stdout, _ = run(capsys, "netpol", "prove", str(MINI), str(out))
+    graph = tmp_path / "graph.dot"
+    code, stdout, _ = run(
+        capsys, "netpol", "prove", str(MINI), str(out), "--dot", str(graph), "-n", "subs-a"
+    )
     assert code == 0 and "proven" in stdout
+    picture = graph.read_text()
+    assert '"core/gateway" -> "subs-a/shop" [label="TCP/8081"]' in picture
+    assert '"core/gateway" -> "core/audit"' not in picture  # outside subs-a
+    assert "203.0.113.0/25" in picture
 
     policies = out / "namespaces/subs-a/networkpolicies.yaml"
     text = policies.read_text()
