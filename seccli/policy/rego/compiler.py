@@ -201,6 +201,7 @@ class RuleSet:
         self.rules: list[A.Rule] = []
         self.defs: list[DefC] = []
         self.default: Det | None = None
+        self.object_defaults: list[tuple[list[Det], Det]] = []
         self.arity = -1
         self.compiled = False
         self.compiling = False
@@ -268,6 +269,17 @@ class RuleSet:
                     return d.early_partial
 
                 d.body(ctx, env, ko)
+            for key_dets, value_det in self.object_defaults:
+                cur = obj
+                keys = [freeze(kd(ctx, [])) for kd in key_dets]
+                for kk in keys[:-1]:
+                    nxt = cur.get(kk)
+                    if not isinstance(nxt, dict):
+                        nxt = {}
+                        cur[kk] = nxt
+                    cur = nxt
+                if keys[-1] not in cur:
+                    cur[keys[-1]] = value_det(ctx, [])
             if any(d.set_leaf for d in self.defs):
                 return _thaw_obj(obj)
             return obj
@@ -754,7 +766,7 @@ class Compiler:
                         line=r.line,
                     )
                 rs.arity = arity
-            if r.default and any(x.default for x in rs.rules):
+            if r.default and kind != "object" and any(x.default for x in rs.rules):
                 raise RegoCompileError(
                     TYPE,
                     f"multiple default rules data.{'.'.join(path)} found",
@@ -778,7 +790,27 @@ class Compiler:
             self.current = rs
             for r, mi in zip(rs.rules, rs.modules, strict=True):
                 self.mi = mi
-                if r.default:
+                if r.default and rs.kind == "object":
+                    keys = [
+                        self._compile_default(
+                            A.Rule(
+                                t.line,
+                                t.col,
+                                r.ref,
+                                "complete",
+                                None,
+                                None,
+                                t,
+                                [],
+                                None,
+                                True,
+                                r.file,
+                            )
+                        )
+                        for t in r.ref[r.split :]
+                    ]
+                    rs.object_defaults.append((keys, self._compile_default(r)))
+                elif r.default:
                     rs.default = self._compile_default(r)
                 else:
                     rs.defs.append(self._compile_rule(r, rs))

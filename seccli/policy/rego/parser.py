@@ -250,7 +250,10 @@ class Parser:
             else:
                 kind = "complete"
         if default:
-            if kind not in ("complete", "func") or value is None:
+            constant_keys = kind == "object" and all(
+                isinstance(t, (A.Scalar, A.ArrayTerm, A.ObjectTerm, A.SetTerm)) for t in ref[1:]
+            )
+            if (kind not in ("complete", "func") and not constant_keys) or value is None:
                 raise self.err("default rules must have a value", name_tok)
             if args is not None and any(not isinstance(a, A.Var) for a in args):
                 raise self.err("default function arguments must be variables", name_tok)

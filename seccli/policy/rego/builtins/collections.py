@@ -185,7 +185,7 @@ def _filter(v: Any, tree: dict[Any, Any]) -> Any:
     if isinstance(v, (list, tuple)):
         out_l = []
         for i, x in enumerate(v):
-            sub = tree.get(i, tree.get(str(i)))
+            sub = tree.get(str(i))  # array positions match string path segments only
             if sub is not None:
                 r = _filter(x, sub)
                 if r is not UNDEF:
