@@ -133,11 +133,14 @@ class Rotator:
         opts = options or RotationOptions()
         items = select(declared_secrets(estate), opts.only)
         outcomes: list[RotationOutcome] = []
-        for item in items:
-            if item.ref.engine == "database":
-                outcomes.append(self.rotate_database(item, opts))
-            else:
-                outcomes.append(self.rotate_kv(item, opts))
+        try:
+            for item in items:
+                if item.ref.engine == "database":
+                    outcomes.append(self.rotate_database(item, opts))
+                else:
+                    outcomes.append(self.rotate_kv(item, opts))
+        finally:
+            self._flush()  # steps deferred before a failure are still recorded
         return outcomes
 
     # ------------------------------------------------------------------ KV v2
@@ -472,11 +475,14 @@ class Rotator:
         record = AuditRecord(actor=self.actor, action=action, subject=item.path, payload=body)
         self._deferred.append(record)
         if not defer:
-            records, self._deferred = self._deferred, []
-            if len(records) == 1:
-                self.audit.append_audit(records[0])
-            else:
-                self.audit.append_audit_many(records)
+            self._flush()
+
+    def _flush(self) -> None:
+        records, self._deferred = self._deferred, []
+        if len(records) == 1:
+            self.audit.append_audit(records[0])
+        elif records:
+            self.audit.append_audit_many(records)
 
     def _checkpoint(self, phase: str, item: DeclaredSecret) -> None:
         if self.checkpoint is not None:

@@ -416,3 +416,24 @@ def test_rollback_restores_non_string_values_exactly(
     [outcome] = _rotator(api, store, vault).rotate_estate(_estate(verify=VERIFY_FAIL))
     assert outcome.action == "rolled-back"
     assert vault.kv_value(PATH) == old  # types intact, not stringified
+
+
+def test_steps_are_recorded_even_when_vault_fails_mid_rotation(
+    vault: FakeVault, api: VaultApi, store: SqliteStore
+) -> None:
+    from seccli.core.errors import DependencyError
+
+    _seed(vault)
+
+    def seal_on_retire(method: str, path: str, body: dict[str, Any]) -> None:
+        if path == "/v1/kv/delete/shop/app":
+            vault.sealed = True
+
+    vault.hook = seal_on_retire
+    with pytest.raises(DependencyError, match="sealed"):
+        _rotator(api, store, vault).rotate_estate(_estate())
+    assert _actions(store) == [
+        "vault.rotate.start",
+        "vault.rotate.written",
+        "vault.rotate.verified",
+    ]
