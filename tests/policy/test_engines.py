@@ -126,3 +126,53 @@ def test_queries_compile_once_and_are_shared_between_threads() -> None:
     for th in threads:
         th.join()
     assert errors == []
+
+
+FAKE_OPA = r'''#!{python}
+"""A stand-in for `opa eval --format json --bundle DIR [--stdin-input] QUERY` (native engine)."""
+import json, sys
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from seccli.policy.rego import RegoError, compile, to_json
+
+args = sys.argv[1:]
+assert args[0] == "eval", args
+bundle = Path(args[args.index("--bundle") + 1])
+query = args[-1]
+mods = {{p.name: p.read_text() for p in sorted(bundle.glob("*.rego"))}}
+data = json.loads((bundle / "data.json").read_text())
+inp = json.loads(sys.stdin.read()) if "--stdin-input" in args else None
+try:
+    pol = compile(mods, data, v0="--v0-compatible" in args)
+    res = pol.eval(query, inp, strict_builtin_errors="--strict-builtin-errors" in args)
+except RegoError as err:
+    print(json.dumps({{"errors": [{{"code": err.code, "message": err.detail,
+                                   "location": {{"file": err.file, "row": err.line, "col": err.column}}}}]}}))
+    sys.exit(1)
+print(json.dumps({{"result": [{{"bindings": to_json(b)}} for b in res.bindings]}}))
+'''
+
+
+def test_opa_binary_engine_plumbing_with_a_stand_in(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sys as _sys
+    from pathlib import Path
+
+    from seccli.policy.engines import OpaBinaryEngine
+
+    root = str(Path(__file__).resolve().parents[2])
+    fake = tmp_path / "opa"
+    fake.write_text(FAKE_OPA.format(python=_sys.executable, root=root), encoding="utf-8")
+    fake.chmod(0o755)
+    engine = OpaBinaryEngine(str(fake))
+    policy = engine.prepare({"k.rego": SRC}, {"cfg": {"x": 1}})
+    try:
+        assert to_json(policy.eval("data.k8s.violation", BAD).value) == [{"msg": "privileged: a"}]
+        assert policy.eval("data.k8s.violation", GOOD).value == []
+        assert policy.eval("x := data.cfg.x").bindings == [{"x": 1}]
+    finally:
+        policy.close()
+    bad = engine.prepare({"k.rego": "package k\nimport rego.v1\np := count(1)\n"})
+    with pytest.raises(RegoError) as exc:
+        bad.eval("data.k.p")
+    assert exc.value.code == "rego_type_error"
+    bad.close()
