@@ -146,8 +146,8 @@ try:
     pol = compile(mods, data, v0="--v0-compatible" in args)
     res = pol.eval(query, inp, strict_builtin_errors="--strict-builtin-errors" in args)
 except RegoError as err:
-    print(json.dumps({{"errors": [{{"code": err.code, "message": err.detail,
-                                   "location": {{"file": err.file, "row": err.line, "col": err.column}}}}]}}))
+    loc = {{"file": err.file, "row": err.line, "col": err.column}}
+    print(json.dumps({{"errors": [{{"code": err.code, "message": err.detail, "location": loc}}]}}))
     sys.exit(1)
 print(json.dumps({{"result": [{{"bindings": to_json(b)}} for b in res.bindings]}}))
 '''
