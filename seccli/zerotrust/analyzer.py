@@ -32,7 +32,6 @@ from seccli.zerotrust.manifests import (
     PortSpec,
     Rule,
     Workload,
-    namespace_labels,
 )
 from seccli.zerotrust.portset import PortSet
 from seccli.zerotrust.selectors import LabelSelector
@@ -157,9 +156,7 @@ class Analyzer:
             self._by_ns.setdefault(cls.namespace, []).append(cls.index)
             for key_, value in cls.labels.items():
                 self._by_label.setdefault((cls.namespace, key_, value), set()).add(cls.index)
-        self._ns_labels = {
-            ns: namespace_labels(manifests.namespaces, ns) for ns in manifests.all_namespaces()
-        }
+        self._ns_labels = {ns: manifests.namespace_labels(ns) for ns in manifests.all_namespaces()}
         self._ns_cache: dict[LabelSelector, tuple[str, ...]] = {}
         self._peer_cache: dict[tuple[str, Peer], frozenset[int]] = {}
         self._port_cache: dict[tuple[tuple[PortSpec, ...], tuple[ContainerPort, ...]], PortSet] = {}
@@ -389,7 +386,7 @@ class Analyzer:
             return [RuleRef(None, direction, None, _ALL)]
         refs: list[RuleRef] = []
         for info in rules.get(index, []):
-            if info.blocks is None or info.blocks:
+            if info.blocks is None or len(info.blocks) > 0:
                 ports = self.resolve_ports(info.rule.ports, None)
                 if ports:
                     refs.append(RuleRef(info.policy, direction, info.rule, ports))

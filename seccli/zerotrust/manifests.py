@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from seccli.core.documents import (
     Document,
@@ -168,7 +168,7 @@ class ManifestSet:
     policies: list[Policy] = field(default_factory=list)
 
     def namespace_labels(self, name: str) -> dict[str, str]:
-        """Labels of ``name`` including the implicit name label."""
+        """Labels of ``name`` including the implicit ``kubernetes.io/metadata.name`` label."""
         labels = dict(self.namespaces.get(name, {}))
         labels[NAMESPACE_NAME_LABEL] = name
         return labels
@@ -677,13 +677,3 @@ def _is_port(value: Any) -> bool:
 
 def _valid_port_name(name: str) -> bool:
     return len(name) <= 15 and "--" not in name and bool(_PORT_NAME.match(name))
-
-
-def namespace_labels(namespaces: Mapping[str, Mapping[str, str]], name: str) -> dict[str, str]:
-    """Labels of namespace ``name`` with the implicit name label."""
-    labels = dict(namespaces.get(name, {}))
-    labels[NAMESPACE_NAME_LABEL] = name
-    return labels
-
-
-PolicyDirection = Literal["ingress", "egress"]

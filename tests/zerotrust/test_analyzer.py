@@ -431,3 +431,29 @@ spec:
     problem = info.value.problems[0]
     assert message in problem.message
     assert problem.location.file == "bad.yaml" and problem.location.line == line
+
+
+def test_identical_pods_are_analysed_once() -> None:
+    pods = "\n---\n".join(
+        f"""apiVersion: v1
+kind: Pod
+metadata: {{name: p{i}, namespace: a, labels: {{app: {"web" if i % 2 else "db"}}}}}
+spec: {{containers: [{{name: c}}]}}"""
+        for i in range(2000)
+    )
+    policy = """
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: a}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 5432}]}]
+"""
+    analyzer = Analyzer(build_manifest_set(parse_documents(pods + "\n---\n" + policy, "x.yaml")))
+    assert len(analyzer.classes) == 2
+    result = analyzer.run()
+    # web->web and db->web are open, web->db only on 5432, db->db is closed.
+    assert len(result.pairs) == 3
+    assert result.allowed("a/p1", "a/p2").labels() == ["TCP/5432"]
+    assert result.allowed("a/p2", "a/p4").labels() == []
+    assert result.allowed("a/p2", "a/p1").labels() == ALL
