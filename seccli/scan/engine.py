@@ -25,7 +25,13 @@ from seccli.scan.cache import ScanCache
 from seccli.scan.interface import Scanner, ToolContext, ToolFailure, WorkUnit
 from seccli.scan.inventory import SKIP_DIRS, build_inventory
 from seccli.scan.model import TOOL_ERROR_RULE, RawFinding, ScanReport, ToolRun
-from seccli.scan.normalise import deduplicate, redact_finding, secret_values, with_owasp
+from seccli.scan.normalise import (
+    deduplicate,
+    distinct_ids,
+    redact_finding,
+    secret_values,
+    with_owasp,
+)
 from seccli.scan.owners import OwnerRouter
 from seccli.scan.process import find_executable, run_tool
 from seccli.scan.registry import SCANNERS
@@ -109,7 +115,9 @@ def run_scan(
             continue
         version = tool_version(scanner, executable, cache)
         rules = scanner.rules_digest(options.rules_dir)
-        hits = cache.lookup(name, version, rules, units) if cache is not None else {}
+        # An unknown version could hide an upgrade: never trust or fill the cache then.
+        cacheable = cache is not None and version != "unknown"
+        hits = cache.lookup(name, version, rules, units) if cache is not None and cacheable else {}
         misses = [unit for unit in units if unit.key not in hits]
         context = ToolContext(
             root=root,
@@ -162,7 +170,7 @@ def run_scan(
             fresh = _redacted(root, fresh, redactor)
             for findings in fresh.values():
                 raw.extend(findings)
-            if cache is not None:
+            if cache is not None and job.version != "unknown":
                 by_key = {unit.key: unit for unit in job.misses}
                 cache.store(
                     name,
@@ -259,7 +267,7 @@ def _normalise(
     owners: OwnerRouter | None,
     redactor: Redactor,
 ) -> ScanReport:
-    tagged = [with_owasp(item) for item in raw]
+    tagged = distinct_ids([with_owasp(item) for item in raw])
     kept, merged = deduplicate(tagged)
     secrets = secret_values(root, kept)
     for value in secrets:

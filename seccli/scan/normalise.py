@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from seccli.core.findings import Finding
+from seccli.core.hashing import sha256_hex
 from seccli.core.redaction import Redactor
 from seccli.scan.model import RawFinding
 from seccli.scan.snippets import read_lines
@@ -53,6 +54,32 @@ def with_owasp(raw: RawFinding) -> RawFinding:
     return RawFinding(
         raw.finding.model_copy(update={"tags": tags}), raw.end_line, raw.cwes, raw.secret
     )
+
+
+def distinct_ids(findings: Sequence[RawFinding]) -> list[RawFinding]:
+    """Give identical fingerprints (the same rule on identical code twice in one file) their
+    own ids: the second occurrence, in line order, gets ``#2`` mixed in, and so on.
+
+    The order of occurrences, not their lines, decides, so ids still survive line shifts.
+    """
+    ordered = sorted(
+        findings, key=lambda r: (r.finding.id, r.finding.location.line or 0, r.end_line or 0)
+    )
+    seen: dict[str, int] = {}
+    out: list[RawFinding] = []
+    for raw in ordered:
+        count = seen.get(raw.finding.id, 0) + 1
+        seen[raw.finding.id] = count
+        if count == 1:
+            out.append(raw)
+            continue
+        new_id = sha256_hex(f"{raw.finding.id}#{count}")[:32]
+        out.append(
+            RawFinding(
+                raw.finding.model_copy(update={"id": new_id}), raw.end_line, raw.cwes, raw.secret
+            )
+        )
+    return out
 
 
 def _overlap(a: RawFinding, b: RawFinding) -> bool:

@@ -112,3 +112,20 @@ def test_progress_events_in_order(python_tree: Path, tmp_path: Path) -> None:
         on_event=lambda e: events.append((e.tool, e.phase)),
     )
     assert events == [("bandit", "planned"), ("bandit", "started"), ("bandit", "finished")]
+
+
+def test_unknown_tool_version_is_never_cached(python_tree: Path, tmp_path: Path) -> None:
+    from seccli.scan.cache import ScanCache
+
+    script = tmp_path / "versionless-bandit"
+    script.write_text('#!/bin/sh\necho \'{"results": [], "errors": []}\'\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    options = ScanOptions(tools=("bandit",), executables={"bandit": script})
+    cache = ScanCache(tmp_path / "state.db")
+    try:
+        for _ in range(2):
+            report = run_scan(python_tree, options, cache=cache, redactor=Redactor())
+            assert report.runs[0].version == "unknown"
+            assert report.runs[0].scanned == 1 and report.runs[0].cached == 0
+    finally:
+        cache.close()

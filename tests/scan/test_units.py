@@ -253,3 +253,30 @@ def test_cache_hits_only_on_same_digest_and_forgets_other_versions(tmp_path: Pat
         assert cache.lookup("bandit", "1.1", "r", [unit]) == {"app/x.py": []}
     finally:
         cache.close()
+
+
+def test_identical_code_twice_in_a_file_gets_two_ids_that_survive_shifts() -> None:
+    from seccli.scan.normalise import distinct_ids
+
+    def pair(offset: int) -> list[str]:
+        twins = [
+            RawFinding(
+                Finding.create(
+                    tool="bandit",
+                    rule_id="B602",
+                    title="t",
+                    message="m",
+                    severity=Severity.HIGH,
+                    location=Location("app/x.py", line + offset),
+                    basis="subprocess.run(cmd, shell=True)",
+                ),
+                line + offset,
+            )
+            for line in (10, 30)
+        ]
+        ordered = sorted(distinct_ids(twins), key=lambda r: r.finding.location.line or 0)
+        return [r.finding.id for r in ordered]
+
+    first = pair(0)
+    assert len(set(first)) == 2
+    assert pair(7) == first
