@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from seccli.core.errors import SeccliError
-from seccli.policy.rego import UNDEFINED, RegoError, RegoSet, compile
+from seccli.policy.rego import UNDEFINED, RegoError, RegoSet, compile, to_json
 from seccli.policy.rego.values import make_set
 
 
@@ -343,3 +343,19 @@ def test_input_is_not_mutated() -> None:
     pol = compile({"t.rego": src})
     pol.eval("data.t", inp)
     assert repr(inp) == snapshot
+
+
+def test_composite_keys_patterns_and_data_function_mocks() -> None:
+    src = (
+        "package t\nimport rego.v1\nimport data.lib\n"
+        'pairs := {[1, "a"]: true, [2, "b"]: true}\n'
+        "ks := [n | pairs[[n, _]]]\n"
+        "mocked := y if { y := lib.f(1) with data.lib.f as g }\n"
+        "g(x) := x * 100\n"
+        "real := lib.f(1)\n"
+    )
+    lib = "package lib\nimport rego.v1\nf(x) := x + 1\n"
+    res = compile({"t.rego": src, "lib.rego": lib}).eval("data.t").value
+    assert res["ks"] == [1, 2]
+    assert (res["mocked"], res["real"]) == (100, 2)
+    assert to_json(res["pairs"]) == {'[1,"a"]': True, '[2,"b"]': True}
