@@ -168,3 +168,34 @@ def test_estate_owners_on_the_command_line(tmp_path: Path) -> None:
     assert owners["services/api-gateway/app.py"] == "squad-api"
     assert owners["tools/x.py"] is None  # unknown stays unknown
     assert document["summary"]["unowned"] >= 1
+
+
+def test_suppressions_through_the_cli_are_applied_and_audited(
+    scanned: Scanned, tmp_path: Path
+) -> None:
+    target = next(f for f in scanned.report.findings if f.rule_id == "CKV_AWS_24")
+    suppressions = tmp_path / "suppressions.yaml"
+    suppressions.write_text(
+        "apiVersion: seccli.dev/v1alpha1\nkind: Suppressions\nsuppressions:\n"
+        f"  - fingerprint: {target.id}\n"
+        "    justification: bastion subnet only, tracked in SEC-42\n"
+        "    approver: alice@example.com\n"
+        "    expires: 2999-12-31\n"
+        "  - rule: B602\n"
+        "    path: 'app/*'\n"
+        "    justification: expired acceptance that must not apply\n"
+        "    approver: bob@example.com\n"
+        "    expires: 2020-01-01\n"
+    )
+    result = seccli(scanned, "scan", ".", "-f", "json", "--suppressions", str(suppressions))
+    document = json.loads(result.stdout)
+    ids = {f["id"] for f in document["findings"]}
+    assert target.id not in ids
+    assert any(f["rule_id"] == "B602" for f in document["findings"])  # expired: still reported
+    assert [s["id"] for s in document["gate"]["suppressed"]] == [target.id]
+    assert document["gate"]["expiredSuppressions"][0]["approver"] == "bob@example.com"
+    log = seccli(scanned, "audit", "log", "-f", "json")
+    assert log.returncode == 0, log.stderr
+    text = log.stdout
+    assert "scan.suppression.used" in text and target.id in text
+    assert "scan.suppression.expired" in text
