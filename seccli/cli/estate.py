@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from seccli.cli.context import app_state, current_actor, default_estate_path
-from seccli.cli.output import OutputFormat, print_json, stdout_console
+from seccli.cli.output import OutputFormat, invalid_document_payload, print_json, stdout_console
 from seccli.core.errors import DocumentInvalid, ExitCode
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def validate(
         loaded = load_estate(estate_path, LoadLimits(max_bytes=max_input_size))
     except DocumentInvalid as exc:
         if output is OutputFormat.JSON:
-            print_json(_invalid_payload(estate_path, exc))
+            print_json(invalid_document_payload(estate_path, exc))
             raise typer.Exit(int(ExitCode.INPUT)) from None
         raise
     summary = summarise(loaded.estate)
@@ -73,22 +73,6 @@ def validate(
         )
         return
     _print_summary(estate_path, loaded.estate.organisation, summary)
-
-
-def _invalid_payload(path: Path, exc: DocumentInvalid) -> dict[str, Any]:
-    return {
-        "file": str(path),
-        "valid": False,
-        "problems": [
-            {
-                "file": p.location.file,
-                "line": p.location.line,
-                "path": p.location.path,
-                "message": p.message,
-            }
-            for p in exc.problems
-        ],
-    }
 
 
 def _print_summary(path: Path, organisation: str, summary: EstateSummary) -> None:

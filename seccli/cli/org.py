@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from seccli.cli.context import app_state, current_actor, default_estate_path
-from seccli.cli.output import OutputFormat, print_json, stdout_console
+from seccli.cli.output import OutputFormat, invalid_document_payload, print_json, stdout_console
 from seccli.core.errors import DocumentInvalid, ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -106,22 +106,6 @@ def parse_instant(text: str, option: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _problems_payload(path: Path, exc: DocumentInvalid) -> dict[str, Any]:
-    return {
-        "file": str(path),
-        "valid": False,
-        "problems": [
-            {
-                "file": p.location.file,
-                "line": p.location.line,
-                "path": p.location.path,
-                "message": p.message,
-            }
-            for p in exc.problems
-        ],
-    }
-
-
 @app.command("validate")
 def validate(
     ctx: typer.Context,
@@ -143,7 +127,7 @@ def validate(
         loaded = _load(org_path, estate, max_input_size)
     except DocumentInvalid as exc:
         if output is OutputFormat.JSON:
-            print_json(_problems_payload(org_path, exc))
+            print_json(invalid_document_payload(org_path, exc))
             raise typer.Exit(int(ExitCode.INPUT)) from None
         raise
     org = loaded.org

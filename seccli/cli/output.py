@@ -8,9 +8,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console
 
-    from seccli.core.errors import SeccliError
+    from seccli.core.errors import DocumentInvalid, SeccliError
 
 JSON_SCHEMA_VERSION = "1"
 
@@ -50,3 +52,20 @@ def print_error(error: SeccliError) -> None:
         sys.stderr.write(f"error: {line}\n")
     if error.hint:
         sys.stderr.write(f"hint: {error.hint}\n")
+
+
+def invalid_document_payload(path: Path, error: DocumentInvalid) -> dict[str, Any]:
+    """The JSON body reporting an invalid document: every problem with file, line and path."""
+    return {
+        "file": str(path),
+        "valid": False,
+        "problems": [
+            {
+                "file": problem.location.file,
+                "line": problem.location.line,
+                "path": problem.location.path,
+                "message": problem.message,
+            }
+            for problem in error.problems
+        ],
+    }
