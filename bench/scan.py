@@ -9,7 +9,7 @@ settings (checkov ``-d``, bandit ``-r``, semgrep with our offline rule pack), of
 Goals: full scan <= 0.7 x the sequential sum (and <= checkov's default run alone where checkov
 dominates); one-file re-scan <= 10 % of the full scan.
 
-Run: ``.venv/bin/python bench/scan.py [--quick]``
+Run: ``.venv/bin/python bench/scan.py [--quick] [--only python|iac] [--repeat N]``
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import sysconfig
@@ -118,52 +119,67 @@ spec:
     return root, root / "terraform" / "module000" / "main.tf"
 
 
-def bench(name: str, root: Path, changed: Path, workdir: Path) -> dict[str, float]:
-    checkov = timed([_tool("checkov"), "-d", ".", "-o", "json", "--quiet"], root)
-    bandit = timed([_tool("bandit"), "-r", ".", "-f", "json", "-q"], root)
-    semgrep = timed(
-        [_tool("semgrep"), "scan", "--config", str(RULES), "--json", "--metrics=off", "."], root
-    )
-    sequential = checkov + bandit + semgrep
-    store = workdir / f"{name}.db"
-    seccli = [
-        sys.executable,
-        "-m",
-        "seccli",
-        "--store",
-        str(store),
-        "scan",
-        ".",
-        "--no-progress",
-        "-f",
-        "json",
-        "--rules",
-        str(RULES),
-    ]
-    full = timed(seccli, root)
-    unchanged = timed(seccli, root)
-    with changed.open("a") as handle:
-        handle.write("\n# touched by the benchmark\n")
-    rescan = timed(seccli, root)
+def bench(name: str, root: Path, changed: Path, workdir: Path, repeat: int = 1) -> dict[str, float]:
+    """Medians over ``repeat`` rounds (the machine is shared: single runs are noisy)."""
+    rounds: dict[str, list[float]] = {}
+    for index in range(repeat):
+        sample = {
+            "checkov": timed([_tool("checkov"), "-d", ".", "-o", "json", "--quiet"], root),
+            "bandit": timed([_tool("bandit"), "-r", ".", "-f", "json", "-q"], root),
+            "semgrep": timed(
+                [_tool("semgrep"), "scan", "--config", str(RULES), "--json", "--metrics=off", "."],
+                root,
+            ),
+        }
+        store = workdir / f"{name}-{index}.db"
+        seccli = [
+            sys.executable,
+            "-m",
+            "seccli",
+            "--store",
+            str(store),
+            "scan",
+            ".",
+            "--no-progress",
+            "-f",
+            "json",
+            "--rules",
+            str(RULES),
+        ]
+        sample["full"] = timed(seccli, root)
+        sample["unchanged"] = timed(seccli, root)
+        with changed.open("a") as handle:
+            handle.write(f"\n# touched by the benchmark ({index})\n")
+        sample["rescan"] = timed(seccli, root)
+        sample["sequential"] = sample["checkov"] + sample["bandit"] + sample["semgrep"]
+        for key, value in sample.items():
+            rounds.setdefault(key, []).append(value)
+    r = {key: statistics.median(values) for key, values in rounds.items()}
     files = sum(1 for p in root.rglob("*") if p.is_file())
-    print(f"\n{name}: {files} files")
-    print(f"  checkov default {checkov:6.1f} s, bandit {bandit:6.1f} s, semgrep {semgrep:6.1f} s")
-    print(f"  sequential sum  {sequential:6.1f} s")
+    print(f"\n{name}: {files} files, median of {repeat}")
     print(
-        f"  seccli full     {full:6.1f} s   ratio full/sequential {full / sequential:.2f} "
-        f"(goal <= 0.70)   full/checkov-default {full / checkov:.2f}"
+        f"  checkov default {r['checkov']:6.1f} s, bandit {r['bandit']:6.1f} s, "
+        f"semgrep {r['semgrep']:6.1f} s"
     )
-    print(f"  seccli unchanged {unchanged:5.1f} s   (start-up, inventory and cache only)")
+    print(f"  sequential sum  {r['sequential']:6.1f} s")
     print(
-        f"  seccli re-scan  {rescan:6.1f} s   ratio re-scan/full {rescan / full:.2f} (goal <= 0.10)"
+        f"  seccli full     {r['full']:6.1f} s   ratio full/sequential "
+        f"{r['full'] / r['sequential']:.2f} (goal <= 0.70)   full/checkov-default "
+        f"{r['full'] / r['checkov']:.2f}"
     )
-    return {"sequential": sequential, "full": full, "rescan": rescan, "checkov": checkov}
+    print(f"  seccli unchanged {r['unchanged']:5.1f} s   (start-up, inventory and cache only)")
+    print(
+        f"  seccli re-scan  {r['rescan']:6.1f} s   ratio re-scan/full "
+        f"{r['rescan'] / r['full']:.2f} (goal <= 0.10)"
+    )
+    return r
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller corpora")
     parser.add_argument("--only", choices=("python", "iac"), help="run one corpus only")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds; medians are printed")
     args = parser.parse_args()
     libs = PYTHON_LIBS[:3] if args.quick else PYTHON_LIBS
     modules = 20 if args.quick else 120
@@ -172,10 +188,10 @@ def main() -> None:
         results = {}
         if args.only in (None, "python"):
             py_root, py_changed = python_corpus(base, libs)
-            results["python"] = bench("python", py_root, py_changed, base)
+            results["python"] = bench("python", py_root, py_changed, base, args.repeat)
         if args.only in (None, "iac"):
             iac_root, iac_changed = iac_corpus(base, modules)
-            results["iac"] = bench("iac", iac_root, iac_changed, base)
+            results["iac"] = bench("iac", iac_root, iac_changed, base, args.repeat)
     print("\nsummary")
     for name, r in results.items():
         print(
