@@ -23,6 +23,7 @@ import ipaddress
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from seccli.zerotrust.gcpause import without_gc
 from seccli.zerotrust.manifests import (
     ContainerPort,
     IpBlock,
@@ -85,6 +86,7 @@ class _RuleInfo:
     rule: Rule
     classes: frozenset[int] | None  # None: every class
     blocks: tuple[IpBlock, ...] | None  # None: every external address
+    fixed: PortSet | None = None  # the ports when they do not depend on the destination
 
 
 @dataclass(slots=True)
@@ -134,6 +136,7 @@ class Reachability:
 class Analyzer:
     """Computes reachability for a ``ManifestSet``."""
 
+    @without_gc
     def __init__(self, manifests: ManifestSet) -> None:
         self.manifests = manifests
         self.classes: list[WorkloadClass] = []
@@ -157,9 +160,13 @@ class Analyzer:
             for key_, value in cls.labels.items():
                 self._by_label.setdefault((cls.namespace, key_, value), set()).add(cls.index)
         self._ns_labels = {ns: manifests.namespace_labels(ns) for ns in manifests.all_namespaces()}
-        self._ns_cache: dict[LabelSelector, tuple[str, ...]] = {}
-        self._peer_cache: dict[tuple[str, Peer], frozenset[int]] = {}
-        self._port_cache: dict[tuple[tuple[PortSpec, ...], tuple[ContainerPort, ...]], PortSet] = {}
+        self._ns_cache: dict[int, tuple[LabelSelector, tuple[str, ...]]] = {}
+        self._peer_cache: dict[
+            tuple[str, int, int], tuple[LabelSelector | None, LabelSelector | None, frozenset[int]]
+        ] = {}
+        self._port_cache: dict[tuple[int, int], tuple[object, object, PortSet]] = {}
+        self._spec_cache: dict[tuple[PortSpec, ...], PortSet] = {}
+        self._pods_cache: dict[tuple[str, int], tuple[LabelSelector, list[int]]] = {}
         self.ingress_rules: dict[int, list[_RuleInfo]] = {}
         self.egress_rules: dict[int, list[_RuleInfo]] = {}
         self.ingress_isolated: set[int] = set()
@@ -171,6 +178,15 @@ class Analyzer:
 
     def select_pods(self, namespace: str, selector: LabelSelector) -> list[int]:
         """Classes in ``namespace`` selected by ``selector``."""
+        key = (namespace, id(selector))
+        hit = self._pods_cache.get(key)
+        if hit is not None and hit[0] is selector:
+            return hit[1]
+        found = self._select_pods(namespace, selector)
+        self._pods_cache[key] = (selector, found)
+        return found
+
+    def _select_pods(self, namespace: str, selector: LabelSelector) -> list[int]:
         candidates: Sequence[int] | set[int]
         if selector.match_labels:
             sets = [self._by_label.get((namespace, k, v), set()) for k, v in selector.match_labels]
@@ -187,18 +203,20 @@ class Analyzer:
 
     def select_namespaces(self, selector: LabelSelector) -> tuple[str, ...]:
         """Namespaces selected by ``selector``."""
-        cached = self._ns_cache.get(selector)
-        if cached is None:
-            cached = tuple(ns for ns, labels in self._ns_labels.items() if selector.matches(labels))
-            self._ns_cache[selector] = cached
-        return cached
+        hit = self._ns_cache.get(id(selector))
+        if hit is not None and hit[0] is selector:
+            return hit[1]
+        found = tuple(ns for ns, labels in self._ns_labels.items() if selector.matches(labels))
+        self._ns_cache[id(selector)] = (selector, found)
+        return found
 
     def peer_classes(self, namespace: str, peer: Peer) -> frozenset[int]:
         """Classes a pod peer matches, for a policy in ``namespace``."""
-        key = (namespace, peer)
-        cached = self._peer_cache.get(key)
-        if cached is not None:
-            return cached
+        # Keyed by the selectors' identities (parsed selectors are shared), kept alive alongside.
+        key = (namespace, id(peer.pod_selector), id(peer.namespace_selector))
+        hit = self._peer_cache.get(key)
+        if hit is not None and hit[0] is peer.pod_selector and hit[1] is peer.namespace_selector:
+            return hit[2]
         pods = peer.pod_selector or LabelSelector()
         if peer.namespace_selector is None:
             spaces: tuple[str, ...] = (namespace,)
@@ -208,7 +226,7 @@ class Analyzer:
         for ns in spaces:
             found.update(self.select_pods(ns, pods))
         result = frozenset(found)
-        self._peer_cache[key] = result
+        self._peer_cache[key] = (peer.pod_selector, peer.namespace_selector, result)
         return result
 
     def _index_policies(self) -> None:
@@ -227,9 +245,24 @@ class Analyzer:
                     self.egress_isolated.add(index)
                     self.egress_rules.setdefault(index, []).extend(infos_out)
 
+    def _fixed_ports(self, specs: tuple[PortSpec, ...] | None) -> PortSet | None:
+        if specs is None:
+            return _ALL
+        if any(isinstance(spec.port, str) for spec in specs):
+            return None
+        cached = self._spec_cache.get(specs)
+        if cached is None:
+            cached = self.resolve_ports(specs, ())
+            self._spec_cache[specs] = cached
+        return cached
+
+    def _ports_for(self, info: _RuleInfo, ports: tuple[ContainerPort, ...] | None) -> PortSet:
+        return info.fixed if info.fixed is not None else self.resolve_ports(info.rule.ports, ports)
+
     def _rule_info(self, policy: Policy, rule: Rule) -> _RuleInfo:
+        fixed = self._fixed_ports(rule.ports)
         if rule.peers is None:
-            return _RuleInfo(policy, rule, None, None)
+            return _RuleInfo(policy, rule, None, None, fixed)
         classes: set[int] = set()
         blocks: list[IpBlock] = []
         for peer in rule.peers:
@@ -237,7 +270,7 @@ class Analyzer:
                 blocks.append(peer.ip_block)
             else:
                 classes.update(self.peer_classes(policy.namespace, peer))
-        return _RuleInfo(policy, rule, frozenset(classes), tuple(blocks))
+        return _RuleInfo(policy, rule, frozenset(classes), tuple(blocks), fixed)
 
     # -- ports ----------------------------------------------------------------------------
 
@@ -250,10 +283,12 @@ class Analyzer:
         """
         if specs is None:
             return _ALL
-        key = (specs, ports if ports is not None else (ContainerPort(0, "-"),))
-        cached = self._port_cache.get(key)
-        if cached is not None:
-            return cached
+        # Named ports depend on the destination; numeric ones do not.
+        target: object = ports if any(isinstance(spec.port, str) for spec in specs) else None
+        key = (id(specs), id(target))
+        hit = self._port_cache.get(key)
+        if hit is not None and hit[0] is specs and hit[1] is target:
+            return hit[2]
         result = PortSet.empty()
         for spec in specs:
             if spec.port is None:
@@ -264,7 +299,7 @@ class Analyzer:
                 for declared in ports:
                     if declared.name == spec.port and declared.protocol == spec.protocol:
                         result = result.union(PortSet.single(declared.protocol, declared.port))
-        self._port_cache[key] = result
+        self._port_cache[key] = (specs, target, result)
         return result
 
     # -- reachability ---------------------------------------------------------------------
@@ -277,7 +312,7 @@ class Analyzer:
         table: dict[int, PortSet] = {}
         every: PortSet = PortSet.empty()
         for info in self.ingress_rules.get(dst, []):
-            allowed = self.resolve_ports(info.rule.ports, ports)
+            allowed = self._ports_for(info, ports)
             if not allowed:
                 continue
             if info.classes is None:
@@ -300,13 +335,14 @@ class Analyzer:
         for info in self.egress_rules.get(src, []):
             targets = range(len(self.classes)) if info.classes is None else info.classes
             for dst in targets:
-                allowed = self.resolve_ports(info.rule.ports, self.classes[dst].ports)
+                allowed = self._ports_for(info, self.classes[dst].ports)
                 if not allowed:
                     continue
                 previous = table.get(dst)
                 table[dst] = allowed if previous is None else previous.union(allowed)
         return table
 
+    @without_gc
     def run(self) -> Reachability:
         """Compute every allowed pair and external access."""
         count = len(self.classes)
@@ -345,7 +381,7 @@ class Analyzer:
         pieces: list[tuple[IpBlock | None, PortSet]] = []
         for info in rules.get(index, []):
             # Named ports on an external address resolve to nothing.
-            allowed = self.resolve_ports(info.rule.ports, None)
+            allowed = self._ports_for(info, None)
             if not allowed:
                 continue
             if info.blocks is None:
@@ -393,6 +429,7 @@ class Analyzer:
         return refs
 
 
+@without_gc
 def analyse(manifests: ManifestSet) -> Reachability:
     """Reachability of the workloads in ``manifests`` under its NetworkPolicies."""
     return Analyzer(manifests).run()

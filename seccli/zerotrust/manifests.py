@@ -26,6 +26,7 @@ from seccli.core.documents import (
 from seccli.core.errors import InputError, Problem, raise_if_problems
 from seccli.core.location import DocPath, Location
 from seccli.zerotrust.fastyaml import read_dialect
+from seccli.zerotrust.gcpause import without_gc
 from seccli.zerotrust.selectors import LabelSelector, Requirement
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -205,6 +206,7 @@ _RELEVANT = re.compile(
 )
 
 
+@without_gc
 def load_manifests(paths: Sequence[Path], limits: LoadLimits | None = None) -> ManifestSet:
     """Load every manifest under ``paths``; ``DocumentInvalid`` lists every problem.
 
@@ -226,6 +228,7 @@ def load_manifests(paths: Sequence[Path], limits: LoadLimits | None = None) -> M
     return build_manifest_set(documents)
 
 
+@without_gc
 def build_manifest_set(documents: Iterable[Document]) -> ManifestSet:
     """Build the model from parsed documents, collecting every problem before raising."""
     result = ManifestSet()

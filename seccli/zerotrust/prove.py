@@ -25,6 +25,7 @@ from seccli.zerotrust.analyzer import (
     external_difference,
     external_partition,
 )
+from seccli.zerotrust.gcpause import without_gc
 from seccli.zerotrust.generate.netpol import resolved_calls
 from seccli.zerotrust.manifests import IpBlock, ManifestSet, load_manifests
 from seccli.zerotrust.platform import estate_workloads, platform_targets, service_ident
@@ -124,6 +125,7 @@ def declared_traffic(
     return pairs, external
 
 
+@without_gc
 def prove_manifests(estate: Estate, policies: ManifestSet, mesh: str | None = None) -> Proof:
     """Compare the reachability that ``policies`` allow over the estate with its declarations."""
     chosen = mesh or estate.mesh
@@ -160,6 +162,7 @@ def prove_manifests(estate: Estate, policies: ManifestSet, mesh: str | None = No
     return proof
 
 
+@without_gc
 def prove(
     estate: Estate,
     tree: Sequence[Path],

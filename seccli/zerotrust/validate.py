@@ -23,6 +23,7 @@ from seccli.core.documents import Document, load_documents
 from seccli.core.errors import DependencyError, DocumentInvalid, Problem
 from seccli.core.location import Location, format_doc_path
 from seccli.zerotrust.analyzer import Analyzer
+from seccli.zerotrust.gcpause import without_gc
 from seccli.zerotrust.manifests import ManifestSet, build_manifest_set
 
 KUBERNETES_VERSION = "1.33"
@@ -191,6 +192,7 @@ def _where(file: str, index: int, path: Iterable[str | int]) -> Location:
     return Location(file, None, None, f"[{index}] " + (format_doc_path(list(path)) or "(root)"))
 
 
+@without_gc
 def validate_objects(
     objects: Mapping[str, list[dict[str, Any]]],
     *,

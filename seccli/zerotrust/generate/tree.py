@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from seccli.core.atomic import atomic_write_bytes
 from seccli.estate.model import Estate
+from seccli.zerotrust.gcpause import without_gc
 from seccli.zerotrust.generate.gatekeeper import generate_constraints
 from seccli.zerotrust.generate.mesh import (
     istio_authorization,
@@ -98,6 +99,7 @@ def _namespace_object(estate: Estate, name: str, mesh: Mesh) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
 
 
+@without_gc
 def generate_tree(
     estate: Estate,
     *,
