@@ -106,6 +106,7 @@ def generate_command(
             raise typer.Exit(int(ExitCode.VIOLATIONS))
         return
     written = write_tree(tree, out)
+    stale = check_drift(tree, out).extra
     digest = sha256_json({path: data.decode("utf-8") for path, data in tree.files.items()})
     with app_state(ctx).open_store() as store:
         store.append_audit(
@@ -131,6 +132,7 @@ def generate_command(
                 "written": written,
                 "sha256": digest,
                 "notes": tree.notes,
+                "stale": list(stale),
                 "validated": {"core": report.core_checked},
             }
         )
@@ -143,3 +145,5 @@ def generate_command(
     )
     for note in tree.notes:
         console.print(f"note: {note}", markup=False)
+    for path in stale:
+        console.print(f"stale: {out / path} is no longer generated (not deleted)", markup=False)

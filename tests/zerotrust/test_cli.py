@@ -63,8 +63,10 @@ def test_generate_check_and_prove(tmp_path: Path, capsys: pytest.CaptureFixture[
         d["kind"] == "extra" and d["src"] == "subs-a/worker" and d["dst"] == "external"
         for d in payload["differences"]
     )
-    # Regenerating repairs the tree.
-    run(capsys, "generate", str(MINI), "--out", str(out))
+    # Regenerating repairs the tree, and says which files are no longer generated.
+    (out / "namespaces/core/old.yaml").write_text("kind: ConfigMap\n")
+    code, stdout, _ = run(capsys, "generate", str(MINI), "--out", str(out))
+    assert code == 0 and "stale:" in stdout and "old.yaml" in stdout
     code, _, _ = run(capsys, "netpol", "prove", str(MINI), str(out))
     assert code == 0
 
