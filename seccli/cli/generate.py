@@ -47,6 +47,12 @@ def generate_command(
         help="Gatekeeper template library (default: ./rego when it exists).",
         show_default=False,
     ),
+    crd_schemas: Path | None = typer.Option(
+        None,
+        "--crd-schemas",
+        help="Also validate custom resources against the CRD schemas in this folder.",
+        show_default=False,
+    ),
     output: GenerateFormat = typer.Option(
         GenerateFormat.TABLE, "--format", "-f", help="table|json"
     ),
@@ -73,7 +79,13 @@ def generate_command(
         mesh=chosen,
         rego_library=library if library.is_dir() else None,
     )
-    report = validate_objects(tree.objects, world=estate_workloads(loaded.estate, chosen))
+    if crd_schemas is not None and not crd_schemas.is_dir():
+        from seccli.core.errors import InputError
+
+        raise InputError(f"{crd_schemas}: CRD schema folder not found")
+    report = validate_objects(
+        tree.objects, crd_schemas=crd_schemas, world=estate_workloads(loaded.estate, chosen)
+    )
     if not report.ok:
         raise DocumentInvalid(
             report.problems,
@@ -133,14 +145,15 @@ def generate_command(
                 "sha256": digest,
                 "notes": tree.notes,
                 "stale": list(stale),
-                "validated": {"core": report.core_checked},
+                "validated": {"core": report.core_checked, "crd": report.crd_checked},
             }
         )
         return
     console = stdout_console()
     console.print(
         f"[green]generated[/green] {out}: {len(tree.files)} files ({len(written)} written), "
-        f"mesh {chosen}, {report.core_checked} core objects schema-valid",
+        f"mesh {chosen}, {report.core_checked} core and {report.crd_checked} custom objects "
+        "schema-valid",
         markup=True,
     )
     for note in tree.notes:

@@ -62,8 +62,8 @@ def reach(
     ),
     max_input_size: int = MAX_INPUT_OPTION,
 ) -> None:
-    """Compute what the NetworkPolicies in PATH... allow, between every pair of workloads and
-    to/from external addresses."""
+    """Compute what the NetworkPolicies in PATH... allow, between every ordered pair of workloads
+    and to/from external addresses (pairs not listed allow nothing)."""
     from seccli.core.documents import LoadLimits
     from seccli.zerotrust.analyzer import analyse
     from seccli.zerotrust.manifests import load_manifests

@@ -73,12 +73,15 @@ def test_generate_check_and_prove(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_generate_json_and_mesh_choice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "tree"
+    crds = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "crds"
+    extra = ["--crd-schemas", str(crds)] if crds.is_dir() else []
     code, stdout, _ = run(
-        capsys, "generate", str(MINI), "--out", str(out), "--mesh", "linkerd", "-f", "json"
+        capsys, "generate", str(MINI), "--out", str(out), "--mesh", "linkerd", "-f", "json", *extra
     )
     assert code == 0
     payload = json.loads(stdout)
     assert payload["mesh"] == "linkerd"
+    assert payload["validated"]["crd"] > 0 or not extra
     assert "namespaces/core/linkerd-policy.yaml" in payload["files"]
     # The proof must be told the mesh the tree was made for.
     code, _, _ = run(capsys, "netpol", "prove", str(MINI), str(out), "--mesh", "linkerd")
