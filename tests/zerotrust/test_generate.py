@@ -347,3 +347,29 @@ def test_yaml_writer_quotes_what_readers_would_retype() -> None:
     text = dump_document(tricky)
     assert yaml.safe_load(text) == tricky
     assert parse_documents(text, "t")[0].data == tricky
+
+
+def test_bytes_do_not_depend_on_the_hash_seed() -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from pathlib import Path; from seccli.core.hashing import sha256_json; "
+        "from seccli.estate.loader import load_estate; "
+        "from seccli.zerotrust.generate.tree import generate_tree; "
+        "t = generate_tree(load_estate(Path(sys.argv[1])).estate, rego_library=Path(sys.argv[2])); "
+        "print(sha256_json({p: d.decode() for p, d in t.files.items()}))"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(EXAMPLE), str(FIXTURES / "rego")],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1 and len(next(iter(digests)).strip()) == 64
