@@ -457,3 +457,46 @@ spec:
     assert result.allowed("a/p1", "a/p2").labels() == ["TCP/5432"]
     assert result.allowed("a/p2", "a/p4").labels() == []
     assert result.allowed("a/p2", "a/p1").labels() == ALL
+
+
+def test_empty_from_and_ports_lists_match_everything() -> None:
+    result = reach(
+        """
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: a}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [], ports: []}]
+"""
+    )
+    assert allowed(result, "b/api", "a/db") == ALL
+    ingress = [a.cidrs for w, d, a in result.external() if w.ident == "a/db" and d == "ingress"]
+    assert ingress == [("0.0.0.0/0", "::/0")]
+
+
+def test_namespace_without_object_has_only_its_name_label() -> None:
+    pods = """
+apiVersion: v1
+kind: Pod
+metadata: {name: x, namespace: orphan, labels: {app: x}}
+spec: {containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: y, namespace: target, labels: {app: y}}
+spec: {containers: [{name: c}]}
+"""
+    policy = """
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: target}
+spec:
+  podSelector: {}
+  ingress:
+  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: orphan}}}]
+    ports: [{port: 80}]
+  - from: [{namespaceSelector: {matchLabels: {team: red}}}]
+"""
+    result = reach(policy, pods)
+    assert allowed(result, "orphan/x", "target/y") == ["TCP/80"]  # not the team=red rule
