@@ -15,6 +15,10 @@ B's ingress allows it:
 
 Pods are grouped into classes of identical namespace, labels and container ports, so the cost
 follows the number of distinct classes and allowed edges, not the number of pods.
+
+Outside the model, as in Kubernetes: a pod can always reach itself (a pair of a workload with
+itself means between two of its pods), traffic with the pod's own node is always allowed, and
+host-network pods are not subject to NetworkPolicy (they are left out).
 """
 
 from __future__ import annotations
