@@ -373,3 +373,33 @@ def test_bytes_do_not_depend_on_the_hash_seed() -> None:
         for seed in ("1", "2")
     }
     assert len(digests) == 1 and len(next(iter(digests)).strip()) == 64
+
+
+def test_compiled_schema_check_agrees_with_jsonschema(mini: Estate) -> None:
+    from seccli.zerotrust.validate import SchemaValidator
+
+    policy = next(
+        p for p in policies_of(generate_tree(mini).objects) if p["metadata"]["name"] == "svc-shop"
+    )
+    mutations = [
+        lambda p: None,
+        lambda p: p["spec"].update(bogus=1),
+        lambda p: p["metadata"].update(name=7),
+        lambda p: p["spec"]["ingress"][0]["ports"][0].update(port=[80]),
+        lambda p: p["spec"]["ingress"][0].update(sources=[]),
+        lambda p: p["spec"]["podSelector"].update(matchLabels={"a": 1}),
+        lambda p: p.update(status={"x": 1}),
+        lambda p: p["spec"].update(policyTypes=[1]),
+    ]
+    validator = SchemaValidator().validator_for("networking.k8s.io/v1", "NetworkPolicy")
+    assert validator is not None
+    checker = validator[0]
+    verdicts = []
+    for mutate in mutations:
+        candidate = copy.deepcopy(policy)
+        mutate(candidate)
+        full = list(checker._full().iter_errors(candidate))
+        fast = checker.iter_errors(candidate)
+        assert bool(full) == bool(fast), candidate
+        verdicts.append(bool(full))
+    assert verdicts[0] is False and all(verdicts[1:])
