@@ -246,6 +246,9 @@ class _Reader:
                 result.append(self.mapping(indent + 2, child))
                 continue
             self.index += 1
+            if item is None and self.index < self.count and self.lines[self.index]:
+                # A bare "-": the item's node starts on the next line (as the safe loader says).
+                self.marks[child] = self.index + 1
             result.append(self.value_after(item, indent + 2, child, is_key=False))
         return result
 

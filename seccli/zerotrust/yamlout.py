@@ -22,7 +22,11 @@ _RESERVED = re.compile(
     r"|null|Null|NULL)$"
 )
 FLOW_WIDTH = 80
-_BLOCK_SAFE = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\t]*$")
+# Not in a literal block: controls, tabs, YAML's other line breaks (NEL, LS, PS), BOM and
+# non-characters.
+_BLOCK_SAFE = re.compile(
+    r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\t\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]*$"
+)
 
 
 _KEYS: dict[str, str] = {}
@@ -51,7 +55,7 @@ def _scalar(value: Any) -> str:
     if isinstance(value, str):
         if _PLAIN.match(value) and not value.endswith(":") and not _RESERVED.match(value):
             return value
-        return json.dumps(value, ensure_ascii=True)
+        return _encode_str(value)
     raise TypeError(f"cannot write {type(value).__name__} as YAML")
 
 
@@ -68,9 +72,23 @@ def _block_lines(text: str) -> list[str] | None:
     return lines
 
 
-_encode_str: Any = getattr(json.encoder, "encode_basestring_ascii", None) or (
+_ascii_json: Any = getattr(json.encoder, "encode_basestring_ascii", None) or (
     lambda text: json.dumps(text, ensure_ascii=True)
 )
+# A surrogate-pair escape not itself preceded by an escaped backslash.
+_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})")
+
+
+def _astral(match: re.Match[str]) -> str:
+    high, low = int(match.group(2), 16), int(match.group(3), 16)
+    return f"{match.group(1)}\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
+
+
+def _encode_str(text: str) -> str:
+    """A double-quoted scalar: JSON escapes, except characters beyond U+FFFF, which JSON
+    writes as surrogate pairs and YAML reads as two invalid characters: ``\\UXXXXXXXX``."""
+    quoted = str(_ascii_json(text))
+    return _PAIR.sub(_astral, quoted) if "\\ud" in quoted else quoted
 
 
 def _annotate(value: Any, flows: dict[int, str]) -> str | None:

@@ -105,6 +105,10 @@ def _random_value(rng: random.Random, depth: int) -> object:
         "yes",
         "null",
         "~",
+        "\U0001f600",
+        "\\ud83d",
+        "\x85",
+        "\u2028",
     ]
     kind = rng.randrange(8 if depth < 4 else 4)
     if kind == 0:
