@@ -150,9 +150,16 @@ def _annotate(value: Any, flows: dict[int, str]) -> str | None:
     return flow
 
 
-def _value(lead: str, value: Any, indent: int, out: list[str], flows: dict[int, str]) -> None:
+def _value(
+    lead: str,
+    value: Any,
+    indent: int,
+    out: list[str],
+    flows: dict[int, str],
+    allow_flow: bool = True,
+) -> None:
     """Write ``value`` after ``lead`` (``"key:"`` or ``"-"``) at ``indent``."""
-    if isinstance(value, dict | list) and value:
+    if allow_flow and isinstance(value, dict | list) and value:
         flow = flows.get(id(value))
         if flow is not None:
             out.append(f"{lead} {flow}")
@@ -199,8 +206,10 @@ def _mapping(
 
 def _sequence(items: list[Any], indent: int, out: list[str], flows: dict[int, str]) -> None:
     pad = " " * indent
+    # Items of one list look alike: flow only if every collection among them fits.
+    uniform = all(id(item) in flows for item in items if isinstance(item, dict | list) and item)
     for item in items:
-        _value(f"{pad}-", item, indent, out, flows)
+        _value(f"{pad}-", item, indent, out, flows, uniform)
 
 
 def dump_document(obj: Any) -> str:
