@@ -118,3 +118,23 @@ def test_clock_and_timestamps() -> None:
     assert utc_iso(clock.now()) == "2026-11-21T04:30:00.000000Z"
     with pytest.raises(ValueError):
         utc_iso(datetime(2026, 1, 1))
+
+
+def test_atomic_write_many_writes_all_and_cleans_up_on_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {tmp_path / f"d{n % 3}" / f"f{n}.yaml": f"n: {n}\n".encode() for n in range(10)}
+    atomic.atomic_write_many(files)
+    assert all(path.read_bytes() == data for path, data in files.items())
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(
+        p.name for p in files
+    )
+
+    def no_sync() -> None:
+        raise OSError("sync failed")
+
+    monkeypatch.setattr(atomic.os, "sync", no_sync)
+    with pytest.raises(OSError):
+        atomic.atomic_write_many(dict.fromkeys(files, b"new\n"))
+    assert all(path.read_bytes() == data for path, data in files.items())
+    assert not list(tmp_path.rglob("*.tmp"))

@@ -15,15 +15,12 @@ Output is a pure function of the inputs: sorted keys, stable order, no timestamp
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from seccli.core.atomic import atomic_write_bytes
+from seccli.core.atomic import atomic_write_many
 from seccli.estate.model import Estate
 from seccli.zerotrust.gcpause import without_gc
 from seccli.zerotrust.generate.gatekeeper import generate_constraints
@@ -191,10 +188,8 @@ def check_drift(tree: GeneratedTree, root: Path) -> Drift:
 def write_tree(tree: GeneratedTree, root: Path) -> list[str]:
     """Write every file that differs; returns the paths written. Files are never deleted.
 
-    Each file is replaced atomically (a temporary file beside it, then a rename), as
-    ``seccli.core.atomic`` does; for a tree of thousands of files the data is flushed with one
-    ``sync`` before the renames instead of one ``fsync`` per file, and each folder is synced
-    after them, so the tree is as durable and readers never see a half-written file.
+    Each file is replaced atomically (``seccli.core.atomic.atomic_write_many``: one ``sync``
+    for the batch instead of one ``fsync`` per file), so readers never see a half-written file.
     """
     on_disk = _files_on_disk(root)
     written = [
@@ -202,43 +197,5 @@ def write_tree(tree: GeneratedTree, root: Path) -> list[str]:
         for path, data in tree.files.items()
         if path not in on_disk or on_disk[path].read_bytes() != data
     ]
-    if len(written) <= 1:
-        for path in written:
-            atomic_write_bytes(root / path, tree.files[path])
-        return written
-    staged: list[tuple[str, Path]] = []
-    try:
-        for path in written:
-            target = root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-            )
-            staged.append((temporary, target))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(tree.files[path])
-            os.chmod(temporary, 0o644)
-        os.sync()
-        for temporary, target in staged:
-            os.replace(temporary, target)
-        staged = []
-    finally:
-        for temporary, _ in staged:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-    for folder in sorted({(root / path).parent for path in written}):
-        _fsync_folder(folder)
+    atomic_write_many({root / path: tree.files[path] for path in written})
     return written
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
