@@ -210,14 +210,17 @@ _RELEVANT = re.compile(
 def load_manifests(paths: Sequence[Path], limits: LoadLimits | None = None) -> ManifestSet:
     """Load every manifest under ``paths``; ``DocumentInvalid`` lists every problem.
 
-    Files that name none of the kinds the analyser reads (NetworkPolicy, Namespace, Pod, the
-    pod controllers, List) are skipped without being parsed; files in the dialect seccli
-    writes are read by the fast reader, everything else by the safe general loader.
+    Files found in folders that name none of the kinds the analyser reads (NetworkPolicy,
+    Namespace, Pod, the pod controllers, List) are skipped without being parsed; files named
+    explicitly are always parsed, so a malformed one is an error, never silently ignored.
+    Files in the dialect seccli writes are read by the fast reader, everything else by the
+    safe general loader.
     """
     documents: list[Document] = []
+    named = {path for path in paths if path.is_file()}
     for file in manifest_files(paths):
         text = read_source(file, limits)
-        if not _RELEVANT.search(text):
+        if file not in named and not _RELEVANT.search(text):
             continue
         fast = read_dialect(text, str(file), (limits or LoadLimits()).max_depth)
         if fast is not None:

@@ -148,6 +148,8 @@ spec:
     ("content", "expected"),
     [
         ("kind: NetworkPolicy\nmetadata: {name: p}\nspec: [\n", "bad.yaml:4:1: invalid YAML"),
+        # Named explicitly, a broken file is parsed even when no kind can be seen in it.
+        ("items: [\n", "bad.yaml:2:1: invalid YAML"),
         (
             "kind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  podSelector: {}\n"
             "  ingress:\n  - ports: [{port: 70000}]\n",
