@@ -359,3 +359,26 @@ def test_composite_keys_patterns_and_data_function_mocks() -> None:
     assert res["ks"] == [1, 2]
     assert (res["mocked"], res["real"]) == (100, 2)
     assert to_json(res["pairs"]) == {'[1,"a"]': True, '[2,"b"]': True}
+
+
+@pytest.mark.parametrize(
+    ("collection", "every_value", "some_value"),
+    [
+        (5, UNDEFINED, UNDEFINED),  # a scalar domain: undefined for both
+        ("abc", UNDEFINED, UNDEFINED),
+        ([], True, UNDEFINED),  # every over nothing is vacuously true
+        ([1, 2], True, True),
+        ([1, -2], UNDEFINED, True),
+        ({"k": 1}, True, True),
+    ],
+)
+def test_every_and_some_over_scalars_and_collections(
+    collection: Any, every_value: Any, some_value: Any
+) -> None:
+    src = (
+        "package t\nimport rego.v1\n"
+        "every_positive if every x in input.c { x > 0 }\n"
+        "some_positive if { some x in input.c; x > 0 }\n"
+    )
+    assert value(src, "data.t.every_positive", {"c": collection}) == every_value
+    assert value(src, "data.t.some_positive", {"c": collection}) == some_value

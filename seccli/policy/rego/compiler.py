@@ -1455,13 +1455,7 @@ class Compiler:
 
         def run(ctx: Ctx, env: list[Any], k: K) -> bool:
             def kc(c: Any) -> bool:
-                if isinstance(c, frozenset):
-                    pairs: Any = ((x, x) for x in c)
-                elif isinstance(c, (dict, list, tuple)):
-                    pairs = iterate(c)
-                else:
-                    return False
-                for kk, vv in pairs:
+                for kk, vv in iterate(c):  # nothing for scalars
                     ctx.tick()
                     if kpat is not None:
                         if kpat(ctx, env, kk, lambda vv=vv: vpat(ctx, env, vv, k)):
@@ -1488,13 +1482,9 @@ class Compiler:
 
         def run(ctx: Ctx, env: list[Any], k: K) -> bool:
             def kd(c: Any) -> bool:
-                if isinstance(c, frozenset):
-                    pairs: Any = ((x, x) for x in c)
-                elif isinstance(c, (dict, list, tuple)):
-                    pairs = iterate(c)
-                else:
-                    return False
-                for kk, vv in pairs:
+                if not isinstance(c, (frozenset, dict, list, tuple)):
+                    return False  # every over a scalar is undefined, not vacuously true
+                for kk, vv in iterate(c):
                     ctx.tick()
                     if kslot is not None:
                         env[kslot] = kk
