@@ -316,26 +316,13 @@ def _audit_kv(
     metadata = api.kv_metadata(item.mount, item.name)
     location = where(item.doc_path)
     if metadata is None or int(metadata.get("current_version") or 0) == 0:
-        owner = _owner(estate, item, None)
-        status = SecretStatus(
-            path=item.path,
-            engine="kv",
-            declared=True,
-            exists=False,
-            service=_service_name(item),
-            owner=owner,
-            rotation_days=item.rotation_days,
-            overdue=True,
-        )
-        finding = _finding(
-            "vault.secret.missing",
-            "Declared secret missing from Vault",
-            f"{item.path} is declared for {_service_name(item)} but does not exist in Vault",
-            Severity.HIGH,
+        return _missing(
+            item,
+            "kv",
             location,
-            owner,
+            _owner(estate, item, None),
+            f"{item.path} is declared for {_service_name(item)} but does not exist in Vault",
         )
-        return status, [finding]
     custom = metadata.get("custom_metadata") or {}
     owner = _owner(estate, item, custom)
     since = value_since(metadata)
@@ -424,6 +411,31 @@ def _audit_kv(
     return status, findings
 
 
+def _missing(
+    item: DeclaredSecret, engine: str, location: Location, owner: str | None, message: str
+) -> tuple[SecretStatus, list[Finding]]:
+    """The status and finding of a declared secret that Vault does not have."""
+    status = SecretStatus(
+        path=item.path,
+        engine=engine,
+        declared=True,
+        exists=False,
+        service=_service_name(item),
+        owner=owner,
+        rotation_days=item.rotation_days,
+        overdue=True,
+    )
+    finding = _finding(
+        "vault.secret.missing",
+        "Declared secret missing from Vault",
+        message,
+        Severity.HIGH,
+        location,
+        owner,
+    )
+    return status, [finding]
+
+
 def _audit_database(
     api: VaultApi, estate: Estate, item: DeclaredSecret, now: datetime, where: Locator
 ) -> tuple[SecretStatus, list[Finding]]:
@@ -431,26 +443,9 @@ def _audit_database(
     location = where(item.doc_path)
     owner = _owner(estate, item, None)
     if role is None:
-        status = SecretStatus(
-            path=item.path,
-            engine="database",
-            declared=True,
-            exists=False,
-            service=_service_name(item),
-            owner=owner,
-            rotation_days=item.rotation_days,
-            overdue=True,
+        return _missing(
+            item, "database", location, owner, f"{item.path}: no such database static role"
         )
-        return status, [
-            _finding(
-                "vault.secret.missing",
-                "Declared secret missing from Vault",
-                f"{item.path}: no such database static role",
-                Severity.HIGH,
-                location,
-                owner,
-            )
-        ]
     last = role.get("last_vault_rotation")
     since = parse_vault_time(str(last)) if last else None
     age = (now - since) / timedelta(days=1) if since else None
