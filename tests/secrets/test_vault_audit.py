@@ -117,3 +117,18 @@ def test_concurrent_audit_gives_the_same_report(
     parallel = audit_secrets(api, example_estate, clock=clock, workers=4)
     assert parallel == serial
     assert vault.requests - before <= 74 + 1
+
+
+def test_missing_database_static_role_is_reported_like_a_missing_kv_secret(
+    vault: FakeVault, api: VaultApi, example_estate: Estate
+) -> None:
+    seed_estate(vault, example_estate, age_days=10)
+    del vault.databases["database"]["payments-ledger"]
+    report = audit_secrets(api, example_estate, clock=FixedClock(vault.now))
+    (finding,) = report.findings
+    assert finding.rule_id == "vault.secret.missing"
+    assert finding.message == "database/static-roles/payments-ledger: no such database static role"
+    assert finding.severity.value == "high" and finding.owner
+    status = next(s for s in report.statuses if s.engine == "database")
+    assert (status.declared, status.exists, status.overdue) == (True, False, True)
+    assert status.service == "holding/payments-ledger" and status.rotation_days == 90
