@@ -94,8 +94,10 @@ def main() -> None:
         intents = sum(len(s.intents) for s in loaded.estate.services)
         load_s = best_of(3, lambda: load_estate(estate_path))
         print(f"estate: {services} services, {intents} intents, {size_mb:.1f} MB of YAML")
-        print(f"  load + validate (median of 3): {load_s:.3f} s  "
-              f"(goal < {GOAL_S} s: {'met' if load_s < GOAL_S else 'MISSED'})")
+        print(
+            f"  load + validate (median of 3): {load_s:.3f} s  "
+            f"(goal < {GOAL_S} s: {'met' if load_s < GOAL_S else 'MISSED'})"
+        )
 
         records = [
             AuditRecord("bench", "bench.append", f"subject-{i}", {"i": i, "note": "x" * 40})
@@ -119,10 +121,14 @@ def main() -> None:
         print(f"audit: {AUDIT_ENTRIES} entries")
         print(f"  append in one transaction: {batch_s:.3f} s")
         print(f"  full verify:               {verify_s:.3f} s")
-        print(f"  append + verify:           {total:.3f} s  "
-              f"(goal < {GOAL_S} s: {'met' if total < GOAL_S else 'MISSED'})")
-        print(f"  one transaction per entry (durable checkpoint each time): {single_s:.3f} s "
-              f"({AUDIT_ENTRIES / single_s:,.0f} entries/s)")
+        print(
+            f"  append + verify:           {total:.3f} s  "
+            f"(goal < {GOAL_S} s: {'met' if total < GOAL_S else 'MISSED'})"
+        )
+        print(
+            f"  one transaction per entry (durable checkpoint each time): {single_s:.3f} s "
+            f"({AUDIT_ENTRIES / single_s:,.0f} entries/s)"
+        )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from seccli.cli import netpol as netpol_cli
 from seccli.cli import org as org_cli
 from seccli.cli import policy as policy_cli
 from seccli.cli import scan as scan_cli
+from seccli.cli import scan_worker as scan_worker_cli
 from seccli.cli import vault as vault_cli
 from seccli.cli.context import AppState
 from seccli.cli.output import print_error
@@ -50,6 +51,7 @@ app.add_typer(netpol_cli.app, name="netpol")
 app.add_typer(vault_cli.app, name="vault")
 app.command(name="scan")(scan_cli.scan_command)
 app.add_typer(scan_cli.findings_app, name="findings")
+app.add_typer(scan_worker_cli.app, name="scan-worker")
 app.add_typer(policy_cli.app, name="policy")
 policy_cli.app.command("verify")(gatekeeper_cli.verify_command)
 policy_cli.app.command("test")(gatekeeper_cli.test_command)

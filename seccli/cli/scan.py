@@ -75,6 +75,13 @@ def scan_command(
     progress: bool = typer.Option(
         True, "--progress/--no-progress", help="Show progress on a terminal."
     ),
+    worker: bool | None = typer.Option(
+        None,
+        "--worker/--no-worker",
+        help="Keep checkov loaded in a background worker between scans, so a re-scan skips "
+        "its start-up (default: on, off when CI is set; env SECCLI_SCAN_WORKER=on|off).",
+        show_default=False,
+    ),
 ) -> None:
     """Scan a repository with checkov, bandit and semgrep; one report, one gate.
 
@@ -112,6 +119,7 @@ def scan_command(
         processes=processes,
         timeout=timeout,
         rules_dir=rules,
+        warm=_use_worker(worker),
     )
     state = app_state(ctx)
     actor = current_actor()
@@ -160,6 +168,24 @@ def scan_command(
     raise typer.Exit(int(gate.exit_code))
 
 
+def _use_worker(flag: bool | None) -> bool:
+    """``--worker``/``--no-worker``, else ``SECCLI_SCAN_WORKER``, else on unless ``CI`` is set."""
+    import os
+
+    if flag is not None:
+        return flag
+    setting = os.environ.get("SECCLI_SCAN_WORKER", "").strip().lower()
+    if setting in {"1", "on", "true", "yes"}:
+        return True
+    if setting in {"0", "off", "false", "no"}:
+        return False
+    if setting:
+        raise InputError(
+            f"SECCLI_SCAN_WORKER={setting!r}: expected on or off", hint="or pass --[no-]worker"
+        )
+    return os.environ.get("CI", "").strip().lower() in {"", "0", "false", "no"}
+
+
 def _run_with_progress(
     root: Path,
     options: Any,
@@ -197,18 +223,20 @@ def _run_with_progress(
 
 
 def _render(fmt: OutputFormat, report: ScanReport, gate: GateResult, redactor: Redactor) -> str:
-    import json
+    # orjson: the standard encoder's indenting mode is pure Python, and reports run to megabytes.
+    import orjson
 
     from seccli.scan.formats import report_json, to_markdown, to_sarif
 
+    pretty = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
     if fmt is OutputFormat.JSON:
         document = {
             "schemaVersion": JSON_SCHEMA_VERSION,
             **report_json(report, gate.findings, gate=gate.as_json()),
         }
-        text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        text = orjson.dumps(document, option=pretty | orjson.OPT_SORT_KEYS).decode()
     elif fmt is OutputFormat.SARIF:
-        text = json.dumps(to_sarif(report, gate.findings), indent=2, ensure_ascii=False) + "\n"
+        text = orjson.dumps(to_sarif(report, gate.findings), option=pretty).decode()
     elif fmt is OutputFormat.MARKDOWN:
         text = to_markdown(report, gate.findings, threshold=gate.threshold)
     else:

@@ -5,6 +5,9 @@ small machines, so it runs with ``CHECKOV_PARALLELIZATION_TYPE=none`` and only t
 present (``--framework``). Cache units: one per file for file-local frameworks (kubernetes,
 dockerfile, github_actions, secrets) and one per framework for those that resolve across files
 (terraform, helm).
+
+With ``warm`` set, checkov runs in a forked child of a worker that imported it once
+(``checkov_worker``), which saves its ~3 s start-up on every re-scan; same argv, same output.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import posixpath
 import re
 import shutil
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,7 +28,7 @@ from seccli.core.hashing import sha256_hex, sha256_json
 from seccli.core.location import Location
 from seccli.scan.interface import Inventory, ToolContext, ToolFailure, WorkUnit
 from seccli.scan.model import RawFinding
-from seccli.scan.process import run_tool
+from seccli.scan.process import Completed, run_tool
 from seccli.scan.semgrep import is_dockerfile
 from seccli.scan.severity_map import CHECKOV_CWE, checkov_severity
 from seccli.scan.snippets import read_lines
@@ -175,7 +179,9 @@ class CheckovScanner:
             ",".join(invocation.frameworks),
             *invocation.args,
         ]
-        done = run_tool(self.name, argv, cwd=context.root, timeout=context.remaining(), env=ENV)
+        done = _warm_run(context, argv[1:]) if _worker_applies(context) else None
+        if done is None:
+            done = run_tool(self.name, argv, cwd=context.root, timeout=context.remaining(), env=ENV)
         if done.returncode not in (0, 1):
             raise ToolFailure(
                 self.name, "crash", f"exit code {done.returncode}: {done.stderr_tail()}"
@@ -226,6 +232,30 @@ class CheckovScanner:
             help_url=str(help_url),
         )
         return RawFinding(finding, end, tuple(cwes), secret=framework == "secrets")
+
+
+def _worker_applies(context: ToolContext) -> bool:
+    """A warm worker answers for the checkov installed beside this interpreter only."""
+    if not context.warm or not context.version or context.version == "unknown":
+        return False
+    return context.executable.parent == Path(sys.executable).parent
+
+
+def _warm_run(context: ToolContext, args: list[str]) -> Completed | None:
+    """checkov through the warm worker; None when no worker can be used (run it directly)."""
+    from seccli.scan.worker_client import run_checkov
+    from seccli.scan.worker_wire import WorkerUnavailable
+
+    try:
+        return run_checkov(
+            args,
+            cwd=context.root,
+            timeout=context.remaining(),
+            env=ENV,
+            checkov_version=context.version,
+        )
+    except WorkerUnavailable:
+        return None
 
 
 def _is_k8s(path: Path) -> bool:

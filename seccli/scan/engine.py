@@ -42,7 +42,11 @@ _VERSION = re.compile(r"\d+\.\d+(?:\.\d+)?[\w.+-]*")
 
 @dataclass(frozen=True, slots=True)
 class ScanOptions:
-    """How to scan: which tools, how many at once, time-outs, rules and executables."""
+    """How to scan: which tools, how many at once, time-outs, rules and executables.
+
+    ``warm`` lets adapters that can keep their tool loaded between scans do so (checkov's
+    worker); the findings are the same either way.
+    """
 
     tools: tuple[str, ...] | None = None
     jobs: int = 3
@@ -51,6 +55,7 @@ class ScanOptions:
     rules_dir: Path | None = None
     executables: Mapping[str, str | Path] = field(default_factory=dict)
     skip_dirs: tuple[str, ...] = SKIP_DIRS
+    warm: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +131,8 @@ def run_scan(
             rules_dir=options.rules_dir,
             processes=options.processes,
             skip_dirs=options.skip_dirs,
+            version=version,
+            warm=options.warm,
         )
         jobs.append(_Job(scanner, units, version, rules, context, hits, misses))
         emit(ScanEvent(name, "planned", f"{len(misses)} to scan, {len(hits)} cached", len(units)))

@@ -51,7 +51,8 @@ class WorkUnit:
 
 @dataclass(frozen=True, slots=True)
 class ToolContext:
-    """What an adapter needs to run its tool."""
+    """What an adapter needs to run its tool (``version``: the tool's; ``warm``: a warm
+    worker may be used where the adapter has one)."""
 
     root: Path
     executable: Path
@@ -61,6 +62,8 @@ class ToolContext:
     env: Mapping[str, str] = field(default_factory=dict)
     skip_dirs: tuple[str, ...] = ()
     deadline: float | None = None
+    version: str = ""
+    warm: bool = False
 
     def remaining(self) -> float:
         """Seconds left of this tool's time-out (shared by all its processes)."""

@@ -99,20 +99,22 @@ def deduplicate(findings: Sequence[RawFinding]) -> tuple[list[RawFinding], int]:
         key=lambda r: (-r.finding.severity.rank, r.finding.tool, r.finding.rule_id, r.finding.id),
     )
     kept: list[RawFinding] = []
+    by_file: dict[str, list[int]] = {}  # indices into kept, in order, per file
     merged = 0
     for raw in ordered:
         twin_index = None
         if raw.cwes:
-            for index, other in enumerate(kept):
+            for index in by_file.get(raw.finding.location.file, ()):
+                other = kept[index]
                 if (
                     other.finding.tool != raw.finding.tool
-                    and other.finding.location.file == raw.finding.location.file
                     and set(other.cwes) & set(raw.cwes)
                     and _overlap(other, raw)
                 ):
                     twin_index = index
                     break
         if twin_index is None:
+            by_file.setdefault(raw.finding.location.file, []).append(len(kept))
             kept.append(raw)
             continue
         merged += 1

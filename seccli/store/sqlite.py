@@ -204,21 +204,16 @@ class SqliteStore:
             )
             new: list[str] = []
             recurring: list[str] = []
+            updates: list[tuple[str, str, str, str, str, str]] = []
+            inserts: list[tuple[str, ...]] = []
             for fingerprint, finding in sorted(current.items()):
                 data = self._redactor.redact(finding.model_dump_json())
                 if fingerprint in known:
                     recurring.append(fingerprint)
-                    db.execute(
-                        "UPDATE findings SET last_seen = ?, resolved_at = NULL, last_run_id = ?, "
-                        "severity = ?, data = ? WHERE scope = ? AND fingerprint = ?",
-                        (now, run_id, finding.severity.value, data, scope, fingerprint),
-                    )
+                    updates.append((now, run_id, finding.severity.value, data, scope, fingerprint))
                 else:
                     new.append(fingerprint)
-                    db.execute(
-                        "INSERT INTO findings (fingerprint, scope, rule_id, tool, severity, "
-                        "title, file, first_seen, last_seen, last_run_id, data) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    inserts.append(
                         (
                             fingerprint,
                             scope,
@@ -231,12 +226,23 @@ class SqliteStore:
                             now,
                             run_id,
                             data,
-                        ),
+                        )
                     )
-                db.execute(
-                    "INSERT OR IGNORE INTO run_findings (run_id, fingerprint) VALUES (?, ?)",
-                    (run_id, fingerprint),
-                )
+            db.executemany(
+                "UPDATE findings SET last_seen = ?, resolved_at = NULL, last_run_id = ?, "
+                "severity = ?, data = ? WHERE scope = ? AND fingerprint = ?",
+                updates,
+            )
+            db.executemany(
+                "INSERT INTO findings (fingerprint, scope, rule_id, tool, severity, "
+                "title, file, first_seen, last_seen, last_run_id, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                inserts,
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO run_findings (run_id, fingerprint) VALUES (?, ?)",
+                [(run_id, fingerprint) for fingerprint in sorted(current)],
+            )
             resolved = sorted(
                 fp for fp, resolved_at in known.items() if fp not in current and resolved_at is None
             )
