@@ -195,12 +195,12 @@ def _run_with_progress(
     progress: bool,
     run_scan: Any,
 ) -> ScanReport:
-    console = stderr_console()
-    if not (progress and console.is_terminal):
+    if not (progress and sys.stderr.isatty()):
         result: ScanReport = run_scan(root, options, cache=cache, owners=owners, redactor=redactor)
         return result
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    console = stderr_console()
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as bar:

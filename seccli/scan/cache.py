@@ -11,6 +11,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import orjson
+
 from seccli.scan.interface import WorkUnit
 from seccli.scan.model import RawFinding
 
@@ -67,7 +69,7 @@ class ScanCache:
         for unit in units:
             entry = stored.get(unit.key)
             if entry is not None and entry[0] == unit.digest:
-                hits[unit.key] = [RawFinding.from_json(item) for item in json.loads(entry[1])]
+                hits[unit.key] = [RawFinding.from_json(item) for item in orjson.loads(entry[1])]
         return hits
 
     def store(

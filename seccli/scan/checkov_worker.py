@@ -10,7 +10,8 @@ Only the user who started it may connect (checked with ``SO_PEERCRED``). It exit
 ``--idle`` seconds without a request, when its socket file is removed or replaced, or on
 SIGTERM. At most one worker per identity runs: the lock file is held for its whole life.
 
-Run by ``seccli.scan.worker_client``: ``python -m seccli.scan.checkov_worker SOCKET LOCK --idle S``.
+Started by ``seccli.scan.worker_client`` as
+``python -P -m seccli.scan.checkov_worker SOCKET LOCK --idle S``.
 """
 
 from __future__ import annotations
@@ -188,7 +189,8 @@ def _scan(conn: socket.socket, request: dict[str, Any]) -> None:
         send_message(conn, {"ok": False, "error": problem})
         return
     os.chdir(request["cwd"])
-    os.environ.update(request.get("env") or {})
+    os.environ.clear()
+    os.environ.update(request["env"])
     # The time-out kills this child and anything checkov started (helm, git).
     signal.signal(signal.SIGALRM, lambda _signum, _frame: os.killpg(0, signal.SIGKILL))
     signal.setitimer(signal.ITIMER_REAL, float(request["timeout"]))
@@ -204,9 +206,7 @@ def _invalid(request: dict[str, Any]) -> str:
         return "argv must be a list of strings"
     if not isinstance(cwd, str) or not os.path.isabs(cwd) or not os.path.isdir(cwd):
         return "cwd must be an existing absolute directory"
-    if env is not None and not (
-        isinstance(env, dict) and all(isinstance(v, str) for v in env.values())
-    ):
+    if not (isinstance(env, dict) and all(isinstance(v, str) for v in env.values())):
         return "env must map names to strings"
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
         return "timeout must be a positive number of seconds"

@@ -6,7 +6,6 @@ redacted; the CLI redacts the final text once more.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -41,7 +40,7 @@ def severity_counts(findings: Sequence[Finding]) -> dict[str, int]:
 
 def finding_json(finding: Finding, end_line: int | None = None) -> dict[str, Any]:
     """A finding as stable JSON."""
-    data: dict[str, Any] = json.loads(finding.model_dump_json())
+    data: dict[str, Any] = finding.model_dump(mode="json")
     data["location"] = {
         "file": finding.location.file,
         "line": finding.location.line,

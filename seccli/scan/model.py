@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +26,7 @@ class RawFinding:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready form for the cache."""
         return {
-            "finding": json.loads(self.finding.model_dump_json()),
+            "finding": self.finding.model_dump(mode="json"),
             "end_line": self.end_line,
             "cwes": list(self.cwes),
             "secret": self.secret,

@@ -74,7 +74,8 @@ def run_checkov(
             "op": "scan",
             "argv": list(argv),
             "cwd": str(cwd.resolve()),
-            "env": dict(env),
+            # The whole environment, as a directly started checkov would see it.
+            "env": {**os.environ, **env},
             "timeout": max(0.1, deadline - time.monotonic()),
         }
         try:
@@ -179,6 +180,7 @@ def _open(path: Path) -> socket.socket:
 def _spawn(endpoint: Endpoint, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
     argv = [
         sys.executable,
+        "-P",  # never import from the current directory
         "-m",
         "seccli.scan.checkov_worker",
         str(endpoint.socket),

@@ -85,6 +85,15 @@ def test_worker_forwards_argv_cwd_env_and_exit_code(fake: Path, tmp_path: Path) 
     assert code == 0
 
 
+def test_each_run_sees_the_clients_environment_of_the_moment(
+    fake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _run(tmp_path, "-d", ".")[1]["mark"] is None
+    monkeypatch.setenv("FAKE_MARK", "second")  # set after the worker started
+    assert _run(tmp_path, "-d", ".")[1]["mark"] == "second"
+    assert len(_live(fake)) == 1
+
+
 def test_every_run_starts_from_the_imported_state(fake: Path, tmp_path: Path) -> None:
     runs = [_run(tmp_path, "-d", ".")[1]["runs"] for _ in range(3)]
     assert runs == [1, 1, 1]  # a forked child's run never leaks into the next one
@@ -188,7 +197,8 @@ def test_malformed_requests_are_refused(fake: Path, tmp_path: Path) -> None:
     for request, expected in (
         ({"op": "scan", "argv": "-d .", "cwd": str(tmp_path), "timeout": 5}, "argv"),
         ({"op": "scan", "argv": [], "cwd": "relative", "timeout": 5}, "cwd"),
-        ({"op": "scan", "argv": [], "cwd": str(tmp_path), "timeout": 0}, "timeout"),
+        ({"op": "scan", "argv": [], "cwd": str(tmp_path), "env": {}, "timeout": 0}, "timeout"),
+        ({"op": "scan", "argv": [], "cwd": str(tmp_path), "env": {"A": 1}, "timeout": 5}, "env"),
         ({"op": "reboot"}, "unknown operation"),
     ):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:

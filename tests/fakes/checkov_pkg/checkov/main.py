@@ -42,6 +42,7 @@ class Checkov:
                     "argv": args,
                     "cwd": os.getcwd(),
                     "parallel": os.environ.get("CHECKOV_PARALLELIZATION_TYPE"),
+                    "mark": os.environ.get("FAKE_MARK"),
                     "runs": RUNS,
                     "warmed": len(registry.LOADS),
                 }
