@@ -172,6 +172,12 @@ def _use_worker(flag: bool | None) -> bool:
     """``--worker``/``--no-worker``, else ``SECCLI_SCAN_WORKER``, else on unless ``CI`` is set."""
     import os
 
+    from seccli.scan.worker_client import idle_seconds
+
+    try:
+        idle_seconds()
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     if flag is not None:
         return flag
     setting = os.environ.get("SECCLI_SCAN_WORKER", "").strip().lower()

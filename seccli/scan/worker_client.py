@@ -42,13 +42,21 @@ _STOP_WAIT = 5.0
 
 
 def idle_seconds(environ: Mapping[str, str] | None = None) -> float:
-    """How long a worker waits for work before exiting (``SECCLI_SCAN_WORKER_IDLE``)."""
+    """How long a worker waits for work before exiting (``SECCLI_SCAN_WORKER_IDLE``, seconds).
+
+    Raises ``ValueError`` naming the variable when it is not a positive number.
+    """
     env = os.environ if environ is None else environ
-    try:
-        value = float(env.get("SECCLI_SCAN_WORKER_IDLE", DEFAULT_IDLE_SECONDS))
-    except ValueError:
+    raw = env.get("SECCLI_SCAN_WORKER_IDLE", "").strip()
+    if not raw:
         return DEFAULT_IDLE_SECONDS
-    return value if value > 0 else DEFAULT_IDLE_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"SECCLI_SCAN_WORKER_IDLE={raw!r}: expected a positive number of seconds")
+    return value
 
 
 def endpoint_for(checkov_version: str, env: Mapping[str, str]) -> Endpoint:
@@ -178,6 +186,10 @@ def _open(path: Path) -> socket.socket:
 
 
 def _spawn(endpoint: Endpoint, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    try:
+        idle = idle_seconds()
+    except ValueError as exc:
+        raise WorkerUnavailable(str(exc)) from None
     argv = [
         sys.executable,
         "-P",  # never import from the current directory
@@ -186,7 +198,7 @@ def _spawn(endpoint: Endpoint, env: Mapping[str, str]) -> subprocess.Popen[bytes
         str(endpoint.socket),
         str(endpoint.lock),
         "--idle",
-        str(idle_seconds()),
+        str(idle),
     ]
     log_fd = os.open(endpoint.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

@@ -69,8 +69,11 @@ class Endpoint:
 def runtime_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The private directory for worker sockets, created 0700 if missing.
 
-    Raises ``WorkerUnavailable`` when it exists but is not private to this user.
+    Raises ``WorkerUnavailable`` when it exists but is not private to this user, or on a
+    platform without ``SO_PEERCRED`` and ``fork`` (Linux has both).
     """
+    if not hasattr(socket, "SO_PEERCRED") or not hasattr(os, "fork"):
+        raise WorkerUnavailable("this platform cannot check who is at the other end of a socket")
     env = os.environ if environ is None else environ
     explicit = env.get("SECCLI_RUNTIME_DIR")
     if explicit:

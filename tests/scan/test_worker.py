@@ -324,3 +324,13 @@ def test_bad_worker_setting_is_an_input_error(
     code, output = _cli(capsys, "--store", str(tmp_path / "s.db"), "scan", str(tmp_path))
     assert code == 2
     assert "SECCLI_SCAN_WORKER" in output
+
+
+@pytest.mark.parametrize("idle", ["soon", "0", "-5", "inf"])
+def test_bad_idle_setting_is_an_input_error(
+    idle: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SECCLI_SCAN_WORKER_IDLE", idle)
+    code, output = _cli(capsys, "--store", str(tmp_path / "s.db"), "scan", str(tmp_path))
+    assert code == 2
+    assert "SECCLI_SCAN_WORKER_IDLE" in output
