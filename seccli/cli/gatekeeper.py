@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from seccli.cli.context import app_state, current_actor
-from seccli.cli.output import OutputFormat, print_json, stdout_console
+from seccli.cli.output import OutputFormat, print_json, require_format, stdout_console
 from seccli.core.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -51,8 +51,7 @@ def verify_command(
     from seccli.policy.gatekeeper.report import verify_json
     from seccli.policy.gatekeeper.suite import find_suites, verify
 
-    if output not in (OutputFormat.TABLE, OutputFormat.JSON):
-        raise InputError(f"policy verify supports --format table or json, not {output.value}")
+    require_format(output, "policy verify")
     suites = verify(paths, run)
     if not suites and not find_suites(paths):
         raise InputError(
@@ -132,8 +131,9 @@ def test_command(
     from seccli.policy.gatekeeper.gate import to_findings
     from seccli.policy.gatekeeper.library import load_library, load_objects
 
-    if output is OutputFormat.MARKDOWN:
-        raise InputError("policy test supports --format table, json or sarif, not markdown")
+    require_format(
+        output, "policy test", (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.SARIF)
+    )
     library_dir = library or default_library()
     lib = load_library([library_dir], [constraints] if constraints is not None else None)
     if not lib.constraints:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from seccli.cli.context import app_state, current_actor
-from seccli.cli.output import OutputFormat, print_json, stdout_console
+from seccli.cli.output import OutputFormat, print_json, require_format, stdout_console
 from seccli.core.errors import ExitCode, InputError, SeccliError
 
 if TYPE_CHECKING:
@@ -83,6 +83,7 @@ def list_images(
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
 ) -> None:
     """List every image reference, normalised, with the file and line it was written on."""
+    require_format(output, "images list")
     found = _find(paths, estate)
     if output is OutputFormat.JSON:
         print_json(
@@ -103,8 +104,6 @@ def list_images(
             }
         )
         return
-    if output is not OutputFormat.TABLE:
-        raise InputError(f"images list supports --format table or json, not {output.value}")
     from rich.markup import escape
 
     console = stdout_console()

@@ -7,6 +7,8 @@ import sys
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from seccli.core.errors import InputError
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -24,6 +26,19 @@ class OutputFormat(StrEnum):
     JSON = "json"
     SARIF = "sarif"
     MARKDOWN = "markdown"
+
+
+def require_format(
+    output: OutputFormat,
+    command: str,
+    allowed: tuple[OutputFormat, ...] = (OutputFormat.TABLE, OutputFormat.JSON),
+) -> OutputFormat:
+    """``output`` if ``command`` renders it, else an input error naming what it does render."""
+    if output not in allowed:
+        values = [fmt.value for fmt in allowed]
+        names = " or ".join([", ".join(values[:-1]), values[-1]] if len(values) > 1 else values)
+        raise InputError(f"--format: {command} renders {names}, not {output.value}")
+    return output
 
 
 def stdout_console() -> Console:

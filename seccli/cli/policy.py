@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from seccli.cli.output import OutputFormat, print_json, stdout_console
+from seccli.cli.output import OutputFormat, print_json, require_format, stdout_console
 from seccli.core.errors import ExitCode, InputError
 
 app = typer.Typer(
@@ -64,8 +64,7 @@ def conformance(
     """Run Rego test cases in OPA's YAML format; print pass/fail/skip per case and totals."""
     from seccli.policy.conformance import FAIL, PASS, SkipList, run_paths, summarize
 
-    if output not in (OutputFormat.TABLE, OutputFormat.JSON):
-        raise InputError("--format must be table or json for this command")
+    require_format(output, "policy conformance")
     if show not in ("all", "fail", "none"):
         raise InputError("--show must be all, fail or none")
     skip_list = SkipList.load(skips) if skips else SkipList()

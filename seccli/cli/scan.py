@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from seccli.cli.context import app_state, current_actor
-from seccli.cli.output import JSON_SCHEMA_VERSION, OutputFormat, stderr_console, stdout_console
+from seccli.cli.output import (
+    JSON_SCHEMA_VERSION,
+    OutputFormat,
+    require_format,
+    stderr_console,
+    stdout_console,
+)
 from seccli.core.errors import InputError
 
 if TYPE_CHECKING:
@@ -334,8 +340,7 @@ def age_command(
     from seccli.scan.gate import aged_findings, parse_duration
 
     level = _severity(severity, "--severity")
-    if output_format not in (OutputFormat.TABLE, OutputFormat.JSON):
-        raise InputError(f"--format: findings age renders table or json, not {output_format}")
+    require_format(output_format, "findings age")
     try:
         limit = parse_duration(older_than)
     except ValueError as exc:

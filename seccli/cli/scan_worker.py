@@ -7,18 +7,12 @@ from typing import Any
 
 import typer
 
-from seccli.cli.output import OutputFormat, print_json, stdout_console
+from seccli.cli.output import OutputFormat, print_json, require_format, stdout_console
 from seccli.core.errors import InputError
 
 app = typer.Typer(
     help="The background worker that keeps checkov loaded between scans (exits when idle)."
 )
-
-
-def _format(output_format: OutputFormat) -> OutputFormat:
-    if output_format not in (OutputFormat.TABLE, OutputFormat.JSON):
-        raise InputError(f"--format: scan-worker renders table or json, not {output_format}")
-    return output_format
 
 
 def _runtime_dir() -> Any:
@@ -51,7 +45,7 @@ def status_command(
     """List the workers running for this user (exit 0 whether or not any run)."""
     from seccli.scan.worker_client import running_workers
 
-    fmt = _format(output_format)
+    fmt = require_format(output_format, "scan-worker status")
     directory = _runtime_dir()
     workers = running_workers(directory)
     if fmt is OutputFormat.JSON:
@@ -73,7 +67,7 @@ def stop_command(
     """Stop every worker of this user and remove stale sockets (exit 1 if one keeps running)."""
     from seccli.scan.worker_client import stop_workers
 
-    fmt = _format(output_format)
+    fmt = require_format(output_format, "scan-worker stop")
     done = stop_workers(_runtime_dir())
     failed = [worker for worker in done if worker.get("action") == "still running"]
     if fmt is OutputFormat.JSON:
