@@ -52,6 +52,15 @@ def fake(runtime: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return runtime
 
 
+@pytest.fixture
+def shared(tmp_path: Path) -> Path:
+    """A runtime directory anyone may write to: never to be used."""
+    directory = tmp_path / "shared"
+    directory.mkdir()
+    directory.chmod(0o777)
+    return directory
+
+
 def _run(cwd: Path, *argv: str, timeout: float = 60.0) -> tuple[int, dict[str, object], str]:
     done = run_checkov(list(argv), cwd=cwd, timeout=timeout, env=ENV, checkov_version="fake")
     payload = json.loads(done.stdout) if done.stdout.startswith(b"{") else {}
@@ -209,10 +218,7 @@ def test_malformed_requests_are_refused(fake: Path, tmp_path: Path) -> None:
         assert expected in answer["error"]
 
 
-def test_runtime_dir_open_to_others_is_refused(tmp_path: Path) -> None:
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    shared.chmod(0o777)
+def test_runtime_dir_open_to_others_is_refused(tmp_path: Path, shared: Path) -> None:
     with pytest.raises(WorkerUnavailable, match="0700"):
         runtime_dir({"SECCLI_RUNTIME_DIR": str(shared)})
     created = tmp_path / "new" / "rt"
@@ -250,11 +256,8 @@ def test_status_and_stop_commands(
 
 
 def test_scan_worker_status_refuses_an_unsafe_runtime_dir(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    shared: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    shared.chmod(0o777)
     monkeypatch.setenv("SECCLI_RUNTIME_DIR", str(shared))
     code, output = _cli(capsys, "scan-worker", "status")
     assert code == 2
@@ -282,11 +285,8 @@ def test_real_checkov_through_the_worker_finds_the_same(checkov_repo: Path, runt
 
 
 def test_unsafe_runtime_dir_falls_back_to_running_checkov(
-    checkov_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    checkov_repo: Path, shared: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    shared.chmod(0o777)
     monkeypatch.setenv("SECCLI_RUNTIME_DIR", str(shared))
     report = run_scan(checkov_repo, ScanOptions(tools=("checkov",), warm=True))
     assert [run.status for run in report.runs] == ["ok"]
