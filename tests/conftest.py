@@ -18,6 +18,7 @@ def _no_stray_scan_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SECCLI_SCAN_WORKER", "off")
         patch.setenv("SECCLI_RUNTIME_DIR", str(runtime))
+        patch.setenv("SECCLI_SCAN_WORKER_IDLE", "120")  # a worker a crashed test leaves goes soon
         yield runtime
         if any(runtime.glob("*.sock")):
             from seccli.scan.worker_client import stop_workers
