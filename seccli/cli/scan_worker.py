@@ -15,6 +15,9 @@ app = typer.Typer(
 )
 
 
+FORMAT_OPTION = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json")
+
+
 def _runtime_dir() -> Any:
     from seccli.scan.worker_wire import WorkerUnavailable, runtime_dir
 
@@ -38,9 +41,7 @@ def _describe(worker: dict[str, Any]) -> str:
 
 @app.command("status")
 def status_command(
-    output_format: OutputFormat = typer.Option(
-        OutputFormat.TABLE, "--format", "-f", help="table|json"
-    ),
+    output_format: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """List the workers running for this user (exit 0 whether or not any run)."""
     from seccli.scan.worker_client import running_workers
@@ -60,9 +61,7 @@ def status_command(
 
 @app.command("stop")
 def stop_command(
-    output_format: OutputFormat = typer.Option(
-        OutputFormat.TABLE, "--format", "-f", help="table|json"
-    ),
+    output_format: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Stop every worker of this user and remove stale sockets (exit 1 if one keeps running)."""
     from seccli.scan.worker_client import stop_workers

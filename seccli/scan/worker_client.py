@@ -25,6 +25,7 @@ from seccli.scan.process import Completed
 from seccli.scan.worker_wire import (
     MAX_REPLY_BYTES,
     MAX_REQUEST_BYTES,
+    SOCKET_GLOB,
     Endpoint,
     WorkerUnavailable,
     identity,
@@ -59,10 +60,9 @@ def idle_seconds(environ: Mapping[str, str] | None = None) -> float:
     return value
 
 
-def endpoint_for(checkov_version: str, env: Mapping[str, str]) -> Endpoint:
-    """The endpoint of the worker matching this checkov and environment."""
-    merged = {**os.environ, **env}
-    return Endpoint(runtime_dir(), identity(checkov_version, merged))
+def endpoint_for(checkov_version: str, environment: Mapping[str, str]) -> Endpoint:
+    """The endpoint of the worker matching this checkov and (whole) environment."""
+    return Endpoint.of(runtime_dir(), identity(checkov_version, environment))
 
 
 def run_checkov(
@@ -73,17 +73,20 @@ def run_checkov(
     env: Mapping[str, str],
     checkov_version: str,
 ) -> Completed:
-    """Run ``checkov ARGV`` in ``cwd`` through a warm worker, starting one if none is running."""
+    """Run ``checkov ARGV`` in ``cwd`` through a warm worker, starting one if none is running.
+
+    ``env`` is added to this process's environment, as for a directly started checkov.
+    """
     deadline = time.monotonic() + timeout
-    endpoint = endpoint_for(checkov_version, env)
-    conn = _connect(endpoint, deadline, env=env)
+    environment = {**os.environ, **env}
+    endpoint = endpoint_for(checkov_version, environment)
+    conn = _connect(endpoint, deadline, environment)
     with conn:
         request = {
             "op": "scan",
             "argv": list(argv),
             "cwd": str(cwd.resolve()),
-            # The whole environment, as a directly started checkov would see it.
-            "env": {**os.environ, **env},
+            "env": environment,
             "timeout": max(0.1, deadline - time.monotonic()),
         }
         try:
@@ -121,7 +124,7 @@ def running_workers(directory: Path | None = None) -> list[dict[str, Any]]:
     """Status of each worker socket in the runtime directory (``state`` live or stale)."""
     base = directory or runtime_dir()
     found: list[dict[str, Any]] = []
-    for path in sorted(base.glob("checkov-*.sock")):
+    for path in sorted(base.glob(SOCKET_GLOB)):
         try:
             with _open(path) as conn:
                 send_message(conn, {"op": "status"})
@@ -147,14 +150,14 @@ def stop_workers(directory: Path | None = None) -> list[dict[str, Any]]:
                 pass
             _wait_gone(path)
             done.append({**worker, "action": "stopped" if not path.exists() else "still running"})
-        elif not _lock_held(path.with_suffix(".lock")):
+        elif not _lock_held(Endpoint.at(path).lock):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             done.append({**worker, "action": "removed"})
     return done
 
 
-def _connect(endpoint: Endpoint, deadline: float, *, env: Mapping[str, str]) -> socket.socket:
+def _connect(endpoint: Endpoint, deadline: float, environment: Mapping[str, str]) -> socket.socket:
     started: subprocess.Popen[bytes] | None = None
     give_up = min(deadline, time.monotonic() + _START_TIMEOUT)
     while True:
@@ -165,7 +168,7 @@ def _connect(endpoint: Endpoint, deadline: float, *, env: Mapping[str, str]) -> 
         except OSError as exc:
             raise WorkerUnavailable(f"{endpoint.socket}: {exc.strerror}") from None
         if started is None:
-            started = _spawn(endpoint, env)
+            started = _spawn(endpoint, environment)
         elif started.poll() not in (None, 0):
             raise WorkerUnavailable(f"the worker failed to start: {_log_tail(endpoint.log)}")
         if time.monotonic() >= give_up:
@@ -185,7 +188,7 @@ def _open(path: Path) -> socket.socket:
     return conn
 
 
-def _spawn(endpoint: Endpoint, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+def _spawn(endpoint: Endpoint, environment: Mapping[str, str]) -> subprocess.Popen[bytes]:
     try:
         idle = idle_seconds()
     except ValueError as exc:
@@ -205,7 +208,7 @@ def _spawn(endpoint: Endpoint, env: Mapping[str, str]) -> subprocess.Popen[bytes
         return subprocess.Popen(  # noqa: S603 - our own module, no shell
             argv,
             cwd=str(endpoint.directory),
-            env={**os.environ, **env},
+            env=dict(environment),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=log_fd,

@@ -43,27 +43,40 @@ class WorkerUnavailable(Exception):
     """No usable worker (none running, unsafe directory, refused): run checkov directly."""
 
 
+SOCKET_GLOB = "checkov-*.sock"
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """One worker's files in the runtime directory."""
+    """One worker's files in the runtime directory: ``<name>.sock``, ``.lock`` and ``.log``."""
 
     directory: Path
-    identity: str
+    name: str
+
+    @classmethod
+    def of(cls, directory: Path, worker_identity: str) -> Endpoint:
+        """The endpoint of the worker with this identity."""
+        return cls(directory, f"checkov-{worker_identity[:16]}")
+
+    @classmethod
+    def at(cls, socket_path: Path) -> Endpoint:
+        """The endpoint whose socket is ``socket_path``."""
+        return cls(socket_path.parent, socket_path.stem)
 
     @property
     def socket(self) -> Path:
         """The Unix socket the worker listens on."""
-        return self.directory / f"checkov-{self.identity[:16]}.sock"
+        return self.directory / f"{self.name}.sock"
 
     @property
     def lock(self) -> Path:
         """Held by the live worker for its whole life: at most one worker per identity."""
-        return self.directory / f"checkov-{self.identity[:16]}.lock"
+        return self.directory / f"{self.name}.lock"
 
     @property
     def log(self) -> Path:
         """The worker's own stderr (start-up problems)."""
-        return self.directory / f"checkov-{self.identity[:16]}.log"
+        return self.directory / f"{self.name}.log"
 
 
 def runtime_dir(environ: Mapping[str, str] | None = None) -> Path:

@@ -170,7 +170,7 @@ def test_concurrent_first_clients_share_one_worker(fake: Path, tmp_path: Path) -
 
 
 def test_a_stale_socket_is_replaced(fake: Path, tmp_path: Path) -> None:
-    path = endpoint_for("fake", ENV).socket
+    path = endpoint_for("fake", {**os.environ, **ENV}).socket
     dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     dead.bind(str(path))  # bound, never listening: connecting is refused
     dead.close()
@@ -202,7 +202,7 @@ def test_worker_that_cannot_import_checkov_is_unavailable(
 
 def test_malformed_requests_are_refused(fake: Path, tmp_path: Path) -> None:
     _run(tmp_path, "-d", ".")  # start it
-    path = endpoint_for("fake", ENV).socket
+    path = endpoint_for("fake", {**os.environ, **ENV}).socket
     for request, expected in (
         ({"op": "scan", "argv": "-d .", "cwd": str(tmp_path), "timeout": 5}, "argv"),
         ({"op": "scan", "argv": [], "cwd": "relative", "timeout": 5}, "cwd"),
