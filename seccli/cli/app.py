@@ -22,8 +22,7 @@ from seccli.cli import scan as scan_cli
 from seccli.cli import scan_worker as scan_worker_cli
 from seccli.cli import vault as vault_cli
 from seccli.cli.context import AppState
-from seccli.cli.output import print_error
-from seccli.core.errors import SeccliError
+from seccli.cli.toplevel import run
 
 app = typer.Typer(
     name="seccli",
@@ -88,15 +87,12 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``seccli`` console script.
 
     Usage errors are reported by the parser itself (exit 2); seccli errors print one line per
-    problem and a hint, and exit with their code. ``--debug`` shows the traceback instead.
+    problem and a hint, and exit with their code; any other exception is exit 3 with one line
+    (see ``seccli.cli.toplevel``). ``--debug`` adds the traceback and keeps the exit code.
     """
     args = list(sys.argv[1:] if argv is None else argv)
-    try:
-        app(args=args, prog_name="seccli", standalone_mode=True)
-    except SeccliError as exc:
-        if "--debug" in args:
-            raise
-        print_error(exc)
-        sys.exit(int(exc.exit_code))
-    except KeyboardInterrupt:
-        sys.exit(130)
+    sys.exit(run(_invoke, args))
+
+
+def _invoke(args: list[str]) -> object:
+    return app(args=args, prog_name="seccli", standalone_mode=False)

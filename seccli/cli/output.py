@@ -58,7 +58,22 @@ def stderr_console() -> Console:
 def print_json(payload: dict[str, Any]) -> None:
     """Print a versioned, stable JSON document (sorted keys) on stdout."""
     document = {"schemaVersion": JSON_SCHEMA_VERSION, **payload}
-    sys.stdout.write(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
+    if not _encodable(text, sys.stdout):
+        # Same document, lossless: \uXXXX escapes where stdout's encoding lacks a character.
+        text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True)
+    sys.stdout.write(text + "\n")
+
+
+def _encodable(text: str, stream: object) -> bool:
+    """Whether ``stream``'s encoding can write every character of ``text``."""
+    if text.isascii():
+        return True
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 def print_error(error: SeccliError) -> None:
