@@ -1,0 +1,19 @@
+"""The output formats commands offer; each command declares which of them it renders."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OutputFormat(StrEnum):
+    """Output formats offered by commands (each command accepts the ones that fit)."""
+
+    TABLE = "table"
+    LINES = "lines"
+    JSON = "json"
+    SARIF = "sarif"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+
+
+SEVERITY_ORDER_NAMES = ("critical", "high", "medium", "low", "info")
