@@ -11,10 +11,18 @@ from typing import Any
 from seccli.core.findings import Finding
 from seccli.core.hashing import sha256_hex
 from seccli.core.location import Location
+from seccli.core.redaction import REDACTED, Secret
 from seccli.core.severity import Severity
 from seccli.scan.interface import Inventory, ToolContext, ToolFailure, WorkUnit
 from seccli.scan.model import RawFinding
 from seccli.scan.process import run_tool
+from seccli.scan.secret_match import (
+    bandit_message,
+    bandit_value,
+    literal_values,
+    redact_values,
+    secret_basis,
+)
 from seccli.scan.severity_map import bandit_severity
 from seccli.scan.snippets import read_lines
 
@@ -93,11 +101,21 @@ class BanditScanner:
         cwes = (f"CWE-{cwe}",) if cwe else ()
         snippet = read_lines(root, path, line, end)
         column = item.get("col_offset")
+        message = str(item.get("issue_text", ""))
+        secret = test_id in SECRET_TESTS
+        matched: tuple[str, ...] = ()
+        basis = snippet or message
+        if secret:
+            value = bandit_value(message)
+            matched = (value,) if value else tuple(sorted(literal_values(snippet)))
+            message = bandit_message(message, value) if value else message
+            message = redact_values(message, matched)
+            basis = secret_basis(snippet, matched) if snippet else REDACTED
         finding = Finding.create(
             tool=self.name,
             rule_id=test_id,
             title=str(item.get("test_name", test_id)),
-            message=str(item.get("issue_text", "")),
+            message=message,
             severity=bandit_severity(
                 str(item.get("issue_severity", "")), str(item.get("issue_confidence", ""))
             ),
@@ -106,11 +124,17 @@ class BanditScanner:
                 line=line,
                 column=int(column) + 1 if isinstance(column, int) else None,
             ),
-            basis=snippet or str(item.get("issue_text", "")),
+            basis=basis,
             tags=cwes,
             help_url=item.get("more_info") or None,
         )
-        return RawFinding(finding, end, cwes, secret=test_id in SECRET_TESTS)
+        return RawFinding(
+            finding,
+            end,
+            cwes,
+            secret=secret,
+            matched=tuple(Secret(value, redactor=None) for value in matched),
+        )
 
 
 def _relative(path: str) -> str:

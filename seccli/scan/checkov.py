@@ -26,9 +26,11 @@ from typing import Any
 from seccli.core.findings import Finding
 from seccli.core.hashing import sha256_hex, sha256_json
 from seccli.core.location import Location
+from seccli.core.redaction import REDACTED, Secret
 from seccli.scan.interface import Inventory, ToolContext, ToolFailure, WorkUnit
 from seccli.scan.model import RawFinding
 from seccli.scan.process import Completed, run_tool
+from seccli.scan.secret_match import checkov_values, literal_values, mask_literals, redact_values
 from seccli.scan.semgrep import is_dockerfile
 from seccli.scan.severity_map import CHECKOV_CWE, checkov_severity
 from seccli.scan.snippets import read_lines
@@ -43,6 +45,8 @@ _SECRET_SUFFIXES = frozenset({".tf", ".yml", ".yaml", ".json", ".template", ".bi
 _MAX_FILE_ARGS = 200
 _MAX_DIR_RUNS = 3
 _POLICY_INDEX = "https://www.checkov.io/5.Policy%20Index/{}.html"
+# checkov's mask: up to six exposed characters of the secret, then ten asterisks.
+_EXPOSED_PREFIX = re.compile(r".{0,6}\*{10}")
 _MODULE_SOURCE = re.compile(r'source\s*=\s*"(\.{1,2}/[^"]*)"')
 
 
@@ -210,9 +214,15 @@ class CheckovScanner:
         resource = str(item.get("resource") or "")
         check_name = str(item.get("check_name") or check_id)
         cwes = CHECKOV_CWE.get(check_id, ("CWE-798",) if framework == "secrets" else ())
+        matched: tuple[str, ...] = ()
+        message = f"{check_name}" + (
+            f" ({resource})" if resource and framework != "secrets" else ""
+        )
         if framework == "secrets":
-            # checkov masks the value in code_block; hash the masked line only.
-            basis = " ".join(str(line[1]) for line in item.get("code_block") or [])
+            matched = _secret_values(root, path, item)
+            basis = _secret_basis(item)
+            message = redact_values(message, matched)
+            check_name = redact_values(check_name, matched)
         else:
             basis = resource or read_lines(root, path, start, end)
         help_url = item.get("guideline") or _POLICY_INDEX.format(framework)
@@ -220,8 +230,7 @@ class CheckovScanner:
             tool=self.name,
             rule_id=check_id,
             title=check_name,
-            message=f"{check_name}"
-            + (f" ({resource})" if resource and framework != "secrets" else ""),
+            message=message,
             severity=checkov_severity(check_id, framework, item.get("severity")),
             # For secrets checkov's "resource" is a hash of the value: never show it.
             location=Location(
@@ -231,7 +240,39 @@ class CheckovScanner:
             tags=(*cwes, f"checkov:{framework}"),
             help_url=str(help_url),
         )
-        return RawFinding(finding, end, tuple(cwes), secret=framework == "secrets")
+        return RawFinding(
+            finding,
+            end,
+            tuple(cwes),
+            secret=framework == "secrets",
+            matched=tuple(Secret(value, redactor=None) for value in matched),
+        )
+
+
+def _code_block(item: dict[str, Any]) -> list[tuple[int, str]]:
+    return [
+        (entry[0], str(entry[1]))
+        for entry in item.get("code_block") or []
+        if isinstance(entry, list | tuple) and len(entry) == 2 and isinstance(entry[0], int)
+    ]
+
+
+def _secret_values(root: Path, path: str, item: dict[str, Any]) -> tuple[str, ...]:
+    """The secret checkov matched: its masked ``code_block`` lines set against the file's lines
+    (the mask exposes a prefix and hides the rest); the line's literals when they do not
+    line up (the file changed since)."""
+    values: set[str] = set()
+    for number, masked in _code_block(item):
+        original = read_lines(root, path, number, number)
+        found = checkov_values(original, masked) if original else set()
+        values |= found or literal_values(original)
+    return tuple(sorted(values))
+
+
+def _secret_basis(item: dict[str, Any]) -> str:
+    """The masked lines without the prefix checkov leaves exposed, literals masked too."""
+    text = " ".join(masked for _number, masked in _code_block(item))
+    return mask_literals(_EXPOSED_PREFIX.sub(REDACTED, text)) or REDACTED
 
 
 def _worker_applies(context: ToolContext) -> bool:

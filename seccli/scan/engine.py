@@ -28,8 +28,9 @@ from seccli.scan.model import TOOL_ERROR_RULE, RawFinding, ScanReport, ToolRun
 from seccli.scan.normalise import (
     deduplicate,
     distinct_ids,
-    redact_finding,
-    secret_values,
+    redact_raw,
+    register_secrets,
+    secret_spans,
     with_owasp,
 )
 from seccli.scan.owners import OwnerRouter
@@ -138,6 +139,7 @@ def run_scan(
         emit(ScanEvent(name, "planned", f"{len(misses)} to scan, {len(hits)} cached", len(units)))
 
     futures: dict[str, tuple[Future[tuple[dict[str, list[RawFinding]], float]], float]] = {}
+    scanned: list[tuple[_Job, dict[str, list[RawFinding]]]] = []
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
         for job in jobs:
             if job.misses:
@@ -173,18 +175,9 @@ def run_scan(
                 raw.append(_error_finding(failure))
                 emit(ScanEvent(name, "failed", failure.detail))
                 continue
-            # Redact before anything is kept: the cache must never hold a credential.
-            fresh = _redacted(root, fresh, redactor)
             for findings in fresh.values():
                 raw.extend(findings)
-            if cache is not None and job.version != "unknown":
-                by_key = {unit.key: unit for unit in job.misses}
-                cache.store(
-                    name,
-                    job.version,
-                    job.rules,
-                    [(by_key[key], found) for key, found in fresh.items() if key in by_key],
-                )
+            scanned.append((job, fresh))
             runs[name] = ToolRun(
                 name,
                 job.version,
@@ -197,7 +190,28 @@ def run_scan(
             )
             emit(ScanEvent(name, "finished", f"{elapsed:.1f} s", len(job.misses)))
 
-    return _normalise(root, raw, [runs[name] for name in names if name in runs], owners, redactor)
+    # Redact before anything is kept: the cache must never hold a credential. Every finding
+    # is cleaned of the values of every secret finding on its lines, whichever tool found it.
+    spans = secret_spans(root, raw)
+    redacted = register_secrets(spans, redactor)
+    raw = [redact_raw(item, spans, redactor) for item in raw]
+    if cache is not None:
+        for job, fresh in scanned:
+            if job.version == "unknown":
+                continue
+            by_key = {unit.key: unit for unit in job.misses}
+            cache.store(
+                job.scanner.name,
+                job.version,
+                job.rules,
+                [
+                    (by_key[key], [redact_raw(item, spans, redactor) for item in found])
+                    for key, found in fresh.items()
+                    if key in by_key
+                ],
+            )
+    ordered_runs = [runs[name] for name in names if name in runs]
+    return _normalise(root, raw, ordered_runs, owners, redactor, redacted)
 
 
 def _run_job(job: _Job, emit: EventSink) -> tuple[dict[str, list[RawFinding]], float]:
@@ -211,20 +225,6 @@ def _run_job(job: _Job, emit: EventSink) -> tuple[dict[str, list[RawFinding]], f
         raise
     except Exception as exc:  # an adapter bug must fail the gate, not pass it
         raise ToolFailure(job.scanner.name, "crash", f"{type(exc).__name__}: {exc}") from exc
-
-
-def _redacted(
-    root: Path, fresh: dict[str, list[RawFinding]], redactor: Redactor
-) -> dict[str, list[RawFinding]]:
-    for value in secret_values(root, [item for items in fresh.values() for item in items]):
-        redactor.register(value)
-    return {
-        key: [
-            RawFinding(redact_finding(r.finding, redactor), r.end_line, r.cwes, r.secret)
-            for r in items
-        ]
-        for key, items in fresh.items()
-    }
 
 
 def _groups(units: Sequence[WorkUnit]) -> tuple[str, ...]:
@@ -273,17 +273,15 @@ def _normalise(
     runs: list[ToolRun],
     owners: OwnerRouter | None,
     redactor: Redactor,
+    redacted: int,
 ) -> ScanReport:
     tagged = distinct_ids([with_owasp(item) for item in raw])
     kept, merged = deduplicate(tagged)
-    secrets = secret_values(root, kept)
-    for value in secrets:
-        redactor.register(value)
     findings: list[Finding] = []
     end_lines: dict[str, int] = {}
     unowned = 0
     for item in kept:
-        finding = redact_finding(item.finding, redactor)
+        finding = item.finding
         if owners is not None and finding.location.file != ".":
             owner = owners.owner_of(finding.location.file)
             if owner is None:
@@ -315,7 +313,7 @@ def _normalise(
         findings=tuple(findings),
         runs=redacted_runs,
         duplicates=merged,
-        redacted=len(secrets),
+        redacted=redacted,
         unowned=unowned,
         end_lines=end_lines,
     )

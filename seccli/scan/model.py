@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seccli.core.findings import Finding
+from seccli.core.redaction import Secret
 
 TOOL_ERROR_RULE = "seccli.tool-error"
 
@@ -14,14 +15,21 @@ TOOL_ERROR_RULE = "seccli.tool-error"
 class RawFinding:
     """A tool's finding before de-duplication: the ``Finding`` plus its line span and CWEs.
 
-    ``secret`` marks findings whose flagged lines hold a credential; the engine reads those
-    lines again to redact the value everywhere (the value itself is never stored here).
+    ``secret`` marks findings whose flagged lines hold a credential. ``matched`` carries the
+    values the tool said it matched, for the engine to redact them from every other finding
+    and output; it lives only in memory (never in ``to_json``, so never in the cache), and the
+    adapter has already removed the values from the finding itself.
     """
 
     finding: Finding
     end_line: int | None = None
     cwes: tuple[str, ...] = ()
     secret: bool = False
+    matched: tuple[Secret, ...] = field(default=(), repr=False, compare=False)
+
+    def replace_finding(self, finding: Finding) -> RawFinding:
+        """The same raw finding around another ``Finding`` (matched values kept)."""
+        return RawFinding(finding, self.end_line, self.cwes, self.secret, self.matched)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready form for the cache."""

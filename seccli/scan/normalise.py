@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from seccli.core.findings import Finding
 from seccli.core.hashing import sha256_hex
 from seccli.core.redaction import Redactor
 from seccli.scan.model import RawFinding
+from seccli.scan.secret_match import credential_like, literal_values, redact_values, variants
 from seccli.scan.snippets import read_lines
 
 # OWASP Top 10 (2021) category of the CWEs our tools report most.
@@ -41,9 +42,6 @@ OWASP_BY_CWE: dict[str, str] = {
     "CWE-703": "A09:2021-Security Logging and Monitoring Failures",
 }
 
-_QUOTED = re.compile(r"""(["'`])((?:(?!\1).){6,})\1""")
-_ASSIGNED = re.compile(r"""[:=]\s*([^\s"'`,;{}()\[\]]{8,})""")
-
 
 def with_owasp(raw: RawFinding) -> RawFinding:
     """Add the OWASP category of the finding's CWEs to its tags."""
@@ -51,9 +49,7 @@ def with_owasp(raw: RawFinding) -> RawFinding:
     if not extra or extra <= set(raw.finding.tags):
         return raw
     tags = tuple(sorted({*raw.finding.tags, *extra}))
-    return RawFinding(
-        raw.finding.model_copy(update={"tags": tags}), raw.end_line, raw.cwes, raw.secret
-    )
+    return raw.replace_finding(raw.finding.model_copy(update={"tags": tags}))
 
 
 def distinct_ids(findings: Sequence[RawFinding]) -> list[RawFinding]:
@@ -74,11 +70,7 @@ def distinct_ids(findings: Sequence[RawFinding]) -> list[RawFinding]:
             out.append(raw)
             continue
         new_id = sha256_hex(f"{raw.finding.id}#{count}")[:32]
-        out.append(
-            RawFinding(
-                raw.finding.model_copy(update={"id": new_id}), raw.end_line, raw.cwes, raw.secret
-            )
-        )
+        out.append(raw.replace_finding(raw.finding.model_copy(update={"id": new_id})))
     return out
 
 
@@ -125,53 +117,75 @@ def deduplicate(findings: Sequence[RawFinding]) -> tuple[list[RawFinding], int]:
             twin.end_line,
             twin.cwes,
             twin.secret or raw.secret,
+            (*twin.matched, *raw.matched),
         )
     return kept, merged
 
 
-def secret_values(root: Path, findings: Iterable[RawFinding]) -> set[str]:
-    """Candidate credential values on the lines of secret findings (read from the files)."""
-    values: set[str] = set()
+@dataclass(frozen=True, slots=True)
+class SecretSpan:
+    """Lines of a file that hold a credential, and the values to take out of anything that
+    reports on them."""
+
+    file: str
+    start: int
+    end: int
+    values: frozenset[str] = field(repr=False)
+
+    def covers(self, finding: RawFinding) -> bool:
+        """True when ``finding`` is in this file on lines overlapping the span."""
+        if finding.finding.location.file != self.file:
+            return False
+        start = finding.finding.location.line or 0
+        end = finding.end_line or start
+        return start <= self.end and self.start <= end
+
+
+def secret_spans(root: Path, findings: Iterable[RawFinding]) -> list[SecretSpan]:
+    """The spans of the secret findings: what the tool matched (fresh findings carry it) and
+    the literals on the flagged lines (read again from the files, for cached findings too)."""
+    spans: list[SecretSpan] = []
     for raw in findings:
         if not raw.secret:
             continue
         location = raw.finding.location
         text = read_lines(root, location.file, location.line, raw.end_line)
-        for line in text.splitlines():
-            values.update(match.group(2) for match in _QUOTED.finditer(line))
-            values.update(match.group(1) for match in _ASSIGNED.finditer(line))
-    return {value for value in values if _credential_like(value)}
+        values = {secret.reveal() for secret in raw.matched} | literal_values(text)
+        start = location.line or 0
+        spans.append(SecretSpan(location.file, start, raw.end_line or start, frozenset(values)))
+    return spans
 
 
-def _credential_like(value: str) -> bool:
-    """Long enough and mixed enough to be a credential rather than a word: redacting plain
-    words ("secret") would mangle every report while protecting nothing."""
-    value = value.strip()
-    if len(value) < 8 or " " in value:
-        return False
-    classes = sum(
-        (
-            any(c.islower() for c in value),
-            any(c.isupper() for c in value),
-            any(c.isdigit() for c in value),
-            any(not c.isalnum() for c in value),
-        )
-    )
-    return classes >= 2 or len(value) >= 16
+def register_secrets(spans: Iterable[SecretSpan], redactor: Redactor) -> int:
+    """Register the values long and mixed enough to be redacted from every output (their
+    escaped forms too); returns how many distinct values the spans hold."""
+    values = {value for span in spans for value in span.values}
+    for value in values:
+        if credential_like(value):
+            for form in variants(value):
+                redactor.register(form)
+    return len(values)
 
 
-def redact_finding(finding: Finding, redactor: Redactor) -> Finding:
-    """The finding with registered secrets removed from its text fields."""
-    update = {
-        "title": redactor.redact(finding.title),
-        "message": redactor.redact(finding.message),
-    }
+def redact_raw(raw: RawFinding, spans: Sequence[SecretSpan], redactor: Redactor) -> RawFinding:
+    """``raw`` with the values of every span it overlaps, and every registered secret, removed
+    from its text (matched values kept for later steps)."""
+    values = [value for span in spans if span.covers(raw) for value in span.values]
+    finding = redact_finding(raw.finding, redactor, values)
+    return raw if finding is raw.finding else raw.replace_finding(finding)
+
+
+def redact_finding(finding: Finding, redactor: Redactor, values: Iterable[str] = ()) -> Finding:
+    """The finding with ``values`` and registered secrets removed from its text fields."""
+    values = tuple(values)
+
+    def clean(text: str) -> str:
+        return redactor.redact(redact_values(text, values))
+
+    update: dict[str, object] = {"title": clean(finding.title), "message": clean(finding.message)}
     location = finding.location
-    if location.path and redactor.redact(location.path) != location.path:
-        from dataclasses import replace
-
-        update_location = replace(location, path=redactor.redact(location.path))
-        return finding.model_copy(update={**update, "location": update_location})
-    if update["title"] == finding.title and update["message"] == finding.message:
+    if location.path and clean(location.path) != location.path:
+        update["location"] = replace(location, path=clean(location.path))
+    if all(getattr(finding, key) == value for key, value in update.items()):
         return finding
     return finding.model_copy(update=update)

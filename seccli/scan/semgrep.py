@@ -17,9 +17,11 @@ from typing import Any
 from seccli.core.findings import Finding
 from seccli.core.hashing import sha256_file, sha256_json
 from seccli.core.location import Location
+from seccli.core.redaction import Secret
 from seccli.scan.interface import Inventory, ToolContext, ToolFailure, WorkUnit
 from seccli.scan.model import RawFinding
 from seccli.scan.process import run_tool
+from seccli.scan.secret_match import literal_values, redact_values, secret_basis
 from seccli.scan.severity_map import semgrep_severity
 from seccli.scan.snippets import read_lines
 
@@ -32,6 +34,7 @@ OFFLINE_ENV = {
     "SEMGREP_SEND_METRICS": "off",
 }
 _CHUNK = 2000
+_MAX_SPAN = 1 << 16
 _LANGUAGES = {
     ".py": "python",
     ".js": "javascript",
@@ -197,20 +200,74 @@ class SemgrepScanner:
         help_url = metadata.get("help_url") or next(
             iter(_as_list(metadata.get("references"))), None
         )
+        title = str(metadata.get("title") or rule_id)
+        message = " ".join(str(extra.get("message", "")).split())
+        secret = bool(metadata.get("secret"))
+        matched: tuple[str, ...] = ()
+        basis = snippet or rule_id
+        if secret:
+            whole, values = _matched_values(root, path, item)
+            matched = tuple(sorted({*values, *([whole] if whole else [])}))
+            title = redact_values(title, matched)
+            message = redact_values(message, matched)
+            # The whole match left out: the basis keeps the code around the values.
+            basis = secret_basis(snippet, values) if snippet else rule_id
         finding = Finding.create(
             tool=self.name,
             rule_id=rule_id,
-            title=str(metadata.get("title") or rule_id),
-            message=" ".join(str(extra.get("message", "")).split()),
+            title=title,
+            message=message,
             severity=semgrep_severity(
                 str(extra.get("severity", "")), metadata.get("seccli-severity")
             ),
             location=Location(file=path, line=line, column=start.get("col")),
-            basis=snippet or rule_id,
+            basis=basis,
             tags=tags,
             help_url=str(help_url) if help_url else None,
         )
-        return RawFinding(finding, end_line, cwes, secret=bool(metadata.get("secret")))
+        return RawFinding(
+            finding,
+            end_line,
+            cwes,
+            secret=secret,
+            matched=tuple(Secret(value, redactor=None) for value in matched),
+        )
+
+
+def _matched_values(root: Path, path: str, item: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """What a secret rule matched: the text of the match (its byte span in the file), and the
+    literals and assigned values inside it plus metavariable contents when semgrep gives them
+    (offline it gives neither ``lines`` nor ``metavars``)."""
+    values: set[str] = set()
+    text = _span(root, path, item.get("start"), item.get("end"))
+    values |= literal_values(text)
+    metavars = (item.get("extra") or {}).get("metavars")
+    if isinstance(metavars, dict):
+        for binding in metavars.values():
+            if isinstance(binding, dict):
+                content = str(binding.get("abstract_content") or "")
+                values |= {content, content.strip("\"'`")} - {""}
+                values |= literal_values(content)
+                bound = _span(root, path, binding.get("start"), binding.get("end"))
+                values |= {bound.strip()} - {""}
+                values |= literal_values(bound)
+    return text.strip(), tuple(sorted(values))
+
+
+def _span(root: Path, path: str, start: object, end: object) -> str:
+    """The file's text between two semgrep positions (byte offsets); "" when unknown."""
+    if not isinstance(start, dict) or not isinstance(end, dict):
+        return ""
+    first, last = start.get("offset"), end.get("offset")
+    if not isinstance(first, int) or not isinstance(last, int) or not 0 <= first < last:
+        return ""
+    try:
+        with (root / path).open("rb") as handle:
+            handle.seek(first)
+            data = handle.read(min(last - first, _MAX_SPAN))
+    except OSError:
+        return ""
+    return data.decode("utf-8", "replace")
 
 
 def _as_list(value: object) -> list[object]:

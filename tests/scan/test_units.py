@@ -12,9 +12,10 @@ import pytest
 
 from seccli.core.findings import Finding
 from seccli.core.location import Location
+from seccli.core.redaction import Redactor
 from seccli.core.severity import Severity
 from seccli.scan.model import RawFinding
-from seccli.scan.normalise import deduplicate, secret_values, with_owasp
+from seccli.scan.normalise import deduplicate, register_secrets, secret_spans, with_owasp
 from seccli.scan.owners import OwnerRouter, estate_owners, parse_codeowners
 from seccli.scan.semgrep import default_rules_dir, rule_files
 from seccli.scan.severity_map import bandit_severity, checkov_severity, semgrep_severity
@@ -131,7 +132,7 @@ def test_estate_owners_service_then_namespace_and_unknown_stays_unknown() -> Non
     assert router.owner_of("tools/x.py") is None
 
 
-def test_secret_values_read_flagged_lines(tmp_path: Path) -> None:
+def test_secret_spans_read_flagged_lines(tmp_path: Path) -> None:
     (tmp_path / "c.py").write_text('a = 1\ntoken = "Abc123Secret!xyz"\n')
     raw = RawFinding(
         Finding.create(
@@ -147,11 +148,15 @@ def test_secret_values_read_flagged_lines(tmp_path: Path) -> None:
         (),
         secret=True,
     )
-    assert secret_values(tmp_path, [raw]) == {"Abc123Secret!xyz"}
-    (tmp_path / "c.py").write_text('a = 1\npassword = "secret"\nlabel = "ask for it"\n')
-    # Plain words are not credentials: redacting them would mangle every report.
-    assert secret_values(tmp_path, [RawFinding(raw.finding, 3, (), secret=True)]) == set()
-    assert secret_values(tmp_path, [RawFinding(raw.finding, 2, (), secret=False)]) == set()
+    (span,) = secret_spans(tmp_path, [raw])
+    assert span.values == {"Abc123Secret!xyz"}
+    assert (span.file, span.start, span.end) == ("c.py", 2, 2)
+    assert secret_spans(tmp_path, [RawFinding(raw.finding, 2, (), secret=False)]) == []
+    # Plain words are redacted where they were matched, but not registered for every output.
+    (tmp_path / "c.py").write_text('a = 1\npassword = "secret"\n')
+    redactor = Redactor()
+    assert register_secrets(secret_spans(tmp_path, [raw]), redactor) == 1
+    assert "secret" not in redactor
 
 
 def test_rule_pack_has_at_least_30_rules_each_with_a_test_target() -> None:
