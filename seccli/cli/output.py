@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from seccli.core.errors import InputError
+from seccli.render.formats import OutputFormat
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -19,13 +19,30 @@ if TYPE_CHECKING:
 JSON_SCHEMA_VERSION = "1"
 
 
-class OutputFormat(StrEnum):
-    """Output formats offered by commands (each command accepts the ones that fit)."""
+def format_option(*formats: OutputFormat, default: OutputFormat | None = None) -> Any:
+    """A ``--format/-f`` option offering exactly ``formats`` (``--help`` lists only those).
 
-    TABLE = "table"
-    JSON = "json"
-    SARIF = "sarif"
-    MARKDOWN = "markdown"
+    Annotate the parameter as ``OutputFormat``; a format the command does not render is a
+    usage error (exit 2) naming the ones it does.
+    """
+    import typer
+
+    names = [fmt.value for fmt in formats]
+
+    def parse(value: str | OutputFormat) -> OutputFormat:
+        text = value.value if isinstance(value, OutputFormat) else str(value)
+        if text not in names:
+            raise typer.BadParameter(f"{text!r} is not one of {', '.join(names)}")
+        return OutputFormat(text)
+
+    return typer.Option(
+        (default or formats[0]).value,
+        "--format",
+        "-f",
+        parser=parse,
+        metavar="[" + "|".join(names) + "]",
+        help=f"Output format: {', '.join(names)}.",
+    )
 
 
 def require_format(

@@ -1,36 +1,13 @@
 """One renderer per output format, over findings and the tools that produced them.
 
 Capabilities return findings (and their own result objects); commands pick a format and call
-these. Usage::
+the renderers. Import from the modules (this package's ``__init__`` stays empty so that
+``seccli.render.formats`` is cheap to import at start-up):
 
-    from seccli.render import FindingsReport, ToolInfo, render_findings
-    text = render_findings(OutputFormat.SARIF, FindingsReport(findings, [ToolInfo("bandit")]))
+- ``seccli.render.formats``: ``OutputFormat``
+- ``seccli.render.model``: ``FindingsReport``, ``ToolInfo``, ``RuleInfo``
+- ``seccli.render.interface``: ``Renderer``, ``RENDERERS``, ``render_findings``
+- ``seccli.render.sarif``: ``sarif_log``, ``FINGERPRINT_KEY``, ``SECURITY_SEVERITY``
+- ``seccli.render.findings_json``: ``finding_json``, ``findings_json``, ``severity_counts``
+- ``seccli.render.text``: ``lines_text``, ``table_text``, ``markdown_table``, ``csv_text``
 """
-
-from seccli.render.findings_json import finding_json, findings_json, severity_counts
-from seccli.render.formats import OutputFormat
-from seccli.render.interface import RENDERERS, Renderer, render_findings
-from seccli.render.model import FindingsReport, RuleInfo, ToolInfo
-from seccli.render.sarif import FINGERPRINT_KEY, SECURITY_SEVERITY, sarif_log
-from seccli.render.text import csv_text, finding_line, lines_text, markdown_table, table_text
-
-__all__ = [
-    "FINGERPRINT_KEY",
-    "RENDERERS",
-    "SECURITY_SEVERITY",
-    "FindingsReport",
-    "OutputFormat",
-    "Renderer",
-    "RuleInfo",
-    "ToolInfo",
-    "csv_text",
-    "finding_json",
-    "finding_line",
-    "findings_json",
-    "lines_text",
-    "markdown_table",
-    "render_findings",
-    "sarif_log",
-    "severity_counts",
-    "table_text",
-]

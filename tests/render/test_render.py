@@ -12,17 +12,10 @@ import pytest
 from seccli.core.findings import Finding
 from seccli.core.location import ControlRef, Location
 from seccli.core.severity import Severity
-from seccli.render import (
-    FINGERPRINT_KEY,
-    RENDERERS,
-    FindingsReport,
-    OutputFormat,
-    RuleInfo,
-    ToolInfo,
-    render_findings,
-    sarif_log,
-)
-from seccli.render.sarif import artifact_uri
+from seccli.render.formats import OutputFormat
+from seccli.render.interface import RENDERERS, render_findings
+from seccli.render.model import FindingsReport, RuleInfo, ToolInfo
+from seccli.render.sarif import FINGERPRINT_KEY, artifact_uri, sarif_log
 
 SARIF_SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "schemas" / "sarif"
 
