@@ -6,7 +6,7 @@ import typer
 
 from seccli.cli.context import app_state
 from seccli.cli.output import OutputFormat, print_json, stdout_console
-from seccli.core.errors import ExitCode
+from seccli.core.errors import ExitCode, SeccliError
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 
@@ -47,9 +47,18 @@ def verify(
     ctx: typer.Context,
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
 ) -> None:
-    """Verify the hash chain and its checkpoint; exit 1 and name the entry if it is broken."""
-    with app_state(ctx).open_store(create=False) as store:
-        result = store.verify_audit()
+    """Verify the hash chain and its checkpoint; exit 1 and name the entry if it is broken.
+
+    A database or checkpoint that cannot be read is a broken log too (exit 1), never a pass.
+    """
+    from seccli.store.errors import AuditLogBroken
+
+    try:
+        with app_state(ctx).open_store(create=False) as store:
+            result = store.verify_audit()
+    except AuditLogBroken as exc:
+        _report_unreadable(exc, output)
+        raise typer.Exit(int(ExitCode.VIOLATIONS)) from None
     if output is OutputFormat.JSON:
         print_json(
             {
@@ -66,6 +75,18 @@ def verify(
         if result.ok:
             console.print(f"[green]ok[/green] audit log intact: {result.entries} entries verified")
         for problem in result.problems:
-            console.print(f"[red]BROKEN[/red] {problem}")
+            console.print(f"[red]BROKEN[/red] {problem}", markup=True, highlight=False)
     if not result.ok:
         raise typer.Exit(int(ExitCode.VIOLATIONS))
+
+
+def _report_unreadable(exc: SeccliError, output: OutputFormat) -> None:
+    if output is OutputFormat.JSON:
+        print_json({"ok": False, "entries": None, "head": None, "error": exc.message})
+        return
+    from rich.text import Text
+
+    console = stdout_console()
+    console.print(Text.assemble(("BROKEN", "red"), " ", exc.message))
+    if exc.hint:
+        console.print(Text(f"hint: {exc.hint}"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from seccli.store.audit import entry_hash
+from seccli.store.audit import entry_hash, payload_digest
 from seccli.store.interface import AuditRecord
 from seccli.store.sqlite import SqliteStore
 
@@ -90,7 +90,8 @@ def test_inserted_entry_with_valid_hash_is_detected(store: SqliteStore) -> None:
     for seq in range(ENTRIES, 5, -1):
         db.execute("UPDATE audit_log SET seq = ? WHERE seq = ?", (seq + 1, seq))
     prev = db.execute("SELECT entry_hash FROM audit_log WHERE seq = 5").fetchone()[0]
-    digest = "0" * 64
+    payload = '{"forged":true}'
+    digest = payload_digest(payload)
     forged = entry_hash(
         seq=6,
         time="2026-01-01T00:00:00.000000Z",
@@ -103,8 +104,8 @@ def test_inserted_entry_with_valid_hash_is_detected(store: SqliteStore) -> None:
     db.execute(
         "INSERT INTO audit_log (seq, time, actor, action, subject, payload, payload_digest, "
         "prev_hash, entry_hash) VALUES (6, '2026-01-01T00:00:00.000000Z', 'mallory', 'x', 'y', "
-        "NULL, ?, ?, ?)",
-        (digest, prev, forged),
+        "?, ?, ?, ?)",
+        (payload, digest, prev, forged),
     )
     seq, reason = _problem(store)
     assert seq == 7 and "modified" in reason
@@ -146,7 +147,7 @@ def test_rewritten_chain_is_detected_by_the_checkpoint(store: SqliteStore) -> No
 def test_appended_outside_seccli_is_detected(store: SqliteStore) -> None:
     db = _raw(store)
     prev = db.execute("SELECT entry_hash FROM audit_log WHERE seq = ?", (ENTRIES,)).fetchone()[0]
-    digest = "1" * 64
+    digest = payload_digest("{}")
     forged = entry_hash(
         seq=ENTRIES + 1,
         time="t",
@@ -158,15 +159,21 @@ def test_appended_outside_seccli_is_detected(store: SqliteStore) -> None:
     )
     db.execute(
         "INSERT INTO audit_log (seq, time, actor, action, subject, payload, payload_digest, "
-        "prev_hash, entry_hash) VALUES (?, 't', 'm', 'a', 's', NULL, ?, ?, ?)",
+        "prev_hash, entry_hash) VALUES (?, 't', 'm', 'a', 's', '{}', ?, ?, ?)",
         (ENTRIES + 1, digest, prev, forged),
     )
-    assert _problem(store)[0] == ENTRIES + 1
+    assert _problem(store) == (
+        ENTRIES + 1,
+        f"entries after the checkpoint (entry {ENTRIES}) were not written through seccli",
+    )
 
 
 def test_missing_checkpoint_is_reported(store: SqliteStore) -> None:
     store.head_path.unlink()
-    assert "checkpoint (head) is missing" in _problem(store)[1]
+    assert _problem(store) == (
+        ENTRIES,
+        "the checkpoint is missing but the log has entries: the tail is unprovable",
+    )
 
 
 def test_empty_log_verifies(tmp_path: Path) -> None:

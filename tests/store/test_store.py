@@ -15,6 +15,7 @@ from seccli.core.findings import Finding
 from seccli.core.location import Location
 from seccli.core.redaction import Redactor, Secret
 from seccli.core.severity import Severity
+from seccli.store.errors import AuditLogBroken
 from seccli.store.interface import AuditRecord
 from seccli.store.migrations import SCHEMA_VERSION
 from seccli.store.sqlite import SqliteStore
@@ -65,7 +66,7 @@ def test_newer_schema_and_garbage_files_are_refused(tmp_path: Path) -> None:
         SqliteStore.open(newer)
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(InputError, match="garbage.db"):
+    with pytest.raises(AuditLogBroken, match=r"audit log broken/unreadable: .*garbage.db"):
         SqliteStore.open(garbage)
     with pytest.raises(InputError, match="no state database"):
         SqliteStore.open(tmp_path / "absent.db", create=False)
