@@ -1,182 +1,59 @@
-"""The library's templates: Rego, schema, sample constraint, controls and suite cases."""
+"""The library's templates: metadata, schema, sample constraint, controls and suite cases.
+
+Each template's Rego is a real file, ``<folder>/src.rego`` beside this module, and the shared
+helpers are ``lib/k8s.rego`` (Rego v0) and ``lib/k8s_v1.rego`` (Rego v1); ``generate.py``
+reads them. This module builds the sample objects and cases of every template's suite.
+"""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
+from typing import Any, Literal, NotRequired, TypedDict
 
-LIB = r'''
-package lib.seccli.k8s
+Json = dict[str, Any]
+# A case's expected violations: a count, or "yes" (at least one) / "no" (none).
+Expect = int | Literal["yes", "no"]
 
-# Shared helpers of seccli's policy library (Rego v0, as Gatekeeper evaluates by default).
 
-# Kinds whose pod template is at spec.template.
-template_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"}
+class Case(TypedDict):
+    """One case of a suite: an object (or AdmissionReview), its expectation and messages."""
 
-# Container lists of a pod spec and how messages name them.
-container_fields := {
-  "containers": "container",
-  "initContainers": "initContainer",
-  "ephemeralContainers": "ephemeralContainer",
-}
+    name: str
+    object: Json
+    expect: Expect
+    messages: list[tuple[str, int]]
+    inventory: NotRequired[list[Json]]
 
-pod_spec(obj) = spec {
-  obj.kind == "Pod"
-  spec := obj.spec
-}
 
-pod_spec(obj) = spec {
-  template_kinds[obj.kind]
-  spec := obj.spec.template.spec
-}
+class InvalidConstraint(TypedDict):
+    """Parameters the template's schema must refuse."""
 
-pod_spec(obj) = spec {
-  obj.kind == "CronJob"
-  spec := obj.spec.jobTemplate.spec.template.spec
-}
+    name: str
+    parameters: Json
 
-pod_spec(obj) = spec {
-  obj.kind == "PodTemplate"
-  spec := obj.template.spec
-}
 
-pod_metadata(obj) = meta {
-  obj.kind == "Pod"
-  meta := obj.metadata
-}
+class Spec(TypedDict):
+    """One template: what ``generate.py`` needs besides its ``<folder>/src.rego``."""
 
-pod_metadata(obj) = meta {
-  template_kinds[obj.kind]
-  meta := obj.spec.template.metadata
-}
+    folder: str
+    kind: str
+    title: str
+    description: str
+    severity: str
+    soc2: list[str]
+    iso: list[str]
+    cis: list[str]
+    constraint_name: str
+    cases: list[Case]
+    match: Json
+    schema: Json | None
+    parameters: Json | None
+    invalid: list[InvalidConstraint]
+    action: str
+    v1: bool
+    uses_lib: bool
 
-pod_metadata(obj) = meta {
-  obj.kind == "CronJob"
-  meta := obj.spec.jobTemplate.spec.template.metadata
-}
-
-pod_metadata(obj) = meta {
-  obj.kind == "PodTemplate"
-  meta := obj.template.metadata
-}
-
-deleting {
-  input.review.operation == "DELETE"
-}
-
-updating {
-  input.review.operation == "UPDATE"
-}
-
-# What the review is about, for messages: "Deployment shop/web".
-subject = namespaced {
-  ns := input.review.object.metadata.namespace
-  namespaced := sprintf("%v %v/%v", [input.review.kind.kind, ns, object_name])
-} else = cluster_scoped {
-  cluster_scoped := sprintf("%v %v", [input.review.kind.kind, object_name])
-}
-
-object_name = name {
-  name := input.review.object.metadata.name
-} else = generated {
-  generated := input.review.object.metadata.generateName
-} else = "<unnamed>" {
-  true
-}
-
-# The pod spec under review; nothing is judged on DELETE.
-spec = s {
-  not deleting
-  s := pod_spec(input.review.object)
-}
-
-pod_meta = m {
-  not deleting
-  m := pod_metadata(input.review.object)
-}
-
-old_spec = s {
-  updating
-  s := pod_spec(input.review.oldObject)
-}
-
-# On UPDATE a container identical to one of oldObject was admitted before: it is not judged
-# again, so changing a label never fails on a container nobody touched.
-unchanged(c) {
-  some f
-  container_fields[f]
-  old_spec[f][_] == c
-}
-
-# Every container to judge, as [type, container]: containers, initContainers and
-# ephemeralContainers.
-containers[[t, c]] {
-  some f
-  t := container_fields[f]
-  c := spec[f][_]
-  not unchanged(c)
-}
-
-# Every container of the pod, judged or not.
-all_containers[[t, c]] {
-  some f
-  t := container_fields[f]
-  c := spec[f][_]
-}
-
-# A pod-level field is judged unless an UPDATE leaves it as it was.
-changed(key) {
-  not updating
-}
-
-changed(key) {
-  updating
-  not same(key)
-}
-
-same(key) {
-  old_spec[key] == spec[key]
-}
-
-same(key) {
-  old := old_spec
-  not has_key(old, key)
-  not has_key(spec, key)
-}
-
-has_key(obj, key) {
-  _ = obj[key]
-}
-
-# A parameter with a default.
-param(name, default_value) = v {
-  v := input.parameters[name]
-} else = default_value {
-  true
-}
-'''
-
-LIB_V1 = r'''
-package lib.seccli.k8s
-
-# The helpers Rego v1 templates of seccli's library share.
-
-deleting if input.review.operation == "DELETE"
-
-subject := namespaced if {
-  ns := input.review.object.metadata.namespace
-  namespaced := sprintf("%v %v/%v", [input.review.kind.kind, ns, object_name])
-} else := cluster_scoped if {
-  cluster_scoped := sprintf("%v %v", [input.review.kind.kind, object_name])
-}
-
-object_name := name if {
-  name := input.review.object.metadata.name
-} else := "<unnamed>"
-
-param(name, default_value) := v if {
-  v := input.parameters[name]
-} else := default_value
-'''
 
 # ---------------------------------------------------------------------------------------------
 # sample objects
@@ -193,7 +70,7 @@ POD_KINDS = [
 SYSTEM_NAMESPACES = ["kube-system", "gatekeeper-system"]
 
 
-def pod_match() -> dict:
+def pod_match() -> Json:
     return {"kinds": copy.deepcopy(POD_KINDS), "excludedNamespaces": list(SYSTEM_NAMESPACES)}
 
 
@@ -205,7 +82,7 @@ RESTRICTED_SC = {
 }
 
 
-def container(name="web", image=IMAGE, **extra) -> dict:
+def container(name: str = "web", image: str = IMAGE, **extra: Any) -> Json:
     c = {
         "name": name,
         "image": image,
@@ -223,7 +100,7 @@ def container(name="web", image=IMAGE, **extra) -> dict:
     return c
 
 
-def sc(**changes) -> dict:
+def sc(**changes: Any) -> Json:
     out = copy.deepcopy(RESTRICTED_SC)
     for key, value in changes.items():
         if value is None:
@@ -233,8 +110,13 @@ def sc(**changes) -> dict:
     return out
 
 
-def pod_spec(containers=None, init=None, ephemeral=None, **extra) -> dict:
-    spec: dict = {
+def pod_spec(
+    containers: list[Json] | None = None,
+    init: list[Json] | None = None,
+    ephemeral: list[Json] | None = None,
+    **extra: Any,
+) -> Json:
+    spec: Json = {
         "serviceAccountName": "web",
         "automountServiceAccountToken": False,
         "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
@@ -255,15 +137,26 @@ def pod_spec(containers=None, init=None, ephemeral=None, **extra) -> dict:
 LABELS = {"app.kubernetes.io/name": "web", "owner": "ana", "team": "shop", "data-class": "internal"}
 
 
-def pod(name="web", spec=None, namespace="shop", annotations=None, labels=None) -> dict:
-    meta: dict = {"name": name, "namespace": namespace, "labels": dict(labels or LABELS)}
+def pod(
+    name: str = "web",
+    spec: Json | None = None,
+    namespace: str = "shop",
+    annotations: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+) -> Json:
+    meta: Json = {"name": name, "namespace": namespace, "labels": dict(labels or LABELS)}
     if annotations:
         meta["annotations"] = annotations
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec or pod_spec()}
 
 
-def deployment(name="web", spec=None, namespace="shop", annotations=None) -> dict:
-    tmeta: dict = {"labels": {"app.kubernetes.io/name": name}}
+def deployment(
+    name: str = "web",
+    spec: Json | None = None,
+    namespace: str = "shop",
+    annotations: dict[str, str] | None = None,
+) -> Json:
+    tmeta: Json = {"labels": {"app.kubernetes.io/name": name}}
     if annotations:
         tmeta["annotations"] = annotations
     return {
@@ -278,7 +171,7 @@ def deployment(name="web", spec=None, namespace="shop", annotations=None) -> dic
     }
 
 
-def cronjob(name="report", spec=None, namespace="shop") -> dict:
+def cronjob(name: str = "report", spec: Json | None = None, namespace: str = "shop") -> Json:
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
@@ -297,11 +190,17 @@ def cronjob(name="report", spec=None, namespace="shop") -> dict:
     }
 
 
-def review(operation, obj=None, old=None, username="jane@claytom.systems") -> dict:
+def review(
+    operation: str,
+    obj: Json | None = None,
+    old: Json | None = None,
+    username: str = "jane@claytom.systems",
+) -> Json:
     target = obj or old
+    assert target is not None, "a review needs an object or an old object"
     api = target["apiVersion"]
     group, _, version = api.rpartition("/")
-    request: dict = {
+    request: Json = {
         "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
         "kind": {"group": group, "version": version, "kind": target["kind"]},
         "resource": {"group": group, "version": version, "resource": target["kind"].lower() + "s"},
@@ -318,14 +217,25 @@ def review(operation, obj=None, old=None, username="jane@claytom.systems") -> di
     return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
 
 
-def case(name, obj, expect, messages=(), inventory=None) -> dict:
-    out = {"name": name, "object": obj, "expect": expect, "messages": list(messages)}
+def case(
+    name: str,
+    obj: Json,
+    expect: Expect,
+    messages: Sequence[tuple[str, int]] = (),
+    inventory: list[Json] | None = None,
+) -> Case:
+    out: Case = {"name": name, "object": obj, "expect": expect, "messages": list(messages)}
     if inventory:
         out["inventory"] = inventory
     return out
 
 
-def container_cases(bad_container, good_container=None, message=None, pod_extra=None) -> list:
+def container_cases(
+    bad_container: Json,
+    good_container: Json | None = None,
+    message: str | None = None,
+    pod_extra: dict[str, Any] | None = None,
+) -> list[Case]:
     """The standard cases of a per-container rule."""
     good = good_container or container()
     extra = pod_extra or {}
@@ -371,7 +281,9 @@ def container_cases(bad_container, good_container=None, message=None, pod_extra=
     ] + ([] if changed_old is None else [])
 
 
-def pod_field_cases(bad_spec, good_spec=None, message=None) -> list:
+def pod_field_cases(
+    bad_spec: Json, good_spec: Json | None = None, message: str | None = None
+) -> list[Case]:
     """The standard cases of a pod-level rule."""
     good = good_spec or pod_spec()
     bad_pod = pod(spec=bad_spec)
@@ -396,13 +308,19 @@ def pod_field_cases(bad_spec, good_spec=None, message=None) -> list:
     ]
 
 
-def _relabel(obj: dict) -> dict:
+def _relabel(obj: Json) -> Json:
     out = copy.deepcopy(obj)
     out["metadata"]["labels"]["release"] = "2"
     return out
 
 
-def object_cases(good, bad, expect=1, message=None, extra=()) -> list:
+def object_cases(
+    good: Json,
+    bad: Json,
+    expect: Expect = 1,
+    message: str | None = None,
+    extra: Sequence[Case] = (),
+) -> list[Case]:
     """Cases of a rule on a non-pod object."""
     msgs = [(message, 1)] if message else []
     return [
@@ -416,18 +334,65 @@ def object_cases(good, bad, expect=1, message=None, extra=()) -> list:
     ]
 
 
-def ctrl(soc2, iso, cis) -> dict:
+class Controls(TypedDict):
+    """The SOC 2, ISO 27001:2022 and CIS Kubernetes controls a template supports."""
+
+    soc2: list[str]
+    iso: list[str]
+    cis: list[str]
+
+
+def ctrl(soc2: list[str], iso: list[str], cis: list[str]) -> Controls:
     return {"soc2": soc2, "iso": iso, "cis": cis}
 
 
 STRING_LIST = {"type": "array", "items": {"type": "string"}}
 
-SPECS: list[dict] = []
+SPECS: list[Spec] = []
 
 
-def add(**spec) -> None:
-    spec.setdefault("match", pod_match())
-    SPECS.append(spec)
+def add(
+    *,
+    folder: str,
+    kind: str,
+    title: str,
+    description: str,
+    soc2: list[str],
+    iso: list[str],
+    cis: list[str],
+    constraint_name: str,
+    cases: list[Case],
+    severity: str = "high",
+    match: Json | None = None,
+    schema: Json | None = None,
+    parameters: Json | None = None,
+    invalid: Sequence[InvalidConstraint] = (),
+    action: str = "deny",
+    v1: bool = False,
+    uses_lib: bool = True,
+) -> None:
+    """Add one template (its Rego is ``<folder>/src.rego``); a misspelt field is an error."""
+    SPECS.append(
+        {
+            "folder": folder,
+            "kind": kind,
+            "title": title,
+            "description": description,
+            "severity": severity,
+            "soc2": soc2,
+            "iso": iso,
+            "cis": cis,
+            "constraint_name": constraint_name,
+            "cases": cases,
+            "match": match if match is not None else pod_match(),
+            "schema": schema,
+            "parameters": parameters,
+            "invalid": list(invalid),
+            "action": action,
+            "v1": v1,
+            "uses_lib": uses_lib,
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,17 +406,6 @@ add(
     severity="critical",
     **ctrl(["CC6.1", "CC6.8"], ["A.8.2", "A.8.9"], ["5.2.2"]),
     constraint_name="no-privileged-containers",
-    rego=r'''
-package k8spssprivileged
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"container": c.name}}] {
-  [t, c] := lib.containers[_]
-  c.securityContext.privileged == true
-  msg := sprintf("%v %v of %v must not run privileged (securityContext.privileged: true)", [t, c.name, lib.subject])
-}
-''',
     cases=container_cases(
         container(securityContext=sc(privileged=True)),
         message="must not run privileged",
@@ -466,20 +420,6 @@ add(
     severity="critical",
     **ctrl(["CC6.1", "CC6.8"], ["A.8.9", "A.8.22"], ["5.2.3", "5.2.4", "5.2.5"]),
     constraint_name="no-host-namespaces",
-    rego=r'''
-package k8spsshostnamespaces
-
-import data.lib.seccli.k8s as lib
-
-host_fields := {"hostPID", "hostIPC", "hostNetwork"}
-
-violation[{"msg": msg, "details": {"field": key}}] {
-  key := host_fields[_]
-  lib.spec[key] == true
-  lib.changed(key)
-  msg := sprintf("%v must not share the host namespace (%v: true)", [lib.subject, key])
-}
-''',
     cases=pod_field_cases(pod_spec(hostNetwork=True), message="hostNetwork")
     + [case("disallowed-all-three", pod(spec=pod_spec(hostNetwork=True, hostPID=True, hostIPC=True)), 3)],
 )
@@ -510,47 +450,6 @@ add(
         },
     },
     parameters={"allowedHostPaths": [{"pathPrefix": "/var/log/pods", "readOnly": True}]},
-    rego=r'''
-package k8spsshostpath
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"volume": v.name, "path": v.hostPath.path}}] {
-  lib.changed("volumes")
-  v := lib.spec.volumes[_]
-  v.hostPath
-  not allowed(v)
-  msg := sprintf("%v mounts hostPath volume %v (%v), which is not allowed", [lib.subject, v.name, v.hostPath.path])
-}
-
-allowed(v) {
-  a := input.parameters.allowedHostPaths[_]
-  under(v.hostPath.path, a.pathPrefix)
-  not a.readOnly == true
-}
-
-allowed(v) {
-  a := input.parameters.allowedHostPaths[_]
-  under(v.hostPath.path, a.pathPrefix)
-  a.readOnly == true
-  not writable(v.name)
-}
-
-writable(name) {
-  [_, c] := lib.all_containers[_]
-  m := c.volumeMounts[_]
-  m.name == name
-  not m.readOnly == true
-}
-
-under(path, prefix) {
-  path == prefix
-}
-
-under(path, prefix) {
-  startswith(path, concat("", [trim_suffix(prefix, "/"), "/"]))
-}
-''',
     cases=pod_field_cases(
         pod_spec(volumes=[{"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}]),
         message="docker",
@@ -599,23 +498,6 @@ add(
         },
     },
     parameters={"allowedHostPorts": []},
-    rego=r'''
-package k8spsshostports
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"container": c.name, "hostPort": p.hostPort}}] {
-  [t, c] := lib.containers[_]
-  p := c.ports[_]
-  p.hostPort > 0
-  not allowed(p.hostPort)
-  msg := sprintf("%v %v of %v binds host port %v, which is not allowed", [t, c.name, lib.subject, p.hostPort])
-}
-
-allowed(port) {
-  lib.param("allowedHostPorts", [])[_] == port
-}
-''',
     cases=container_cases(
         container(ports=[{"containerPort": 8080, "hostPort": 80}]),
         good_container=container(ports=[{"containerPort": 8080}]),
@@ -641,41 +523,6 @@ add(
         },
     },
     parameters={"allowedCapabilities": ["NET_BIND_SERVICE"], "requiredDropCapabilities": ["ALL"]},
-    rego=r'''
-package k8spsscapabilities
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"container": c.name, "capability": cap}}] {
-  [t, c] := lib.containers[_]
-  cap := c.securityContext.capabilities.add[_]
-  not allowed_add(cap)
-  msg := sprintf("%v %v of %v adds capability %v, which is not allowed", [t, c.name, lib.subject, cap])
-}
-
-violation[{"msg": msg, "details": {"container": c.name, "capability": cap}}] {
-  [t, c] := lib.containers[_]
-  cap := lib.param("requiredDropCapabilities", ["ALL"])[_]
-  not drops(c, cap)
-  msg := sprintf("%v %v of %v must drop capability %v", [t, c.name, lib.subject, cap])
-}
-
-allowed_add(cap) {
-  lib.param("allowedCapabilities", [])[_] == "*"
-}
-
-allowed_add(cap) {
-  upper(lib.param("allowedCapabilities", [])[_]) == upper(trim_prefix(upper(cap), "CAP_"))
-}
-
-drops(c, cap) {
-  upper(c.securityContext.capabilities.drop[_]) == "ALL"
-}
-
-drops(c, cap) {
-  upper(c.securityContext.capabilities.drop[_]) == upper(cap)
-}
-''',
     cases=container_cases(
         container(securityContext=sc(capabilities={"add": ["SYS_ADMIN"], "drop": ["ALL"]})),
         message="adds capability SYS_ADMIN",
@@ -708,17 +555,6 @@ add(
     severity="high",
     **ctrl(["CC6.1", "CC6.8"], ["A.8.2", "A.8.9"], ["5.2.6"]),
     constraint_name="no-privilege-escalation",
-    rego=r'''
-package k8spssallowprivilegeescalation
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"container": c.name}}] {
-  [t, c] := lib.containers[_]
-  not c.securityContext.allowPrivilegeEscalation == false
-  msg := sprintf("%v %v of %v must set securityContext.allowPrivilegeEscalation: false", [t, c.name, lib.subject])
-}
-''',
     cases=container_cases(
         container(securityContext=sc(allowPrivilegeEscalation=None)),
         message="allowPrivilegeEscalation",
@@ -735,42 +571,6 @@ add(
     severity="high",
     **ctrl(["CC6.1", "CC6.8"], ["A.8.2", "A.8.9"], ["5.2.7"]),
     constraint_name="run-as-non-root",
-    rego=r'''
-package k8spssrunasnonroot
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"container": c.name}}] {
-  [t, c] := lib.containers[_]
-  not non_root(c)
-  msg := sprintf("%v %v of %v must set runAsNonRoot: true (in its own or the pod's securityContext)", [t, c.name, lib.subject])
-}
-
-violation[{"msg": msg, "details": {"container": c.name}}] {
-  [t, c] := lib.containers[_]
-  run_as_user(c) == 0
-  msg := sprintf("%v %v of %v must not run as user 0 (root)", [t, c.name, lib.subject])
-}
-
-non_root(c) {
-  c.securityContext.runAsNonRoot == true
-}
-
-non_root(c) {
-  not has_own(c)
-  lib.spec.securityContext.runAsNonRoot == true
-}
-
-has_own(c) {
-  _ := c.securityContext.runAsNonRoot
-}
-
-run_as_user(c) = own {
-  own := c.securityContext.runAsUser
-} else = from_pod {
-  from_pod := lib.spec.securityContext.runAsUser
-}
-''',
     cases=container_cases(
         container(securityContext=sc(runAsNonRoot=False)),
         message="runAsNonRoot",
@@ -811,34 +611,6 @@ add(
     constraint_name="seccomp-runtime-default",
     schema={"type": "object", "properties": {"allowedProfiles": STRING_LIST}},
     parameters={"allowedProfiles": ["RuntimeDefault", "Localhost"]},
-    rego=r'''
-package k8spssseccomp
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"container": c.name}}] {
-  [t, c] := lib.containers[_]
-  not profile(c)
-  msg := sprintf("%v %v of %v has no seccomp profile (set securityContext.seccompProfile.type)", [t, c.name, lib.subject])
-}
-
-violation[{"msg": msg, "details": {"container": c.name, "profile": p}}] {
-  [t, c] := lib.containers[_]
-  p := profile(c)
-  not allowed(p)
-  msg := sprintf("%v %v of %v uses seccomp profile %v, allowed: %v", [t, c.name, lib.subject, p, lib.param("allowedProfiles", ["RuntimeDefault", "Localhost"])])
-}
-
-profile(c) = own {
-  own := c.securityContext.seccompProfile.type
-} else = from_pod {
-  from_pod := lib.spec.securityContext.seccompProfile.type
-}
-
-allowed(p) {
-  lib.param("allowedProfiles", ["RuntimeDefault", "Localhost"])[_] == p
-}
-''',
     cases=container_cases(
         container(securityContext=sc(seccompProfile={"type": "Unconfined"})),
         message="Unconfined",
@@ -872,53 +644,6 @@ add(
         "properties": {"allowedProfiles": STRING_LIST, "requireProfile": {"type": "boolean"}},
     },
     parameters={"allowedProfiles": ["RuntimeDefault", "Localhost"], "requireProfile": False},
-    rego=r'''
-package k8spssapparmor
-
-import data.lib.seccli.k8s as lib
-
-annotation_prefix := "container.apparmor.security.beta.kubernetes.io/"
-
-violation[{"msg": msg, "details": {"container": c.name, "profile": p}}] {
-  [t, c] := lib.containers[_]
-  p := profile(c)
-  not allowed(p)
-  msg := sprintf("%v %v of %v uses AppArmor profile %v, allowed: %v", [t, c.name, lib.subject, p, allowed_profiles])
-}
-
-violation[{"msg": msg, "details": {"container": c.name}}] {
-  lib.param("requireProfile", false) == true
-  [t, c] := lib.containers[_]
-  not profile(c)
-  msg := sprintf("%v %v of %v has no AppArmor profile", [t, c.name, lib.subject])
-}
-
-allowed_profiles := lib.param("allowedProfiles", ["RuntimeDefault", "Localhost"])
-
-# The annotation form ("runtime/default", "localhost/<name>", "unconfined") in field terms.
-profile(c) = own {
-  own := c.securityContext.appArmorProfile.type
-} else = annotated {
-  value := lib.pod_meta.annotations[concat("", [annotation_prefix, c.name])]
-  annotated := annotation_type(value)
-} else = from_pod {
-  from_pod := lib.spec.securityContext.appArmorProfile.type
-}
-
-annotation_type(value) = "RuntimeDefault" {
-  value == "runtime/default"
-} else = "Localhost" {
-  startswith(value, "localhost/")
-} else = "Unconfined" {
-  value == "unconfined"
-} else = value {
-  true
-}
-
-allowed(p) {
-  allowed_profiles[_] == p
-}
-''',
     cases=container_cases(
         container(securityContext=sc(appArmorProfile={"type": "Unconfined"})),
         message="AppArmor profile Unconfined",
@@ -953,40 +678,6 @@ add(
     constraint_name="selinux-restricted",
     schema={"type": "object", "properties": {"allowedTypes": STRING_LIST}},
     parameters={"allowedTypes": ["container_t", "container_init_t", "container_kvm_t"]},
-    rego=r'''
-package k8spssselinux
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"where": where, "type": o.type}}] {
-  [where, o] := options[_]
-  o.type
-  not allowed_type(o.type)
-  msg := sprintf("%v: %v sets SELinux type %v, allowed: %v", [lib.subject, where, o.type, lib.param("allowedTypes", [])])
-}
-
-violation[{"msg": msg, "details": {"where": where, "field": f}}] {
-  [where, o] := options[_]
-  f := {"user", "role"}[_]
-  o[f]
-  msg := sprintf("%v: %v must not set SELinux %v", [lib.subject, where, f])
-}
-
-options[["the pod", o]] {
-  lib.changed("securityContext")
-  o := lib.spec.securityContext.seLinuxOptions
-}
-
-options[[where, o]] {
-  [t, c] := lib.containers[_]
-  o := c.securityContext.seLinuxOptions
-  where := sprintf("%v %v", [t, c.name])
-}
-
-allowed_type(x) {
-  lib.param("allowedTypes", [])[_] == x
-}
-''',
     cases=container_cases(
         container(securityContext=sc(seLinuxOptions={"type": "spc_t"})),
         good_container=container(securityContext=sc(seLinuxOptions={"type": "container_t", "level": "s0:c123,c456"})),
@@ -1011,26 +702,6 @@ add(
     constraint_name="proc-mount-default",
     schema={"type": "object", "properties": {"procMount": {"type": "string", "enum": ["Default", "Unmasked"]}}},
     parameters={"procMount": "Default"},
-    rego=r'''
-package k8spssprocmount
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"container": c.name, "procMount": m}}] {
-  [t, c] := lib.containers[_]
-  m := c.securityContext.procMount
-  not allowed(m)
-  msg := sprintf("%v %v of %v sets procMount %v, allowed: %v", [t, c.name, lib.subject, m, lib.param("procMount", "Default")])
-}
-
-allowed(m) {
-  m == lib.param("procMount", "Default")
-}
-
-allowed(m) {
-  m == "Default"
-}
-''',
     cases=container_cases(
         container(securityContext=sc(procMount="Unmasked")),
         good_container=container(securityContext=sc(procMount="Default")),
@@ -1063,28 +734,6 @@ add(
     constraint_name="safe-sysctls",
     schema={"type": "object", "properties": {"allowedSysctls": STRING_LIST}},
     parameters={"allowedSysctls": SAFE_SYSCTLS},
-    rego=r'''
-package k8spsssysctls
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"sysctl": s.name}}] {
-  lib.changed("securityContext")
-  s := lib.spec.securityContext.sysctls[_]
-  not allowed(s.name)
-  msg := sprintf("%v sets sysctl %v, which is not in the allowed list", [lib.subject, s.name])
-}
-
-allowed(name) {
-  input.parameters.allowedSysctls[_] == name
-}
-
-allowed(name) {
-  pattern := input.parameters.allowedSysctls[_]
-  endswith(pattern, "*")
-  startswith(name, trim_suffix(pattern, "*"))
-}
-''',
     cases=pod_field_cases(
         pod_spec(securityContext={"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}, "sysctls": [{"name": "kernel.msgmax", "value": "65536"}]}),
         good_spec=pod_spec(securityContext={"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}, "sysctls": [{"name": "net.ipv4.tcp_syncookies", "value": "1"}]}),
@@ -1113,29 +762,6 @@ add(
     constraint_name="restricted-volume-types",
     schema={"type": "object", "properties": {"volumes": STRING_LIST}},
     parameters={"volumes": RESTRICTED_VOLUMES},
-    rego=r'''
-package k8spssvolumetypes
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"volume": v.name, "type": type}}] {
-  lib.changed("volumes")
-  v := lib.spec.volumes[_]
-  some type
-  v[type]
-  type != "name"
-  not allowed(type)
-  msg := sprintf("%v uses volume %v of type %v, allowed: %v", [lib.subject, v.name, type, input.parameters.volumes])
-}
-
-allowed(type) {
-  input.parameters.volumes[_] == "*"
-}
-
-allowed(type) {
-  input.parameters.volumes[_] == type
-}
-''',
     cases=pod_field_cases(
         pod_spec(volumes=[{"name": "data", "nfs": {"server": "nfs.local", "path": "/exports"}}]),
         good_spec=pod_spec(volumes=[{"name": "tmp", "emptyDir": {}}, {"name": "cfg", "configMap": {"name": "web"}}]),
@@ -1151,17 +777,6 @@ add(
     severity="medium",
     **ctrl(["CC6.8", "CC7.1"], ["A.8.9", "A.8.7"], ["5.7.3"]),
     constraint_name="read-only-root-filesystem",
-    rego=r'''
-package k8sreadonlyrootfilesystem
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"container": c.name}}] {
-  [t, c] := lib.containers[_]
-  not c.securityContext.readOnlyRootFilesystem == true
-  msg := sprintf("%v %v of %v must set securityContext.readOnlyRootFilesystem: true", [t, c.name, lib.subject])
-}
-''',
     cases=container_cases(
         container(securityContext=sc(readOnlyRootFilesystem=False)),
         message="readOnlyRootFilesystem",
@@ -1186,21 +801,6 @@ add(
         "properties": {"repos": {"type": "array", "items": {"type": "string", "minLength": 1}}},
     },
     parameters={"repos": ["registry.claytom.systems/"]},
-    rego=r'''
-package k8sallowedrepos
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"container": c.name, "image": c.image}}] {
-  [t, c] := lib.containers[_]
-  not allowed(c.image)
-  msg := sprintf("%v %v of %v uses image %v from a registry that is not allowed (allowed: %v)", [t, c.name, lib.subject, c.image, input.parameters.repos])
-}
-
-allowed(image) {
-  startswith(image, input.parameters.repos[_])
-}
-''',
     cases=container_cases(
         container(image="docker.io/library/nginx:1.27"),
         message="nginx",
@@ -1224,32 +824,6 @@ add(
     **ctrl(["CC8.1", "CC6.8"], ["A.8.19", "A.8.32"], ["5.5.1"]),
     constraint_name="images-pinned-by-digest",
     schema={"type": "object", "properties": {"exemptImages": STRING_LIST}},
-    rego=r'''
-package k8simagedigests
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"container": c.name, "image": c.image}}] {
-  [t, c] := lib.containers[_]
-  not pinned(c.image)
-  not exempt(c.image)
-  msg := sprintf("%v %v of %v uses image %v, which is not pinned by a sha256 digest", [t, c.name, lib.subject, c.image])
-}
-
-pinned(image) {
-  regex.match(`@sha256:[a-f0-9]{64}$`, image)
-}
-
-exempt(image) {
-  pattern := lib.param("exemptImages", [])[_]
-  endswith(pattern, "*")
-  startswith(image, trim_suffix(pattern, "*"))
-}
-
-exempt(image) {
-  lib.param("exemptImages", [])[_] == image
-}
-''',
     cases=container_cases(
         container(image="registry.claytom.systems/shop/web:1.4.2"),
         message="not pinned",
@@ -1272,34 +846,6 @@ add(
     severity="medium",
     **ctrl(["CC8.1"], ["A.8.32", "A.8.19"], ["5.5.1"]),
     constraint_name="no-latest-tag",
-    rego=r'''
-package k8sdisallowlatesttag
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"container": c.name, "image": c.image}}] {
-  [t, c] := lib.containers[_]
-  not contains(c.image, "@")
-  tag(c.image) == "latest"
-  msg := sprintf("%v %v of %v uses image %v: the :latest tag is not allowed", [t, c.name, lib.subject, c.image])
-}
-
-violation[{"msg": msg, "details": {"container": c.name, "image": c.image}}] {
-  [t, c] := lib.containers[_]
-  not contains(c.image, "@")
-  not tag(c.image)
-  msg := sprintf("%v %v of %v uses image %v without a tag (it means :latest)", [t, c.name, lib.subject, c.image])
-}
-
-# The tag is after the last ":" of the last path segment (a ":" before is a registry port).
-tag(image) = t {
-  parts := split(image, "/")
-  last := parts[count(parts) - 1]
-  contains(last, ":")
-  pieces := split(last, ":")
-  t := pieces[count(pieces) - 1]
-}
-''',
     cases=container_cases(
         container(image="registry.claytom.systems/shop/web:latest"),
         good_container=container(image="registry.claytom.systems:5000/shop/web:1.4.2"),
@@ -1364,38 +910,6 @@ add(
         ],
         "excludedNamespaces": list(SYSTEM_NAMESPACES),
     },
-    rego=r'''
-package k8srequiredlabels
-
-import data.lib.seccli.k8s as lib
-
-provided[key] {
-  input.review.object.metadata.labels[key]
-}
-
-violation[{"msg": msg, "details": {"missing": key}}] {
-  not lib.deleting
-  key := input.parameters.labels[_].key
-  not provided[key]
-  msg := sprintf("%v must carry label %v%v", [lib.subject, key, suffix])
-}
-
-violation[{"msg": msg, "details": {"label": key, "value": value}}] {
-  not lib.deleting
-  entry := input.parameters.labels[_]
-  key := entry.key
-  value := input.review.object.metadata.labels[key]
-  entry.allowedRegex
-  not regex.match(entry.allowedRegex, value)
-  msg := sprintf("%v has label %v=%v, which does not match %v", [lib.subject, key, value, entry.allowedRegex])
-}
-
-suffix = s {
-  s := concat("", [": ", input.parameters.message])
-} else = "" {
-  true
-}
-''',
     cases=object_cases(
         deployment(),
         {**deployment(), "metadata": {"name": "web", "namespace": "shop", "labels": {"team": "shop", "data-class": "internal"}}},
@@ -1439,25 +953,6 @@ add(
         },
     },
     parameters={"required": ["requests.cpu", "requests.memory", "limits.memory"]},
-    rego=r'''
-package k8scontainerresources
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"container": c.name, "missing": item}}] {
-  [t, c] := lib.containers[_]
-  t != "ephemeralContainer"
-  item := lib.param("required", ["requests.cpu", "requests.memory", "limits.memory"])[_]
-  parts := split(item, ".")
-  not has_value(c, parts[0], parts[1])
-  msg := sprintf("%v %v of %v must set resources.%v", [t, c.name, lib.subject, item])
-}
-
-has_value(c, section, resource) {
-  v := c.resources[section][resource]
-  v != ""
-}
-''',
     cases=[
         c
         for c in container_cases(
@@ -1503,31 +998,6 @@ add(
         ],
         "excludedNamespaces": list(SYSTEM_NAMESPACES),
     },
-    rego=r'''
-package k8srequiredprobes
-
-import data.lib.seccli.k8s as lib
-
-# Probes exist on app containers and on sidecars (initContainers with restartPolicy Always);
-# plain initContainers and ephemeral containers cannot have them.
-probed[[t, c]] {
-  [t, c] := lib.containers[_]
-  t == "container"
-}
-
-probed[[t, c]] {
-  [t, c] := lib.containers[_]
-  t == "initContainer"
-  c.restartPolicy == "Always"
-}
-
-violation[{"msg": msg, "details": {"container": c.name, "probe": probe}}] {
-  [t, c] := probed[_]
-  probe := lib.param("probes", ["readinessProbe", "livenessProbe"])[_]
-  not c[probe]
-  msg := sprintf("%v %v of %v must define a %v", [t, c.name, lib.subject, probe])
-}
-''',
     cases=[
         case("allowed-pod", pod(spec=pod_spec([container(readinessProbe={"httpGet": {"path": "/ready", "port": 8080}}, livenessProbe={"tcpSocket": {"port": 8080}})])), "no"),
         case("disallowed-pod", pod(), 2, [("readinessProbe", 1)]),
@@ -1574,26 +1044,6 @@ add(
         "kinds": [*copy.deepcopy(POD_KINDS), {"apiGroups": [""], "kinds": ["ServiceAccount"]}],
         "excludedNamespaces": list(SYSTEM_NAMESPACES),
     },
-    rego=r'''
-package k8sautomountserviceaccounttoken
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg}] {
-  lib.changed("automountServiceAccountToken")
-  spec := lib.spec
-  not spec.automountServiceAccountToken == false
-  msg := sprintf("%v must set automountServiceAccountToken: false", [lib.subject])
-}
-
-violation[{"msg": msg}] {
-  not lib.deleting
-  input.review.kind.kind == "ServiceAccount"
-  input.review.object.metadata.name == "default"
-  not input.review.object.automountServiceAccountToken == false
-  msg := sprintf("%v: the default ServiceAccount must set automountServiceAccountToken: false", [lib.subject])
-}
-''',
     cases=pod_field_cases(pod_spec(automountServiceAccountToken=None), message="automountServiceAccountToken")
     + [
         case("disallowed-explicit-true", pod(spec=pod_spec(automountServiceAccountToken=True)), 1),
@@ -1611,32 +1061,6 @@ add(
     severity="medium",
     **ctrl(["CC6.1", "CC6.3"], ["A.5.15", "A.5.18"], ["5.1.5"]),
     constraint_name="own-service-account",
-    rego=r'''
-package k8sdisallowdefaultserviceaccount
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg}] {
-  lib.changed("serviceAccountName")
-  account(lib.spec) == "default"
-  msg := sprintf("%v must run under its own ServiceAccount, not %v", [lib.subject, describe(lib.spec)])
-}
-
-account(spec) = name {
-  name := spec.serviceAccountName
-} else = legacy {
-  legacy := spec.serviceAccount
-} else = "default" {
-  true
-}
-
-describe(spec) = "the default one (serviceAccountName not set)" {
-  not spec.serviceAccountName
-  not spec.serviceAccount
-} else = "default" {
-  true
-}
-''',
     cases=pod_field_cases(pod_spec(serviceAccountName="default"), message="not default")
     + [case("disallowed-unset", pod(spec=pod_spec(serviceAccountName=None)), 1, [("not set", 1)])],
 )
@@ -1645,8 +1069,13 @@ describe(spec) = "the default one (serviceAccountName not set)" {
 # ingress and services
 
 
-def ingress(tls=True, hosts=("shop.claytom.systems",), annotations=None, name="shop") -> dict:
-    obj: dict = {
+def ingress(
+    tls: bool | list[str] = True,
+    hosts: Sequence[str] = ("shop.claytom.systems",),
+    annotations: dict[str, str] | None = None,
+    name: str = "shop",
+) -> Json:
+    obj: Json = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
         "metadata": {"name": name, "namespace": "shop", "labels": dict(LABELS)},
@@ -1679,36 +1108,6 @@ add(
     **ctrl(["CC6.7", "CC6.6"], ["A.8.24", "A.8.21", "A.5.14"], ["5.7.3"]),
     constraint_name="ingress-tls",
     match={"kinds": [{"apiGroups": ["networking.k8s.io", "extensions"], "kinds": ["Ingress"]}]},
-    rego=r'''
-package k8singresstls
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg}] {
-  not lib.deleting
-  count(object.get(input.review.object.spec, "tls", [])) == 0
-  msg := sprintf("%v must terminate TLS (spec.tls is empty)", [lib.subject])
-}
-
-violation[{"msg": msg, "details": {"host": host}}] {
-  not lib.deleting
-  count(object.get(input.review.object.spec, "tls", [])) > 0
-  host := input.review.object.spec.rules[_].host
-  not covered(host)
-  msg := sprintf("%v serves host %v without TLS (no spec.tls entry lists it)", [lib.subject, host])
-}
-
-covered(host) {
-  input.review.object.spec.tls[_].hosts[_] == host
-}
-
-covered(host) {
-  pattern := input.review.object.spec.tls[_].hosts[_]
-  startswith(pattern, "*.")
-  parts := split(host, ".")
-  concat(".", array.concat(["*"], array.slice(parts, 1, count(parts)))) == pattern
-}
-''',
     cases=object_cases(ingress(), ingress(tls=False), message="must terminate TLS")
     + [
         case("disallowed-host-not-covered", ingress(hosts=("shop.claytom.systems", "admin.claytom.systems"), tls=["shop.claytom.systems"]), 1, [("admin.claytom.systems", 1)]),
@@ -1743,47 +1142,6 @@ add(
         "minMaxAge": 31536000,
         "includeSubDomains": True,
     },
-    rego=r'''
-package k8singresshsts
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg}] {
-  not lib.deleting
-  not hsts_value
-  msg := sprintf("%v must send Strict-Transport-Security (set it in one of: %v)", [lib.subject, lib.param("annotations", [])])
-}
-
-violation[{"msg": msg, "details": {"maxAge": age}}] {
-  not lib.deleting
-  hsts_value
-  age := max_age
-  age < lib.param("minMaxAge", 31536000)
-  msg := sprintf("%v sends HSTS max-age=%v, below the minimum %v", [lib.subject, age, lib.param("minMaxAge", 31536000)])
-}
-
-violation[{"msg": msg}] {
-  not lib.deleting
-  lib.param("includeSubDomains", false) == true
-  value := hsts_value
-  not contains(lower(value), "includesubdomains")
-  msg := sprintf("%v sends HSTS without includeSubDomains", [lib.subject])
-}
-
-# The values of the listed annotations that carry a max-age directive, in the listed order.
-hsts_values = [v |
-  key := lib.param("annotations", [])[_]
-  v := input.review.object.metadata.annotations[key]
-  regex.match(`(?i)max-age=\d+`, v)
-]
-
-hsts_value = hsts_values[0]
-
-max_age = n {
-  found := regex.find_all_string_submatch_n(`(?i)max-age=(\d+)`, hsts_value, 1)
-  n := to_number(found[0][1])
-}
-''',
     cases=object_cases(ingress(annotations=HSTS), ingress(), message="must send Strict-Transport-Security")
     + [
         case("disallowed-short-max-age", ingress(annotations={"seccli.io/hsts": "max-age=300; includeSubDomains"}), 1, [("below the minimum", 1)]),
@@ -1793,7 +1151,7 @@ max_age = n {
 )
 
 
-def service(type_="ClusterIP", name="web") -> dict:
+def service(type_: str = "ClusterIP", name: str = "web") -> Json:
     return {
         "apiVersion": "v1",
         "kind": "Service",
@@ -1813,17 +1171,6 @@ add(
     constraint_name="no-load-balancers",
     match={"kinds": [{"apiGroups": [""], "kinds": ["Service"]}], "excludedNamespaces": ["ingress-*", *SYSTEM_NAMESPACES]},
     v1=True,
-    rego=r'''
-package k8sblockloadbalancer
-
-import data.lib.seccli.k8s as lib
-
-violation contains {"msg": msg} if {
-  not lib.deleting
-  input.review.object.spec.type == "LoadBalancer"
-  msg := sprintf("%v must not be of type LoadBalancer (expose it through the ingress gateway)", [lib.subject])
-}
-''',
     cases=object_cases(service(), service("LoadBalancer"), message="LoadBalancer"),
 )
 
@@ -1838,25 +1185,6 @@ add(
     constraint_name="no-node-ports",
     match={"kinds": [{"apiGroups": [""], "kinds": ["Service"]}], "excludedNamespaces": list(SYSTEM_NAMESPACES)},
     v1=True,
-    rego=r'''
-package k8sblocknodeport
-
-import data.lib.seccli.k8s as lib
-
-violation contains {"msg": msg} if {
-  not lib.deleting
-  input.review.object.spec.type == "NodePort"
-  msg := sprintf("%v must not be of type NodePort", [lib.subject])
-}
-
-violation contains {"msg": msg, "details": {"nodePort": port.nodePort}} if {
-  not lib.deleting
-  input.review.object.spec.type == "LoadBalancer"
-  some port in input.review.object.spec.ports
-  port.nodePort > 0
-  msg := sprintf("%v sets nodePort %v explicitly", [lib.subject, port.nodePort])
-}
-''',
     cases=object_cases(service(), service("NodePort"), message="NodePort"),
 )
 
@@ -1874,31 +1202,6 @@ add(
         "kinds": [{"apiGroups": [""], "kinds": ["Namespace", "Pod"]}, {"apiGroups": ["apps"], "kinds": ["Deployment", "StatefulSet", "DaemonSet"]}],
         "excludedNamespaces": ["kube-*", "gatekeeper-system", "default"],
     },
-    rego=r'''
-package k8srequirenetworkpolicy
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg}] {
-  not lib.deleting
-  input.review.kind.kind == "Namespace"
-  ns := input.review.object.metadata.name
-  not has_policy(ns)
-  msg := sprintf("Namespace %v has no NetworkPolicy", [ns])
-}
-
-violation[{"msg": msg}] {
-  not lib.deleting
-  input.review.kind.kind != "Namespace"
-  ns := input.review.object.metadata.namespace
-  not has_policy(ns)
-  msg := sprintf("%v runs in namespace %v, which has no NetworkPolicy", [lib.subject, ns])
-}
-
-has_policy(ns) {
-  data.inventory.namespace[ns]["networking.k8s.io/v1"].NetworkPolicy[_]
-}
-''',
     cases=[
         case(
             "allowed-namespace-with-policy",
@@ -1941,8 +1244,8 @@ has_policy(ns) {
 # RBAC and secrets
 
 
-def role(rules, kind="ClusterRole", name="reader") -> dict:
-    meta: dict = {"name": name}
+def role(rules: list[Json], kind: str = "ClusterRole", name: str = "reader") -> Json:
+    meta: Json = {"name": name}
     if kind == "Role":
         meta["namespace"] = "shop"
     return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta, "rules": rules}
@@ -1961,33 +1264,6 @@ add(
     schema={"type": "object", "properties": {"exemptNames": STRING_LIST}},
     parameters={"exemptNames": ["cluster-admin", "admin", "system:*"]},
     v1=True,
-    rego=r'''
-package k8srbacnowildcards
-
-import data.lib.seccli.k8s as lib
-
-fields := ["verbs", "resources", "apiGroups", "nonResourceURLs"]
-
-violation contains {"msg": msg, "details": {"rule": i, "field": field}} if {
-  not lib.deleting
-  not exempt(input.review.object.metadata.name)
-  some i, rule in input.review.object.rules
-  some field in fields
-  "*" in object.get(rule, field, [])
-  msg := sprintf("%v: rule %v uses '*' in %v", [lib.subject, i, field])
-}
-
-exempt(name) if {
-  some pattern in lib.param("exemptNames", [])
-  pattern == name
-}
-
-exempt(name) if {
-  some pattern in lib.param("exemptNames", [])
-  endswith(pattern, "*")
-  startswith(name, trim_suffix(pattern, "*"))
-}
-''',
     cases=object_cases(
         role([{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]),
         role([{"apiGroups": ["*"], "resources": ["pods"], "verbs": ["*"]}]),
@@ -2001,8 +1277,12 @@ exempt(name) if {
 )
 
 
-def binding(role_name="cluster-admin", kind="ClusterRoleBinding", subjects=None) -> dict:
-    meta: dict = {"name": "ops"}
+def binding(
+    role_name: str = "cluster-admin",
+    kind: str = "ClusterRoleBinding",
+    subjects: list[Json] | None = None,
+) -> Json:
+    meta: Json = {"name": "ops"}
     if kind == "RoleBinding":
         meta["namespace"] = "shop"
     return {
@@ -2039,27 +1319,6 @@ add(
         },
     },
     parameters={"roles": ["cluster-admin"], "allowedSubjects": [{"kind": "Group", "name": "system:masters"}]},
-    rego=r'''
-package k8snoclusteradminbinding
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"subject": s}}] {
-  not lib.deleting
-  ref := input.review.object.roleRef
-  ref.kind == "ClusterRole"
-  ref.name == lib.param("roles", ["cluster-admin"])[_]
-  s := input.review.object.subjects[_]
-  not allowed(s)
-  msg := sprintf("%v binds %v %v to %v", [lib.subject, s.kind, s.name, ref.name])
-}
-
-allowed(s) {
-  a := lib.param("allowedSubjects", [])[_]
-  a.kind == s.kind
-  a.name == s.name
-}
-''',
     cases=object_cases(
         binding(subjects=[{"kind": "Group", "name": "system:masters", "apiGroup": "rbac.authorization.k8s.io"}]),
         binding(),
@@ -2083,34 +1342,6 @@ add(
     constraint_name="secrets-as-files",
     schema={"type": "object", "properties": {"secretNamePattern": {"type": "string"}}},
     parameters={"secretNamePattern": "(?i)(password|passwd|secret|token|api[_-]?key|private[_-]?key)"},
-    rego=r'''
-package k8snosecretsinenv
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg, "details": {"container": c.name, "env": e.name}}] {
-  [t, c] := lib.containers[_]
-  e := c.env[_]
-  ref := e.valueFrom.secretKeyRef
-  msg := sprintf("%v %v of %v reads secret %v into environment variable %v; mount it as a file", [t, c.name, lib.subject, ref.name, e.name])
-}
-
-violation[{"msg": msg, "details": {"container": c.name}}] {
-  [t, c] := lib.containers[_]
-  src := c.envFrom[_]
-  ref := src.secretRef
-  msg := sprintf("%v %v of %v loads secret %v with envFrom; mount it as a file", [t, c.name, lib.subject, ref.name])
-}
-
-violation[{"msg": msg, "details": {"container": c.name, "env": e.name}}] {
-  [t, c] := lib.containers[_]
-  e := c.env[_]
-  is_string(e.value)
-  e.value != ""
-  regex.match(lib.param("secretNamePattern", "(?i)(password|secret|token)"), e.name)
-  msg := sprintf("%v %v of %v sets %v to a literal value; secrets belong in a Secret mounted as a file", [t, c.name, lib.subject, e.name])
-}
-''',
     cases=container_cases(
         container(env=[{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}]),
         good_container=container(env=[{"name": "LOG_LEVEL", "value": "info"}], volumeMounts=[{"name": "db", "mountPath": "/var/run/secrets/db", "readOnly": True}]),
@@ -2141,17 +1372,6 @@ add(
         "namespaces": ["default"],
     },
     uses_lib=True,
-    rego=r'''
-package k8sdisallowdefaultnamespace
-
-import data.lib.seccli.k8s as lib
-
-violation[{"msg": msg}] {
-  not lib.deleting
-  input.review.object.metadata.namespace == "default"
-  msg := sprintf("%v must not live in the default namespace", [lib.subject])
-}
-''',
     cases=object_cases(
         service(),
         {**service(), "metadata": {"name": "web", "namespace": "default"}},
