@@ -181,6 +181,11 @@ class SecretVerify(_Model):
     header: str = "Authorization"
     scheme: str = Field("Bearer", description="http: header value is '<scheme> <value>'.")
     expect_status: tuple[int, ...] = (200,)
+    allow_redirects: bool = Field(
+        False,
+        description="http: follow redirects to the same origin (scheme, host, port); "
+        "a redirect elsewhere, or any redirect when false, fails the verification.",
+    )
     command: tuple[str, ...] = Field(
         (), description="command: argv run with the new value in SECCLI_SECRET_VALUE."
     )
