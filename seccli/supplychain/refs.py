@@ -3,30 +3,91 @@
 Every reference keeps where it was written (file, line, document path). A reference that cannot
 be parsed is still returned, with ``error`` set, so that a gate can deny it instead of skipping it.
 
-- Manifests: any YAML/JSON document (``helm template`` output included); every mapping with a
-  ``containers``, ``initContainers`` or ``ephemeralContainers`` list is a pod spec, whatever the
-  kind (Pod, Deployment, CronJob, CRDs such as Argo Rollouts...). ``List`` documents are walked too.
+- Manifests: every YAML/JSON document (``helm template`` output included), parsed in full by the
+  safe loader. Container positions are recognised anywhere in any document, whatever its kind:
+  the lists ``containers``, ``initContainers``, ``ephemeralContainers``, ``sidecars`` and
+  ``steps``, the single containers ``container``, ``script`` and ``stepTemplate`` (Argo
+  Workflows, Tekton), and image volumes (``volumes[].image.reference``). That covers every
+  pod-spec-bearing kind in ``POD_SPEC_KINDS`` (core workloads, Argo Workflows/Rollouts/Events,
+  Tekton, Knative, KEDA, OpenShift, ...) and embedded specs (``taskSpec``, ``pipelineSpec``,
+  ``workflowSpec``, ``jobTemplate``). An object of any other kind is walked whole and every
+  ``image:`` string that parses as an image reference is taken too. ``List`` items are judged
+  one by one, each by its own kind.
 - Kustomizations: ``images:`` entries (``name``/``newName``/``newTag``/``digest``).
 - Dockerfiles: every ``FROM`` (``--platform`` flags, ``AS`` stage names, references to earlier
   stages and ``scratch`` skipped), ``COPY --from=<image>``, with ``ARG`` defaults substituted.
+- Folders: walked in full by ``iter_input_files`` (dot-folders included, symbolic links to
+  folders followed once); only ``.git`` is skipped, since Git cannot track a path inside one.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from seccli.core.documents import Document, decode_source, parse_documents, read_source
+from seccli.core.documents import (
+    Document,
+    decode_source,
+    detect_format,
+    parse_documents,
+    read_source,
+)
 from seccli.core.errors import InputError
 from seccli.core.imageref import ImageRef, parse_image_ref
 from seccli.core.location import DocPath, Location, format_doc_path
 
-CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers", "sidecars", "steps")
+SINGLE_CONTAINERS = ("container", "script", "stepTemplate")
+_SOURCE_KIND = {
+    "containers": "container",
+    "initContainers": "initContainer",
+    "ephemeralContainers": "ephemeralContainer",
+    "sidecars": "sidecar",
+    "steps": "step",
+    "container": "container",
+    "script": "script",
+    "stepTemplate": "stepTemplate",
+}
 _YAML_SUFFIXES = (".yaml", ".yml", ".json")
-_SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"}
+_SKIP_DIRS = frozenset({".git"})
+
+# Kinds whose images all sit in the container positions above, by API group ("" = core).
+POD_SPEC_KINDS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("", "Pod"),
+        ("", "PodTemplate"),
+        ("", "ReplicationController"),
+        ("apps", "Deployment"),
+        ("apps", "StatefulSet"),
+        ("apps", "DaemonSet"),
+        ("apps", "ReplicaSet"),
+        ("batch", "Job"),
+        ("batch", "CronJob"),
+        ("argoproj.io", "Workflow"),
+        ("argoproj.io", "WorkflowTemplate"),
+        ("argoproj.io", "ClusterWorkflowTemplate"),
+        ("argoproj.io", "CronWorkflow"),
+        ("argoproj.io", "Rollout"),
+        ("argoproj.io", "Sensor"),
+        ("argoproj.io", "EventSource"),
+        ("tekton.dev", "Task"),
+        ("tekton.dev", "ClusterTask"),
+        ("tekton.dev", "Pipeline"),
+        ("tekton.dev", "PipelineRun"),
+        ("tekton.dev", "TaskRun"),
+        ("serving.knative.dev", "Service"),
+        ("serving.knative.dev", "Configuration"),
+        ("serving.knative.dev", "Revision"),
+        ("keda.sh", "ScaledJob"),
+        ("apps.openshift.io", "DeploymentConfig"),
+    }
+)
+_POD_SPEC_KIND_NAMES = frozenset(kind for _, kind in POD_SPEC_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +104,27 @@ class FoundImage:
     def normalised(self) -> str:
         """The normalised reference, or the text as written when it does not parse."""
         return str(self.ref) if self.ref is not None else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class InputImages:
+    """What one input (a file, a folder or stdin) held: files and documents read, images found."""
+
+    source: str
+    files: int
+    documents: int
+    images: list[FoundImage] = field(default_factory=list)
+
+    @property
+    def emptiness(self) -> str | None:
+        """Why there is nothing to judge in this input, or ``None`` when images were found."""
+        if self.images:
+            return None
+        if self.files == 0:
+            return f"{self.source}: no manifests, Dockerfiles or kustomizations found"
+        if self.documents == 0:
+            return f"{self.source}: empty (no documents or instructions)"
+        return f"{self.source}: {self.documents} document(s), no image references"
 
 
 def _found(text: str, location: Location, source_kind: str) -> FoundImage:
@@ -63,47 +145,108 @@ def is_dockerfile(path: Path) -> bool:
     )
 
 
+def _is_input_name(path: Path) -> bool:
+    return (
+        path.suffix.lower() in _YAML_SUFFIXES
+        or is_dockerfile(path)
+        or path.name.lower() == "kustomization"
+    )
+
+
 def iter_input_files(paths: Sequence[Path]) -> Iterator[Path]:
-    """The files to read for ``paths``: files as given; folders walked (sorted, hidden skipped)."""
+    """The files to read for ``paths``: files as given; folders walked (see ``walk_folder``)."""
     for path in paths:
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel = child.relative_to(path).parts
-                if any(part in _SKIP_DIRS or part.startswith(".") for part in rel):
-                    continue
-                if child.is_file() and (
-                    child.suffix.lower() in _YAML_SUFFIXES or is_dockerfile(child)
-                ):
-                    yield child
-        elif path.exists():
+            yield from walk_folder(path)
+        elif path.exists() or path.is_symlink():
             yield path
         else:
             raise InputError(f"{path}: file not found")
 
 
+def walk_folder(root: Path) -> Iterator[Path]:
+    """Every manifest, Dockerfile and kustomization under ``root``, sorted by name per folder.
+
+    Nothing is hidden: dot-folders are walked, symbolic links to folders are followed (each
+    folder once, so loops end), and a matching name that is not a regular file (a FIFO, a
+    dangling link) is an error rather than skipped. Only ``.git`` folders are left out: Git
+    cannot track anything inside one, so nothing there is deployed from the repository.
+    """
+    seen: set[tuple[int, int]] = set()
+
+    def visit(folder: Path) -> Iterator[Path]:
+        try:
+            info = folder.stat()
+        except OSError as exc:
+            raise InputError(f"{folder}: cannot read folder: {exc.strerror}") from None
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            return
+        seen.add(key)
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as exc:
+            raise InputError(f"{folder}: cannot read folder: {exc.strerror}") from None
+        for entry in entries:
+            child = Path(entry.path)
+            try:
+                mode = os.stat(entry.path).st_mode
+            except OSError:
+                mode = None
+            if mode is not None and stat.S_ISDIR(mode):
+                if entry.name in _SKIP_DIRS and not entry.is_symlink():
+                    continue
+                yield from visit(child)
+            elif _is_input_name(child):
+                if mode is None:
+                    raise InputError(f"{child}: cannot read (a dangling symbolic link?)")
+                if not stat.S_ISREG(mode):
+                    raise InputError(f"{child}: not a regular file")
+                yield child
+
+    yield from visit(root)
+
+
 def find_images(paths: Sequence[Path], stdin: IO[bytes] | None = None) -> list[FoundImage]:
     """Every image reference in ``paths`` (``-`` reads ``stdin`` as YAML)."""
-    found: list[FoundImage] = []
+    return [image for item in scan_inputs(paths, stdin) for image in item.images]
+
+
+def scan_inputs(paths: Sequence[Path], stdin: IO[bytes] | None = None) -> list[InputImages]:
+    """Per input of ``paths``: how many files and documents it held and the images found."""
+    results: list[InputImages] = []
     for path in paths:
         if str(path) == "-":
             if stdin is None:
                 raise InputError("'-' given but no standard input is available")
             text = decode_source(stdin.read(), "<stdin>")
-            found.extend(images_in_yaml(text, "<stdin>"))
+            docs = parse_documents(text, "<stdin>")
+            results.append(InputImages("<stdin>", 1, len(docs), _images_in_docs(docs)))
             continue
+        files = documents = 0
+        found: list[FoundImage] = []
         for file in iter_input_files([path]):
+            files += 1
             text = read_source(file)
             if is_dockerfile(file):
-                found.extend(images_in_dockerfile(text, str(file)))
+                images = images_in_dockerfile(text, str(file))
+                documents += 1 if text.strip() else 0
             else:
-                fmt = "json" if file.suffix.lower() == ".json" else "yaml"
-                found.extend(images_in_yaml(text, str(file), fmt=fmt))
-    return found
+                docs = parse_documents(text, str(file), fmt=detect_format(file.name))
+                documents += len(docs)
+                images = _images_in_docs(docs)
+            found.extend(images)
+        results.append(InputImages(str(path), files, documents, found))
+    return results
 
 
 def images_in_yaml(text: str, source: str, *, fmt: str = "yaml") -> list[FoundImage]:
     """Image references in every document of a YAML/JSON stream."""
-    docs = parse_documents(text, source, fmt="json" if fmt == "json" else "yaml")
+    return _images_in_docs(parse_documents(text, source, fmt="json" if fmt == "json" else "yaml"))
+
+
+def _images_in_docs(docs: Iterable[Document]) -> list[FoundImage]:
     found: list[FoundImage] = []
     for doc in docs:
         found.extend(images_in_document(doc))
@@ -111,14 +254,45 @@ def images_in_yaml(text: str, source: str, *, fmt: str = "yaml") -> list[FoundIm
 
 
 def images_in_document(doc: Document) -> list[FoundImage]:
-    """Image references of one document: pod specs anywhere, and kustomization ``images:``."""
+    """Image references of one document: container positions anywhere, kustomization
+    ``images:``, and for objects of unknown kinds every ``image:`` string that parses."""
     found: list[FoundImage] = []
     data = doc.data
     if isinstance(data, dict) and _is_kustomization(doc):
         found.extend(_kustomize_images(doc, data))
-    _walk(doc, data, (), found)
+    _object_images(doc, data, (), found)
     found.sort(key=lambda item: item.location.line or 0)
     return found
+
+
+def is_pod_spec_kind(api_version: Any, kind: Any) -> bool:
+    """True for a kind listed in ``POD_SPEC_KINDS`` (any group when ``apiVersion`` is absent)."""
+    if not isinstance(kind, str):
+        return False
+    if not isinstance(api_version, str):
+        return kind in _POD_SPEC_KIND_NAMES
+    group = api_version.rpartition("/")[0] if "/" in api_version else ""
+    return (group, kind) in POD_SPEC_KINDS
+
+
+def _object_images(doc: Document, node: Any, path: DocPath, found: list[FoundImage]) -> None:
+    """One object (or the document root): ``List`` items one by one, else the container walk,
+    plus the loose ``image:`` walk when the object's kind is not a known pod-spec kind."""
+    if not isinstance(node, dict):
+        _walk(doc, node, path, found, set())
+        return
+    kind = node.get("kind")
+    items = node.get("items")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+        for index, item in enumerate(items):
+            _object_images(doc, item, (*path, "items", index), found)
+        rest = {key: value for key, value in node.items() if key != "items"}
+        _walk(doc, rest, path, found, set())
+        return
+    strict: set[DocPath] = set()
+    _walk(doc, node, path, found, strict)
+    if not is_pod_spec_kind(node.get("apiVersion"), kind):
+        _loose_walk(doc, node, path, found, strict)
 
 
 def _is_kustomization(doc: Document) -> bool:
@@ -149,33 +323,68 @@ def _kustomize_images(doc: Document, data: dict[Any, Any]) -> Iterator[FoundImag
         yield _found(text, doc.locate(path), "kustomization")
 
 
-def _walk(doc: Document, node: Any, path: DocPath, found: list[FoundImage]) -> None:
+def _strict_image(
+    doc: Document, value: Any, image_path: DocPath, source_kind: str, found: list[FoundImage]
+) -> None:
+    """An image in a container position: taken even when it does not parse (then denied)."""
+    location = Location(doc.source, doc.line_of(image_path), None, format_doc_path(image_path))
+    if isinstance(value, str):
+        found.append(_found(value, location, source_kind))
+    else:
+        found.append(FoundImage(repr(value), location, source_kind, None, "not a string"))
+
+
+def _walk(
+    doc: Document, node: Any, path: DocPath, found: list[FoundImage], strict: set[DocPath]
+) -> None:
+    """Container positions anywhere under ``node``; their image paths are added to ``strict``."""
     if isinstance(node, dict):
-        for key in CONTAINER_LISTS:
-            containers = node.get(key)
-            if isinstance(containers, list):
-                for index, container in enumerate(containers):
+        for key, value in node.items():
+            if key in CONTAINER_LISTS and isinstance(value, list):
+                for index, container in enumerate(value):
                     if isinstance(container, dict) and "image" in container:
                         image_path = (*path, key, index, "image")
-                        image = container["image"]
-                        location = Location(
-                            doc.source, doc.line_of(image_path), None, format_doc_path(image_path)
-                        )
-                        if isinstance(image, str):
-                            found.append(_found(image, location, key[:-1]))
-                        else:
-                            found.append(
-                                FoundImage(repr(image), location, key[:-1], None, "not a string")
-                            )
-        for key, value in node.items():
-            if key in CONTAINER_LISTS:
-                continue
+                        strict.add(image_path)
+                        _strict_image(doc, container["image"], image_path, _SOURCE_KIND[key], found)
+            elif key in SINGLE_CONTAINERS and isinstance(value, dict) and "image" in value:
+                image_path = (*path, key, "image")
+                strict.add(image_path)
+                _strict_image(doc, value["image"], image_path, _SOURCE_KIND[key], found)
+            elif key == "volumes" and isinstance(value, list):
+                for index, volume in enumerate(value):
+                    image = volume.get("image") if isinstance(volume, dict) else None
+                    if isinstance(image, dict) and "reference" in image:
+                        image_path = (*path, key, index, "image", "reference")
+                        strict.add(image_path)
+                        _strict_image(doc, image["reference"], image_path, "imageVolume", found)
             if isinstance(value, dict | list):
-                _walk(doc, value, (*path, key), found)
+                _walk(doc, value, (*path, key), found, strict)
     elif isinstance(node, list):
         for index, value in enumerate(node):
             if isinstance(value, dict | list):
-                _walk(doc, value, (*path, index), found)
+                _walk(doc, value, (*path, index), found, strict)
+
+
+def _loose_walk(
+    doc: Document, node: Any, path: DocPath, found: list[FoundImage], strict: set[DocPath]
+) -> None:
+    """Every ``image:`` string under ``node`` that parses as a reference, outside ``strict``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            child = (*path, key)
+            if key == "image" and isinstance(value, str) and child not in strict:
+                try:
+                    ref = parse_image_ref(value)
+                except ValueError:
+                    continue
+                location = Location(doc.source, doc.line_of(child), None, format_doc_path(child))
+                found.append(FoundImage(value, location, "image field", ref))
+            elif isinstance(value, dict | list):
+                _loose_walk(doc, value, child, found, strict)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if isinstance(value, dict | list):
+                _loose_walk(doc, value, (*path, index), found, strict)
 
 
 # --- Dockerfiles -------------------------------------------------------------------------------

@@ -150,13 +150,14 @@ def test_folders_stdin_and_errors(tmp_path: Path) -> None:
     (tmp_path / "app" / "pod.yml").write_text(
         "kind: Pod\nspec:\n  containers: [{name: a, image: redis:7}]\n"
     )
-    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden").mkdir()  # dot-folders hide nothing
     (tmp_path / ".hidden" / "pod.yaml").write_text(
         "kind: Pod\nspec:\n  containers: [{name: a, image: evil:1}]\n"
     )
     found = find_images([tmp_path])
     assert sorted(item.normalised for item in found) == [
         "docker.io/library/alpine:3.20",
+        "docker.io/library/evil:1",
         "docker.io/library/redis:7",
     ]
     stdin = io.BytesIO(b"kind: Pod\nspec:\n  containers:\n    - {name: x, image: 'memcached:1'}\n")
