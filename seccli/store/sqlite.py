@@ -376,7 +376,6 @@ class SqliteStore:
                 ],
             )
             _reached("inserted")
-        _reached("committed")
         self._settle_checkpoint(new_head)
         return appended
 
@@ -430,18 +429,20 @@ class SqliteStore:
     def _settle_checkpoint(self, new_head: AuditHead) -> None:
         """Record ``new_head`` as the checkpoint's head unless a later append already moved it.
 
-        Best effort: if this fails, the checkpoint still names ``new_head`` as pending, which
-        verifies, and the next append completes it.
+        Best effort: the entries are committed whatever happens here. If this fails, the
+        checkpoint still names ``new_head`` as pending, which verifies, and the next append
+        completes it.
         """
         try:
+            _reached("committed")
             with self._write():
                 checkpoint = self._read_checkpoint()
                 if checkpoint is not None and checkpoint.pending == new_head:
                     _reached("settling")
                     self._write_checkpoint(AuditCheckpoint(new_head))
                     _reached("settled-checkpoint")
-        except SeccliError:
-            pass
+        except Exception:  # noqa: BLE001 - the append itself succeeded; see above
+            return
 
     def audit_entries(self, *, limit: int | None = None, after: int = 0) -> list[AuditEntry]:
         with self._translated():
