@@ -94,11 +94,14 @@ def _encodable(text: str, stream: object) -> bool:
 
 
 def print_error(error: SeccliError) -> None:
-    """Print a user-facing error on stderr: one line per problem, then the hint."""
+    """Print a user-facing error on stderr: one line per problem, then the hint (credentials
+    in any URL they quote removed: the raising code should have, this is the last line)."""
+    from seccli.core.urls import redact_urls
+
     for line in error.lines():
-        sys.stderr.write(f"error: {line}\n")
+        sys.stderr.write(f"error: {redact_urls(line)}\n")
     if error.hint:
-        sys.stderr.write(f"hint: {error.hint}\n")
+        sys.stderr.write(f"hint: {redact_urls(error.hint)}\n")
 
 
 def invalid_document_payload(path: Path, error: DocumentInvalid) -> dict[str, Any]:

@@ -134,7 +134,9 @@ def describe(exc: BaseException) -> str:
         text = str(exc)
     except Exception:  # a broken __str__ must not hide the original failure
         text = ""
-    first = DEFAULT_REDACTOR.redact(text).strip().splitlines()[:1]
+    from seccli.core.urls import redact_urls
+
+    first = redact_urls(DEFAULT_REDACTOR.redact(text)).strip().splitlines()[:1]
     if not first:
         return name
     line = first[0]
@@ -160,7 +162,11 @@ def _flush_output(code: int) -> int:
 def _print_traceback(exc: BaseException) -> None:
     import traceback
 
-    _guarded(lambda: traceback.print_exception(exc, file=sys.stderr))
+    from seccli.core.urls import redact_urls
+
+    # Registered secrets and credentials in URLs stay out of the traceback too.
+    text = "".join(traceback.format_exception(exc))
+    _guarded(lambda: sys.stderr.write(redact_urls(DEFAULT_REDACTOR.redact(text))))
 
 
 def _say(line: str) -> None:

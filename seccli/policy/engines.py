@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from seccli.core.errors import DependencyError, InputError
+from seccli.core.urls import redact_url, redact_urls
 from seccli.policy.interface import PolicyEngine, PreparedPolicy
 from seccli.policy.rego import EvalResult, Policy, RegoError, compile, to_json
 from seccli.policy.rego.errors import RegoEvalError
@@ -199,7 +200,7 @@ def _server_error(err: Exception) -> Exception:
     m = re.search(r"(rego_[a-z_]+_error|eval_[a-z_]+_error)", text)
     if m:
         return RegoEvalError(m.group(1), text)
-    return DependencyError(f"OPA server request failed: {text}")
+    return DependencyError(f"OPA server request failed: {redact_urls(text)}")
 
 
 class OpaServerEngine:
@@ -210,9 +211,12 @@ class OpaServerEngine:
     def __init__(self, url: str | None) -> None:
         if not url:
             raise InputError("--opa-url is required with --engine opa-server")
-        m = re.match(r"^(https?)://([^/:]+)(?::(\d+))?/?$", url)
+        m = re.match(r"^(https?)://([^/:@]+)(?::(\d+))?/?$", url)
         if not m:
-            raise InputError(f"invalid --opa-url {url!r} (expected http://host:port)")
+            raise InputError(
+                f"invalid --opa-url {redact_url(url)!r} (expected http://host:port)",
+                hint="credentials in the URL are not supported" if "@" in url else None,
+            )
         from opa_client import OpaClient
 
         self.url = url

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from seccli.core.errors import DependencyError
 from seccli.core.redaction import DEFAULT_REDACTOR, Secret
+from seccli.core.urls import redact_url, redact_urls
 
 if TYPE_CHECKING:
     import hvac
@@ -113,6 +114,8 @@ class VaultApi:
     ) -> None:
         self.client = client
         self.address = address
+        # What messages show: the address without credentials in its userinfo or query.
+        self.shown_address = redact_url(address)
         self._settings = settings
 
     def clone(self) -> VaultApi:
@@ -147,30 +150,30 @@ class VaultApi:
             raise _failure(f"Vault refused the credentials for {what}", exc) from None
         except hx.VaultDown:
             raise DependencyError(
-                f"Vault at {self.address} is sealed or unavailable ({what})",
+                f"Vault at {self.shown_address} is sealed or unavailable ({what})",
                 hint="unseal Vault (vault operator unseal) or wait for it to become active",
             ) from None
         except hx.VaultError as exc:
             raise _failure(f"Vault failed {what}", exc) from None
         except requests.exceptions.SSLError:
             raise DependencyError(
-                f"TLS verification failed talking to Vault at {self.address}",
+                f"TLS verification failed talking to Vault at {self.shown_address}",
                 hint="set VAULT_CACERT/VAULT_CAPATH to the CA that signed Vault's certificate",
             ) from None
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout):
             raise DependencyError(
-                f"Vault is unreachable at {self.address} ({what})",
+                f"Vault is unreachable at {self.shown_address} ({what})",
                 hint="check VAULT_ADDR and that Vault is running",
             ) from None
         except requests.exceptions.RequestException as exc:
             raise DependencyError(
-                f"cannot talk to Vault at {self.address}: {type(exc).__name__}",
+                f"cannot talk to Vault at {self.shown_address}: {type(exc).__name__}",
                 hint="check VAULT_ADDR (scheme, host and port)",
             ) from None
         except OSError as exc:  # e.g. VAULT_CACERT names a missing file
             raise DependencyError(
-                f"cannot set up the connection to Vault at {self.address}: "
-                f"{DEFAULT_REDACTOR.redact(str(exc))}",
+                f"cannot set up the connection to Vault at {self.shown_address}: "
+                f"{redact_urls(DEFAULT_REDACTOR.redact(str(exc)))}",
                 hint="check VAULT_CACERT, VAULT_CAPATH, VAULT_CLIENT_CERT and VAULT_CLIENT_KEY",
             ) from None
 
@@ -213,7 +216,7 @@ class VaultApi:
         """Raise a clear ``DependencyError`` when Vault is sealed."""
         if self.seal_status().get("sealed"):
             raise DependencyError(
-                f"Vault at {self.address} is sealed",
+                f"Vault at {self.shown_address} is sealed",
                 hint="unseal Vault (vault operator unseal) before running seccli vault",
             )
 
@@ -404,4 +407,4 @@ def _failure(message: str, exc: Exception) -> DependencyError:
     errors = getattr(exc, "errors", None) or []
     detail = "; ".join(str(e).strip() for e in errors if str(e).strip())
     text = f"{message}: {detail}" if detail else message
-    return DependencyError(DEFAULT_REDACTOR.redact(text))
+    return DependencyError(redact_urls(DEFAULT_REDACTOR.redact(text)))

@@ -36,6 +36,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from seccli.core.errors import DependencyError, InputError
 from seccli.core.hashing import sha256_hex
 from seccli.core.redaction import Secret
+from seccli.core.urls import redact_url
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -213,7 +214,8 @@ def load_docker_config(path: Path) -> dict[str, Credentials]:
                 decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
             except ValueError:
                 raise InputError(
-                    f"{path}: auths[{server!r}].auth is not base64 of 'user:password'"
+                    f"{path}: auths[{redact_url(server)!r}].auth is not base64 of "
+                    "'user:password'"
                 ) from None
             username, _, password = decoded.partition(":")
         if isinstance(username, str) and isinstance(password, str) and username:
@@ -223,6 +225,7 @@ def load_docker_config(path: Path) -> dict[str, Credentials]:
 
 def _config_host(server: str) -> str:
     host = urlsplit(server).netloc if "://" in server else server.split("/", 1)[0]
+    host = host.rpartition("@")[2]  # credentials in the key are not part of the host
     return "docker.io" if host in {"index.docker.io", "registry-1.docker.io"} else host
 
 
@@ -396,7 +399,9 @@ class RegistryClient:
         if realm_scheme not in {"https", "http"} or (
             realm_scheme == "http" and registry not in self.options.insecure
         ):
-            raise RegistryError(f"{registry}: refusing token realm {realm!r} (not HTTPS)")
+            raise RegistryError(
+                f"{registry}: refusing token realm {redact_url(realm)!r} (not HTTPS)"
+            )
         query = {"service": params.get("service", ""), "scope": params.get("scope", scope)}
         headers = {"Authorization": basic} if basic else {}
         url = f"{realm}{'&' if '?' in realm else '?'}{urlencode(query)}"
@@ -653,7 +658,7 @@ def _without_auth(headers: dict[str, str]) -> dict[str, str]:
 
 def _where(url: str) -> str:
     parts = urlsplit(url)
-    return f"{parts.netloc}{parts.path}"
+    return f"{parts.netloc.rpartition('@')[2]}{parts.path}"  # never the userinfo
 
 
 def _short(exc: Exception) -> str:
