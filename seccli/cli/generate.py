@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from seccli.cli.context import app_state, current_actor, default_estate_path
 from seccli.cli.output import print_json, stdout_console
 from seccli.core.errors import DocumentInvalid, ExitCode
+
+if TYPE_CHECKING:
+    from seccli.core.owned_tree import TreeDrift
 
 DEFAULT_REGO_LIBRARY = Path("rego")
 
@@ -39,7 +43,9 @@ def generate_command(
         None, "--mesh", help="istio|linkerd|none (default: the estate's mesh).", show_default=False
     ),
     check: bool = typer.Option(
-        False, "--check", help="Write nothing; exit 1 if the tree on disk differs."
+        False,
+        "--check",
+        help="Write nothing; exit 1 if generating would change the tree on disk.",
     ),
     rego: Path | None = typer.Option(
         None,
@@ -92,33 +98,9 @@ def generate_command(
             hint="the generated manifests are invalid; fix the estate values named above",
         )
     if check:
-        drift = check_drift(tree, out)
-        if output is GenerateFormat.JSON:
-            print_json(
-                {
-                    "out": str(out),
-                    "clean": drift.clean,
-                    "missing": list(drift.missing),
-                    "changed": list(drift.changed),
-                    "extra": list(drift.extra),
-                }
-            )
-        else:
-            console = stdout_console()
-            if drift.clean:
-                console.print(f"[green]up to date[/green] {out}: {len(tree.files)} files")
-            for label, paths in (
-                ("missing", drift.missing),
-                ("changed", drift.changed),
-                ("extra", drift.extra),
-            ):
-                for path in paths:
-                    console.print(f"{label:8} {out / path}", markup=False)
-        if not drift.clean:
-            raise typer.Exit(int(ExitCode.VIOLATIONS))
+        _report_check(check_drift(tree, out), out, len(tree.files), output)
         return
-    written = write_tree(tree, out)
-    stale = check_drift(tree, out).extra
+    result = write_tree(tree, out)
     digest = sha256_json({path: data.decode("utf-8") for path, data in tree.files.items()})
     with app_state(ctx).open_store() as store:
         store.append_audit(
@@ -130,7 +112,8 @@ def generate_command(
                     "estate": str(estate_path),
                     "mesh": chosen,
                     "files": len(tree.files),
-                    "written": len(written),
+                    "written": len(result.written),
+                    "removed": len(result.removed),
                     "sha256": digest,
                 },
             )
@@ -141,22 +124,66 @@ def generate_command(
                 "out": str(out),
                 "mesh": chosen,
                 "files": sorted(tree.files),
-                "written": written,
+                "written": list(result.written),
+                "removed": list(result.removed),
+                "foreign": list(result.foreign),
                 "sha256": digest,
-                "notes": tree.notes,
-                "stale": list(stale),
+                "notes": [*result.notes, *tree.notes],
                 "validated": {"core": report.core_checked, "crd": report.crd_checked},
             }
         )
         return
     console = stdout_console()
     console.print(
-        f"[green]generated[/green] {out}: {len(tree.files)} files ({len(written)} written), "
-        f"mesh {chosen}, {report.core_checked} core and {report.crd_checked} custom objects "
-        "schema-valid",
+        f"[green]generated[/green] {out}: {len(tree.files)} files ({len(result.written)} written, "
+        f"{len(result.removed)} removed), mesh {chosen}, {report.core_checked} core and "
+        f"{report.crd_checked} custom objects schema-valid",
         markup=True,
     )
-    for note in tree.notes:
+    for note in [*result.notes, *tree.notes]:
         console.print(f"note: {note}", markup=False)
-    for path in stale:
-        console.print(f"stale: {out / path} is no longer generated (not deleted)", markup=False)
+    for path in result.removed:
+        console.print(f"removed: {out / path} (generated before, no longer)", markup=False)
+    for path in result.foreign:
+        console.print(f"foreign: {out / path} is not seccli's (kept)", markup=False)
+
+
+def _report_check(drift: TreeDrift, out: Path, count: int, output: GenerateFormat) -> None:
+    """Print what ``--check`` found; exit 1 unless a write would change nothing."""
+    from seccli.core.owned_tree import MANIFEST_NAME
+
+    if output is GenerateFormat.JSON:
+        print_json(
+            {
+                "out": str(out),
+                "clean": drift.clean,
+                "missing": list(drift.missing),
+                "changed": list(drift.changed),
+                "edited": list(drift.edited),
+                "stale": list(drift.stale),
+                "foreign": list(drift.foreign),
+                "unsafe": list(drift.unsafe),
+                "manifest": drift.manifest,
+                "leftovers": list(drift.leftovers),
+            }
+        )
+    else:
+        console = stdout_console()
+        if drift.clean:
+            console.print(f"[green]up to date[/green] {out}: {count} files")
+        for label, paths in (
+            ("missing", drift.missing),
+            ("changed", drift.changed),
+            ("edited", drift.edited),
+            ("stale", drift.stale),
+            ("unsafe", drift.unsafe),
+            ("foreign", drift.foreign),
+        ):
+            for path in paths:
+                console.print(f"{label:8} {out / path}", markup=False)
+        if drift.manifest:
+            console.print(f"manifest {out / MANIFEST_NAME}: {drift.manifest}", markup=False)
+        for leftover in drift.leftovers:
+            console.print(f"note: {leftover} is left from an interrupted run", markup=False)
+    if not drift.clean:
+        raise typer.Exit(int(ExitCode.VIOLATIONS))

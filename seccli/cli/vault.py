@@ -529,7 +529,7 @@ def wiring(
     refresh_after: str = typer.Option("60s", "--refresh-after", help="VSO refresh interval."),
 ) -> None:
     """Generate the Kubernetes consumer wiring so workloads pick up rotated values."""
-    from seccli.core.atomic import atomic_write_text
+    from seccli.core.atomic import atomic_write_many
     from seccli.secrets.wiring import consumer_wiring
 
     if mode not in ("vso", "agent"):
@@ -544,8 +544,6 @@ def wiring(
     if out is None:
         sys.stdout.write("".join(files.values()))
         return
-    for name, text in files.items():
-        target = out / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(target, text)
+    # Every target is judged first (no link or non-folder inside --out): all or nothing.
+    atomic_write_many({out / name: text.encode("utf-8") for name, text in files.items()}, root=out)
     stdout_console().print(f"wrote {len(files)} files under {out}")

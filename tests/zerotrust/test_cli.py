@@ -63,10 +63,13 @@ def test_generate_check_and_prove(tmp_path: Path, capsys: pytest.CaptureFixture[
         d["kind"] == "extra" and d["src"] == "subs-a/worker" and d["dst"] == "external"
         for d in payload["differences"]
     )
-    # Regenerating repairs the tree, and says which files are no longer generated.
+    # Regenerating repairs the tree; a file seccli does not own is kept and reported.
     (out / "namespaces/core/old.yaml").write_text("kind: ConfigMap\n")
     code, stdout, _ = run(capsys, "generate", str(MINI), "--out", str(out))
-    assert code == 0 and "stale:" in stdout and "old.yaml" in stdout
+    assert code == 0 and "foreign:" in stdout and "old.yaml" in stdout
+    assert (out / "namespaces/core/old.yaml").exists()
+    code, stdout, _ = run(capsys, "generate", str(MINI), "--out", str(out), "--check")
+    assert code == 0 and "foreign" in stdout and "old.yaml" in stdout
     code, _, _ = run(capsys, "netpol", "prove", str(MINI), str(out))
     assert code == 0
 

@@ -181,8 +181,8 @@ def test_schema_validation_catches_invalid_objects(mini: Estate) -> None:
 def test_determinism_and_drift(mini: Estate, tmp_path: Path) -> None:
     first, second = generate_tree(mini), generate_tree(mini)
     assert first.files == second.files
-    assert write_tree(first, tmp_path) == sorted(first.files)
-    assert write_tree(second, tmp_path) == []  # nothing changed
+    assert write_tree(first, tmp_path).written == tuple(sorted(first.files))
+    assert write_tree(second, tmp_path).written == ()  # nothing changed
     assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
     assert (tmp_path / "kustomization.yaml").stat().st_mode & 0o777 == 0o644
     assert check_drift(second, tmp_path).clean
@@ -191,8 +191,10 @@ def test_determinism_and_drift(mini: Estate, tmp_path: Path) -> None:
     (tmp_path / "kustomization.yaml").unlink()
     drift = check_drift(second, tmp_path)
     assert drift.changed == ("namespaces/core/networkpolicies.yaml",)
-    assert drift.extra == ("namespaces/core/stale.yaml",)
+    assert drift.edited == ("namespaces/core/networkpolicies.yaml",)
+    assert drift.foreign == ("namespaces/core/stale.yaml",)
     assert drift.missing == ("kustomization.yaml",)
+    assert not drift.clean
 
 
 def test_kustomization_lists_every_folder(mini: Estate) -> None:

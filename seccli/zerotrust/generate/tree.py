@@ -9,6 +9,7 @@ Layout (paths relative to the output folder)::
                                     + kustomization.yaml
     vault/policies/<name>.hcl       Vault ACL policies (not Kubernetes resources)
     vault/roles/<name>.json         Vault Kubernetes auth roles
+    .seccli-generated.json          the files seccli owns here, with their SHA-256
 
 Output is a pure function of the inputs: sorted keys, stable order, no timestamps.
 """
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from seccli.core.atomic import atomic_write_many
+from seccli.core.owned_tree import TreeDrift, TreeWrite, inspect_tree, replace_tree
 from seccli.estate.model import Estate
 from seccli.zerotrust.gcpause import without_gc
 from seccli.zerotrust.generate.gatekeeper import generate_constraints
@@ -36,6 +37,7 @@ from seccli.zerotrust.yamlout import dump_document, dump_documents
 
 Mesh = Literal["istio", "linkerd", "none"]
 NETPOL_FILE = "networkpolicies.yaml"
+GENERATOR = "seccli generate"
 
 
 @dataclass(slots=True)
@@ -54,20 +56,6 @@ class GeneratedTree:
     def add_text(self, path: str, text: str) -> None:
         """Add a plain file."""
         self.files[path] = text.encode("utf-8")
-
-
-@dataclass(frozen=True, slots=True)
-class Drift:
-    """Differences between a tree on disk and what would be generated."""
-
-    missing: tuple[str, ...]
-    changed: tuple[str, ...]
-    extra: tuple[str, ...]
-
-    @property
-    def clean(self) -> bool:
-        """True when the tree on disk is exactly what would be generated."""
-        return not (self.missing or self.changed or self.extra)
 
 
 def _kustomization(resources: list[str]) -> str:
@@ -162,40 +150,17 @@ def _add_vault(tree: GeneratedTree, estate: Estate) -> None:
         tree.add_text(f"vault/roles/{name}.json", text)
 
 
-def _files_on_disk(root: Path) -> dict[str, Path]:
-    if not root.is_dir():
-        return {}
-    return {
-        p.relative_to(root).as_posix(): p
-        for p in root.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    }
+def check_drift(tree: GeneratedTree, root: Path) -> TreeDrift:
+    """Compare the folder ``root`` with ``tree`` and its ownership manifest (writes nothing)."""
+    return inspect_tree(root, tree.files, generator=GENERATOR)
 
 
-def check_drift(tree: GeneratedTree, root: Path) -> Drift:
-    """Compare the files under ``root`` with ``tree``."""
-    on_disk = _files_on_disk(root)
-    missing = tuple(sorted(p for p in tree.files if p not in on_disk))
-    changed = tuple(
-        sorted(
-            p for p, data in tree.files.items() if p in on_disk and on_disk[p].read_bytes() != data
-        )
-    )
-    extra = tuple(sorted(p for p in on_disk if p not in tree.files))
-    return Drift(missing, changed, extra)
+def write_tree(tree: GeneratedTree, root: Path) -> TreeWrite:
+    """Make ``root`` exactly ``tree``: one atomic switch of the whole folder.
 
-
-def write_tree(tree: GeneratedTree, root: Path) -> list[str]:
-    """Write every file that differs; returns the paths written. Files are never deleted.
-
-    Each file is replaced atomically (``seccli.core.atomic.atomic_write_many``: one ``sync``
-    for the batch instead of one ``fsync`` per file), so readers never see a half-written file.
+    The new tree is built beside ``root`` and exchanged with it in one step
+    (``seccli.core.owned_tree``), so ``root`` is always wholly the old or the new generation.
+    Files the manifest says were generated but are no longer are deleted; files seccli does not
+    own are kept and reported. Nothing is written when the tree is already up to date.
     """
-    on_disk = _files_on_disk(root)
-    written = [
-        path
-        for path, data in tree.files.items()
-        if path not in on_disk or on_disk[path].read_bytes() != data
-    ]
-    atomic_write_many({root / path: tree.files[path] for path in written})
-    return written
+    return replace_tree(root, tree.files, generator=GENERATOR)
