@@ -54,6 +54,8 @@ DEFAULT_RETRIES = 2
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_BLOB_BYTES = 64 * 1024 * 1024
 _MAX_REDIRECTS = 5
+_CHUNK_BYTES = 64 * 1024
+_OVERALL_PASSED = "overall deadline passed"
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
@@ -247,9 +249,11 @@ class RegistryClient:
     def __init__(self, options: RegistryOptions | None = None) -> None:
         import urllib3
 
+        from seccli.supplychain.deadlines import WatchedPoolManager
+
         self.options = options or RegistryOptions()
         self._urllib3 = urllib3
-        self._pool = urllib3.PoolManager(
+        self._pool = WatchedPoolManager(
             num_pools=16,
             maxsize=self.options.max_connections,
             retries=False,
@@ -285,42 +289,59 @@ class RegistryClient:
         max_bytes: int,
         redirects: int = 0,
     ) -> _Response:
-        """One HTTP exchange with bounded retries (reads only), redirects and a size limit."""
+        """One HTTP exchange with bounded retries (reads only), redirects and a size limit.
+
+        ``timeout`` is a deadline for each whole attempt (connect, headers and body: a server
+        that trickles bytes is cut off), and the thread's overall deadline (see
+        ``overall_deadline``) bounds every attempt and every back-off pause.
+        """
+        from seccli.supplychain.deadlines import exchange, overall_remaining
+
         urllib3 = self._urllib3
         idempotent = method in {"GET", "HEAD"}
         attempts = 1 + (self.options.retries if idempotent else 0)
         last_error = "no attempt made"
         for attempt in range(attempts):
             if attempt:
-                time.sleep(self.options.backoff * (2 ** (attempt - 1)))
-            try:
-                response = self._pool.request(
-                    method,
-                    url,
-                    headers=headers,
-                    body=body,
-                    preload_content=False,
-                    redirect=False,
-                )
+                pause = self.options.backoff * (2 ** (attempt - 1))
+                left = overall_remaining()
+                if left is not None and left <= pause:
+                    raise DeadlineExceeded(f"{_where(url)}: {last_error}; {_OVERALL_PASSED}")
+                time.sleep(pause)
+            left = overall_remaining()
+            if left is not None and left <= 0:
+                raise DeadlineExceeded(f"{_where(url)}: {_OVERALL_PASSED}")
+            budget = self.options.timeout if left is None else min(self.options.timeout, left)
+            with exchange(time.monotonic() + budget) as current:
                 try:
-                    data = (
-                        response.read(max_bytes + 1, decode_content=True)
-                        if method != "HEAD"
-                        else b""
+                    response = self._pool.request(
+                        method,
+                        url,
+                        headers=headers,
+                        body=body,
+                        preload_content=False,
+                        redirect=False,
+                        timeout=urllib3.Timeout(connect=budget, read=budget),
                     )
-                finally:
-                    response.release_conn()
-            except urllib3.exceptions.NewConnectionError as exc:  # subclasses a timeout error
-                last_error = f"connection failed: {_short(exc)}"
+                    data = _read_body(response, method, max_bytes, url, current)
+                except urllib3.exceptions.NewConnectionError as exc:  # subclasses a timeout
+                    last_error = f"connection failed: {_short(exc)}"
+                    if not current.fired:
+                        continue
+                except (urllib3.exceptions.TimeoutError, urllib3.exceptions.HTTPError) as exc:
+                    last_error = f"connection failed: {_short(exc)}"
+                    if not current.fired and not isinstance(
+                        exc, urllib3.exceptions.TimeoutError
+                    ):
+                        continue
+                    current.fired = True
+            if current.fired:
+                if left is not None and left <= self.options.timeout:
+                    raise DeadlineExceeded(f"{_where(url)}: {_OVERALL_PASSED}")
+                last_error = (
+                    f"timed out after {self.options.timeout:g} s (no complete answer in time)"
+                )
                 continue
-            except urllib3.exceptions.TimeoutError:
-                last_error = f"timed out after {self.options.timeout:g} s"
-                continue
-            except urllib3.exceptions.HTTPError as exc:
-                last_error = f"connection failed: {_short(exc)}"
-                continue
-            if len(data) > max_bytes:
-                raise RegistryError(f"{_where(url)}: response larger than {max_bytes:,} bytes")
             if response.status in {301, 302, 303, 307, 308}:
                 location = response.headers.get("Location")
                 if not location:
@@ -636,6 +657,40 @@ class RegistryClient:
 
 class ManifestNotFound(RegistryError):
     """The registry has no manifest under that tag or digest (HTTP 404)."""
+
+
+class DeadlineExceeded(RegistryError):
+    """The overall deadline of the thread's current job (e.g. one image) passed."""
+
+
+def _read_body(response: Any, method: str, max_bytes: int, url: str, current: Any) -> bytes:
+    """The body in chunks: refused past ``max_bytes`` (``Content-Length`` is checked first),
+    and worthless once the exchange's deadline fired (a cut connection can look like EOF).
+    The connection goes back to the pool only after a complete read."""
+    complete = False
+    try:
+        if method == "HEAD":
+            complete = True
+            return b""
+        length = _header(response.headers, "Content-Length") or ""
+        if length.strip().isdigit() and int(length) > max_bytes:
+            raise RegistryError(f"{_where(url)}: response larger than {max_bytes:,} bytes")
+        chunks: list[bytes] = []
+        total = 0
+        while not current.fired:
+            chunk = response.read(_CHUNK_BYTES, decode_content=True)
+            if not chunk:
+                complete = not current.fired
+                break
+            total += len(chunk)
+            if total > max_bytes:
+                raise RegistryError(f"{_where(url)}: response larger than {max_bytes:,} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        if not complete:
+            response.close()
+        response.release_conn()
 
 
 def _filter_type(items: list[Descriptor], artifact_type: str | None) -> list[Descriptor]:

@@ -223,9 +223,14 @@ def test_redirect_from_https_to_http_is_refused_and_credentials_not_forwarded() 
     class Answer:
         def __init__(self, status: int, headers: dict[str, str]) -> None:
             self.status, self.headers = status, headers
+            self.body = b"{}"
 
         def read(self, *_: object, **__: object) -> bytes:
-            return b"{}"
+            body, self.body = self.body, b""
+            return body
+
+        def close(self) -> None:
+            return
 
         def release_conn(self) -> None:
             return
