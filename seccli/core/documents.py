@@ -1,13 +1,23 @@
 """Safe loading of YAML and JSON documents, with the line of every node.
 
 What makes it safe:
+- only regular files are read (FIFOs, devices, sockets and folders are refused before and after
+  opening, which is done non-blocking); standard input is read with the same size limit;
 - the size is checked before reading (default limit 20 MB);
 - binary and non-UTF-8 input is refused with the offending offset;
 - duplicate mapping keys are errors, not silently overwritten;
 - alias expansion is measured before anything is built, so an alias bomb ("billion laughs") is
   refused in milliseconds instead of filling memory; recursive aliases are refused too;
 - scalars follow the YAML 1.2 core schema (``on``/``yes``/``no`` stay strings, no sexagesimals);
-- unknown tags (``!Ref``, ``!!python/...``) are refused: nothing is ever instantiated from a tag.
+- unknown tags (``!Ref``, ``!!python/...``) are refused: nothing is ever instantiated from a tag;
+- integers of more than 4,300 digits, non-finite numbers (``.nan``, ``.inf``, ``1e999``,
+  JSON's ``NaN``/``Infinity``), NUL characters and lone surrogates are refused with their line;
+- nesting is bounded (256 levels) in both syntaxes; JSON is parsed by a strict parser of its
+  own (RFC 8259, no recursion) that records the line of every node.
+
+Every document a user gives seccli is read here (``load_documents``, ``load_input_documents``,
+``read_source``/``read_file_bytes`` for text and bytes); ``tests/test_no_raw_loaders.py`` keeps
+raw ``json.loads``/``yaml.safe_load`` calls out of the rest of the package.
 """
 
 from __future__ import annotations
@@ -15,7 +25,9 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +42,9 @@ from seccli.core.location import DocPath, Location, format_doc_path
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_ALIAS_EXPANSION = 100_000
 DEFAULT_MAX_DEPTH = 256
+# Python's own limit for converting decimal strings to int (sys.get_int_max_str_digits()).
+MAX_INT_DIGITS = 4300
+_MAX_INT_BITS = int(MAX_INT_DIGITS * 3.3219280948873626)  # log2(10) bits per decimal digit
 
 Format = Literal["yaml", "json"]
 
@@ -107,8 +122,17 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
             Parser.__init__(self)
 
 
+class _ScalarError(Exception):
+    """A scalar that has a number's shape but no value seccli accepts (the caller adds where)."""
+
+
 def _plain_scalar(value: str) -> Any:
-    """Type a plain (unquoted, untagged) scalar by the YAML 1.2 core schema."""
+    """Type a plain (unquoted, untagged) scalar by the YAML 1.2 core schema.
+
+    Two deliberate limits on top of the schema: integers have at most ``MAX_INT_DIGITS``
+    digits, and non-finite numbers (``.inf``, ``.nan``, ``1e999``) are refused, since JSON
+    cannot carry them and a NaN compares false with everything (a policy could never deny it).
+    """
     if value in _NULL_WORDS:
         return None
     boolean = _BOOL_WORDS.get(value)
@@ -117,56 +141,174 @@ def _plain_scalar(value: str) -> Any:
     if value[0] not in _NUMERIC_START:
         return value
     if _INT.match(value):
-        return int(value, 10)
+        return checked_int(value, 10)
     if _INT_OCT.match(value):
-        return int(value[2:], 8)
+        return checked_int(value[2:], 8)
     if _INT_HEX.match(value):
-        return int(value[2:], 16)
+        return checked_int(value[2:], 16)
     if _FLOAT.match(value):
-        return float(value)
-    special = _FLOAT_SPECIAL.get(value.lower())
-    return special if special is not None else value
+        return checked_float(value)
+    if value.lower() in _FLOAT_SPECIAL:
+        raise _ScalarError(f"non-finite number {value!r} is not supported")
+    return value
+
+
+def checked_int(digits: str, base: int = 10) -> int:
+    """``int(digits, base)`` for at most ``MAX_INT_DIGITS`` decimal digits, else ``_ScalarError``.
+
+    Python refuses to convert longer decimal strings (a ``ValueError``); longer hexadecimal or
+    octal ones would convert but fail wherever the number is printed.
+    """
+    body = digits.lstrip("+-").lstrip("0")
+    # A base-b digit carries log10(b) decimal digits: at most 1 (octal), 1.21 (hex).
+    estimate = len(body) if base <= 10 else (len(body) * 121 + 99) // 100
+    if estimate > MAX_INT_DIGITS:
+        value = None
+    else:
+        value = int(digits, base)
+        if value.bit_length() > _MAX_INT_BITS:
+            value = None
+    if value is None:
+        raise _ScalarError(f"integer has more than {MAX_INT_DIGITS:,} digits")
+    return value
+
+
+def checked_float(text: str) -> float:
+    """``float(text)`` for finite results only, else ``_ScalarError``."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise _ScalarError(f"number {_shorten(text)} is out of range (it overflows to infinity)")
+    return value
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 def read_source(path: Path, limits: LoadLimits | None = None) -> str:
-    """Read a text file safely: size limit first, then binary and UTF-8 checks."""
+    """Read a text file safely: regular files only, size limit first, then binary and UTF-8."""
     limits = limits or LoadLimits()
+    return decode_source(read_file_bytes(path, limits.max_bytes), str(path), limits)
+
+
+def read_file_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; anything else is an ``InputError``.
+
+    The path is checked with ``stat`` before it is opened, and the open descriptor again with
+    ``fstat`` (opened non-blocking, so a FIFO swapped in between cannot block either): FIFOs,
+    devices (``/dev/zero``), sockets and folders are refused instead of read forever.
+    """
     name = str(path)
     try:
-        size = path.stat().st_size
-    except FileNotFoundError:
+        before = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
         raise InputError(f"{name}: file not found") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
-    if path.is_dir():
-        raise InputError(f"{name}: is a folder, not a file")
-    if size > limits.max_bytes:
-        raise InputError(
-            f"{name}: file is {size:,} bytes, over the {limits.max_bytes:,}-byte limit",
-            hint="raise the limit with --max-input-size if this file is legitimate",
-        )
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{name}: cannot read: {_reason(exc)}") from None
+    _require_regular(before, name, max_bytes)
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(limits.max_bytes + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
-    return decode_source(raw, name, limits)
+        raise InputError(f"{name}: cannot read: {_reason(exc)}") from None
+    try:
+        _require_regular(os.fstat(fd), name, max_bytes)
+        chunks: list[bytes] = []
+        remaining = max_bytes + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {_reason(exc)}") from None
+    finally:
+        os.close(fd)
+    raw = b"".join(chunks)
+    if len(raw) > max_bytes:  # the file grew after it was measured
+        raise _too_big(name, max_bytes)
+    return raw
 
 
 def read_stream(stream: IO[bytes], name: str, limits: LoadLimits | None = None) -> str:
     """Read a byte stream (e.g. stdin) with the same limits as files."""
     limits = limits or LoadLimits()
-    return decode_source(stream.read(limits.max_bytes + 1), name, limits)
+    return decode_source(read_stream_bytes(stream, name, limits.max_bytes), name, limits)
+
+
+def read_stream_bytes(stream: IO[bytes], name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """At most ``max_bytes`` of a byte stream; a longer stream is an ``InputError``."""
+    try:
+        raw = stream.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {_reason(exc)}") from None
+    if len(raw) > max_bytes:
+        raise _too_big(name, max_bytes)
+    return raw
+
+
+def read_input(
+    argument: Path | str, stdin: IO[bytes] | None, limits: LoadLimits | None = None
+) -> tuple[str, str]:
+    """``(text, name)`` of a file argument, where ``-`` means ``stdin`` (when one is given)."""
+    if str(argument) == "-" and stdin is not None:
+        return read_stream(stdin, "<stdin>", limits), "<stdin>"
+    return read_source(Path(argument), limits), str(argument)
+
+
+def load_input_documents(
+    argument: Path | str,
+    stdin: IO[bytes] | None = None,
+    limits: LoadLimits | None = None,
+    *,
+    fmt: Format | None = None,
+) -> list[Document]:
+    """Every document of a file argument (``-`` = ``stdin``), through the safe loader."""
+    text, name = read_input(argument, stdin, limits)
+    return parse_documents(text, name, fmt=fmt or detect_format(name), limits=limits)
+
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "is a folder, not a file"),
+    (stat.S_ISFIFO, "is a FIFO (named pipe), not a regular file"),
+    (stat.S_ISCHR, "is a character device, not a regular file"),
+    (stat.S_ISBLK, "is a block device, not a regular file"),
+    (stat.S_ISSOCK, "is a socket, not a regular file"),
+)
+
+
+def _require_regular(info: os.stat_result, name: str, max_bytes: int) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        what = next((text for test, text in _FILE_KINDS if test(info.st_mode)), "is not a file")
+        raise InputError(
+            f"{name}: {what}",
+            hint="pass a regular file (or '-' to read standard input where it is accepted)",
+        )
+    if info.st_size > max_bytes:
+        raise InputError(
+            f"{name}: file is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit",
+            hint="raise the limit with --max-input-size if this file is legitimate",
+        )
+
+
+def _too_big(name: str, max_bytes: int) -> InputError:
+    return InputError(
+        f"{name}: input is over the {max_bytes:,}-byte limit",
+        hint="raise the limit with --max-input-size if this input is legitimate",
+    )
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def decode_source(raw: bytes, name: str, limits: LoadLimits | None = None) -> str:
     """Decode bytes as UTF-8 text, refusing oversize, binary and other encodings clearly."""
     limits = limits or LoadLimits()
     if len(raw) > limits.max_bytes:
-        raise InputError(
-            f"{name}: input is over the {limits.max_bytes:,}-byte limit",
-            hint="raise the limit with --max-input-size if this input is legitimate",
-        )
+        raise _too_big(name, limits.max_bytes)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{name}: UTF-16 text is not supported", hint="save the file as UTF-8")
     nul = raw.find(b"\x00")
@@ -220,39 +362,274 @@ def parse_documents(
 
 
 def _parse_json(text: str, source: str, limits: LoadLimits) -> Document:
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in items:
-            if key in out:
-                raise _DuplicateJsonKey(key)
-            out[key] = value
-        return out
+    """The C decoder with the loader's rules as hooks; the strict parser for lines and errors.
 
-    def no_constants(word: str) -> float:
-        raise ValueError(f"{word} is not valid JSON")
-
-    try:
-        data = json.loads(text, object_pairs_hook=pairs, parse_constant=no_constants)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-    except _DuplicateJsonKey as exc:
-        # json does not say where; the YAML pass finds the line and raises with it.
-        list(_parse_yaml(text, source, limits))
-        raise InputError(f"{source}:1: duplicate key {exc.key!r}") from None
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"{source}:1: invalid JSON: {exc}") from None
-    try:
-        docs = list(_parse_yaml(text, source, limits))
-        lines = docs[0].lines if docs else {}
-    except InputError:
-        lines = {}
-    return Document(source, 0, data, 1, lines)
+    Anything the fast pass does not accept, or cannot rule on cheaply (escaped NULs or
+    surrogates), is parsed again by ``_JsonParser``, which gives the precise error with line and
+    column. Lines are computed by that parser too, but only when first asked for.
+    """
+    if not _JSON_NEEDS_STRICT.search(text):
+        try:
+            data = _FAST_JSON.decode(text)
+        except (ValueError, RecursionError, _ScalarError, _DuplicateJsonKey):
+            pass
+        else:
+            if _depth_within(data, limits.max_depth):
+                return Document(source, 0, data, 1, _LazyJsonLines(text, source, limits))
+    return _JsonParser(text, source, limits).parse()
 
 
 class _DuplicateJsonKey(Exception):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+    """Raised by the fast pass; the strict parser reports where."""
+
+
+def _unique_pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(items)
+    if len(out) != len(items):
+        raise _DuplicateJsonKey
+    return out
+
+
+def _no_constant(word: str) -> Any:
+    raise _ScalarError(f"{word} is not valid JSON")
+
+
+_FAST_JSON = json.JSONDecoder(
+    object_pairs_hook=_unique_pairs,
+    parse_int=checked_int,
+    parse_float=checked_float,
+    parse_constant=_no_constant,
+)
+# Escapes the fast pass cannot rule on: \u0000 (NUL) and \uD800-\uDFFF (maybe lone surrogates).
+_JSON_NEEDS_STRICT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _depth_within(data: Any, max_depth: int) -> bool:
+    """Whether no collection in ``data`` is nested deeper than ``max_depth`` (no recursion)."""
+    if not isinstance(data, dict | list):
+        return True
+    pending: list[tuple[Any, int]] = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > max_depth:
+            return False
+        children = value.values() if isinstance(value, dict) else value
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return True
+
+
+class _LazyJsonLines(dict[DocPath, int]):
+    """The line of every node of a JSON document, computed on first use."""
+
+    def __init__(self, text: str, source: str, limits: LoadLimits) -> None:
+        super().__init__()
+        self._pending: tuple[str, str, LoadLimits] | None = (text, source, limits)
+
+    def _fill(self) -> None:
+        if self._pending is not None:
+            text, source, limits = self._pending
+            self._pending = None
+            super().update(_JsonParser(text, source, limits).parse().lines)
+
+    def get(self, key: DocPath, default: Any = None) -> Any:
+        self._fill()
+        return super().get(key, default)
+
+    def __getitem__(self, key: DocPath) -> int:
+        self._fill()
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self._fill()
+        return super().__contains__(key)
+
+    def __iter__(self) -> Iterator[DocPath]:
+        self._fill()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._fill()
+        return super().__len__()
+
+    def items(self) -> Any:
+        self._fill()
+        return super().items()
+
+    def keys(self) -> Any:
+        self._fill()
+        return super().keys()
+
+    def values(self) -> Any:
+        self._fill()
+        return super().values()
+
+
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+# The standard library's C string scanner (undeclared in its stubs): (value, end) for a string.
+_scanstring: Any = json.decoder.scanstring  # type: ignore[attr-defined]
+_JSON_WORDS: tuple[tuple[str, Any], ...] = (("true", True), ("false", False), ("null", None))
+_JSON_CLOSE = {"{": "}", "[": "]"}
+
+
+class _JsonFrame:
+    __slots__ = ("value", "path", "is_map", "key", "seen")
+
+    def __init__(self, value: Any, path: DocPath, is_map: bool) -> None:
+        self.value = value
+        self.path = path
+        self.is_map = is_map
+        self.key: str = ""
+        self.seen: dict[str, int] = {}
+
+
+class _JsonParser:
+    """A strict JSON (RFC 8259) parser that records the line of every node.
+
+    It builds with an explicit stack (no recursion), so depth is a limit, not a crash; and it
+    applies the loader's rules: duplicate keys, oversized integers, non-finite numbers
+    (``NaN``, ``Infinity``, ``1e999``), NUL characters and lone surrogates are errors.
+    """
+
+    def __init__(self, text: str, source: str, limits: LoadLimits) -> None:
+        self.text = text
+        self.source = source
+        self.limits = limits
+        self.lines: dict[DocPath, int] = {}
+        self._line = 1
+        self._line_pos = 0
+
+    def line_at(self, pos: int) -> int:
+        """The 1-based line of ``pos`` (positions are asked for in increasing order)."""
+        if pos > self._line_pos:
+            self._line += self.text.count("\n", self._line_pos, pos)
+            self._line_pos = pos
+        return self._line
+
+    def fail(self, pos: int, message: str) -> InputError:
+        line = self.text.count("\n", 0, pos) + 1
+        column = pos - (self.text.rfind("\n", 0, pos) + 1) + 1
+        return InputError(f"{self.source}:{line}:{column}: invalid JSON: {message}")
+
+    def skip(self, pos: int) -> int:
+        match = _JSON_WS.match(self.text, pos)
+        return match.end() if match else pos
+
+    def parse(self) -> Document:
+        text = self.text
+        stack: list[_JsonFrame] = []
+        pos = self.skip(0)
+        if pos >= len(text):
+            raise self.fail(pos, "no value (the input is empty)")
+        while True:
+            # A value starts at ``pos``.
+            char = text[pos : pos + 1]
+            path = self._child_path(stack)
+            self.lines[path] = self.line_at(pos)
+            value: Any
+            if char in _JSON_CLOSE:
+                if len(stack) >= self.limits.max_depth:
+                    raise self.fail(pos, f"nesting deeper than {self.limits.max_depth} levels")
+                frame = _JsonFrame({} if char == "{" else [], path, char == "{")
+                pos = self.skip(pos + 1)
+                if text.startswith(_JSON_CLOSE[char], pos):
+                    value, pos = frame.value, pos + 1
+                else:
+                    stack.append(frame)
+                    if frame.is_map:
+                        pos = self._key(frame, pos)
+                    continue
+            else:
+                value, pos = self._scalar(pos)
+            # Attach the finished value; close every collection that ends here.
+            while True:
+                if not stack:
+                    end = self.skip(pos)
+                    if end < len(text):
+                        raise self.fail(end, "extra data after the document")
+                    return Document(self.source, 0, value, 1, self.lines)
+                frame = stack[-1]
+                if frame.is_map:
+                    frame.value[frame.key] = value
+                else:
+                    frame.value.append(value)
+                pos = self.skip(pos)
+                char = text[pos : pos + 1]
+                if char == ",":
+                    pos = self.skip(pos + 1)
+                    if frame.is_map:
+                        pos = self._key(frame, pos)
+                    break
+                if char == ("}" if frame.is_map else "]"):
+                    stack.pop()
+                    value, pos = frame.value, pos + 1
+                    continue
+                expected = "'}'" if frame.is_map else "']'"
+                raise self.fail(pos, f"expected ',' or {expected}")
+
+    def _child_path(self, stack: list[_JsonFrame]) -> DocPath:
+        if not stack:
+            return ()
+        parent = stack[-1]
+        return (*parent.path, parent.key if parent.is_map else len(parent.value))
+
+    def _key(self, frame: _JsonFrame, pos: int) -> int:
+        """Read ``"key":`` at ``pos`` into ``frame``; return where its value starts."""
+        if not self.text.startswith('"', pos):
+            raise self.fail(pos, "expected a key in double quotes")
+        line = self.line_at(pos)
+        key, end = self._string(pos)
+        first = frame.seen.get(key)
+        if first is not None:
+            column = pos - (self.text.rfind("\n", 0, pos) + 1) + 1
+            raise InputError(
+                f"{self.source}:{line}:{column}: duplicate key {key!r} "
+                f"(first defined on line {first})"
+            )
+        frame.seen[key] = line
+        frame.key = key
+        end = self.skip(end)
+        if not self.text.startswith(":", end):
+            raise self.fail(end, "expected ':' after the key")
+        return self.skip(end + 1)
+
+    def _string(self, pos: int) -> tuple[str, int]:
+        try:
+            value, end = _scanstring(self.text, pos + 1, True)
+        except json.JSONDecodeError as exc:
+            raise self.fail(exc.pos, exc.msg) from None
+        if "\x00" in value:
+            raise self.fail(pos, "NUL character in a string")
+        if "\\u" in self.text[pos:end]:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise self.fail(pos, "lone surrogate escape in a string (not Unicode)") from None
+        return value, end
+
+    def _scalar(self, pos: int) -> tuple[Any, int]:
+        text = self.text
+        char = text[pos : pos + 1]
+        if char == '"':
+            return self._string(pos)
+        match = _JSON_NUMBER.match(text, pos)
+        if match and match.end() > pos:
+            literal = match.group()
+            try:
+                if match.group(1) is None and "e" not in literal and "E" not in literal:
+                    return checked_int(literal), match.end()
+                return checked_float(literal), match.end()
+            except _ScalarError as exc:
+                raise self.fail(pos, str(exc)) from None
+        for word, value in _JSON_WORDS:
+            if text.startswith(word, pos):
+                return value, pos + len(word)
+        for word in ("NaN", "Infinity", "-Infinity"):
+            if text.startswith(word, pos):
+                raise self.fail(pos, f"{word} is not valid JSON")
+        if not char:
+            raise self.fail(pos, "unexpected end of input, expected a value")
+        raise self.fail(pos, f"expected a value, found {char!r}")
 
 
 def _parse_yaml(text: str, source: str, limits: LoadLimits) -> Iterator[Document]:
@@ -506,6 +883,14 @@ class _EventBuilder:
             raise self._fail(event.start_mark, f"unsupported tag {event.tag!r}")
 
     def _scalar(self, event: Any) -> Any:
+        if "\x00" in event.value:
+            raise self._fail(event.start_mark, "NUL character in a string")
+        try:
+            return self._typed_scalar(event)
+        except _ScalarError as exc:
+            raise self._fail(event.start_mark, str(exc)) from None
+
+    def _typed_scalar(self, event: Any) -> Any:
         tag, value = event.tag, event.value
         if tag is None or tag == "!":
             if event.implicit[0] and tag is None:
