@@ -156,7 +156,7 @@ class SqliteStore:
         except sqlite3.DatabaseError as exc:
             if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _SQLITE_BUSY:
                 raise DependencyError(f"{self.path}: state database is busy: {exc}") from None
-            raise AuditLogBroken(f"{self.path}: {exc}") from None
+            raise AuditLogBroken(f"{self.path}: {_printable(str(exc))}") from None
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -526,6 +526,12 @@ class SqliteStore:
 
     def _json(self, value: dict[str, Any]) -> str:
         return self._redactor.redact(canonical_json(value).decode("utf-8"))
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    """``text`` safe for a terminal: control and undecodable characters become ``?``."""
+    cleaned = "".join(c if c.isprintable() and c != "\ufffd" else "?" for c in text)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
 
 
 def _head_path(path: Path) -> Path:

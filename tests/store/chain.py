@@ -12,14 +12,21 @@ ENTRIES = 10
 COLUMNS = "seq, time, actor, action, subject, payload, payload_digest, prev_hash, entry_hash"
 
 
-def fill(path: Path, entries: int = ENTRIES) -> Path:
-    """A store at ``path`` holding ``entries`` entries (one batch, then single appends)."""
+def fill(path: Path, entries: int = ENTRIES, *, pad: int = 0) -> Path:
+    """A store at ``path`` with ``entries`` entries: one batch of five, then single appends
+    (up to ten; any more in one last batch). ``pad`` adds that many bytes to each payload."""
     with SqliteStore.open(path) as store:
         store.append_audit_many(
             [AuditRecord("alice", "test.append", f"subject-{i}", {"i": i}) for i in range(1, 6)]
         )
-        for i in range(6, entries + 1):
+        for i in range(6, min(entries, 10) + 1):
             store.append_audit(AuditRecord("bob", "test.append", f"subject-{i}", {"i": i}))
+        store.append_audit_many(
+            [
+                AuditRecord("carol", "test.append", f"subject-{i}", {"i": i, "pad": "x" * pad})
+                for i in range(11, entries + 1)
+            ]
+        )
     return path
 
 
