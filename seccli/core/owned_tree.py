@@ -16,6 +16,7 @@ generator owns with its SHA-256. Writing a new generation (``replace_tree``):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -27,7 +28,14 @@ from seccli.core.atomic import UnsafeTarget, describe_mode, fsync_dir
 from seccli.core.documents import LoadLimits, decode_source, parse_documents
 from seccli.core.errors import DependencyError, SeccliError
 from seccli.core.hashing import sha256_hex
-from seccli.core.tree_swap import SwapNames, leftovers, locked_parent, recover, switch
+from seccli.core.tree_swap import (
+    SwapNames,
+    leftovers,
+    locked_parent,
+    recover,
+    remove_entry,
+    switch,
+)
 
 MANIFEST_NAME = ".seccli-generated.json"
 MANIFEST_KIND = "GeneratedFiles"
@@ -163,7 +171,13 @@ def replace_tree(root: Path, files: Mapping[str, bytes], *, generator: str) -> T
         if plan.drift.manifest and plan.drift.manifest.startswith("unreadable"):
             notes.append(f"{MANIFEST_NAME} {plan.drift.manifest}: no file was treated as owned")
         if not plan.drift.clean:
-            _build_stage(names.stage, real, plan, files, generator)
+            try:
+                _build_stage(names.stage, real, plan, files, generator)
+            except BaseException:
+                if os.path.lexists(names.stage):
+                    with contextlib.suppress(OSError):
+                        remove_entry(names.stage)
+                raise
             switch(names)
     drift = plan.drift
     return TreeWrite(

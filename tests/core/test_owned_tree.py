@@ -250,3 +250,42 @@ def test_a_second_writer_waits_then_gives_up(tmp_path: Path) -> None:
         _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     replace_tree(root, OLD, generator=GEN)  # free again
+
+
+def test_foreign_special_files_are_kept_as_they_are(tmp_path: Path) -> None:
+    import socket
+
+    root = tmp_path / "out"
+    replace_tree(root, OLD, generator=GEN)
+    os.mkfifo(root / "a" / "fifo")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(root / "sock"))
+    try:
+        fifo_inode = (root / "a" / "fifo").stat().st_ino
+        result = replace_tree(root, NEW, generator=GEN)
+        assert result.foreign == ("a/fifo", "sock")
+        assert stat.S_ISFIFO(os.lstat(root / "a" / "fifo").st_mode)
+        assert os.lstat(root / "a" / "fifo").st_ino == fifo_inode  # the same node, not a copy
+        assert stat.S_ISSOCK(os.lstat(root / "sock").st_mode)
+    finally:
+        server.close()
+
+
+def test_a_failed_build_changes_nothing_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seccli.core.errors import DependencyError
+
+    root = tmp_path / "out"
+    replace_tree(root, OLD, generator=GEN)
+    (root / "mine.txt").write_text("user's")
+    before = files_under(root)
+
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    with pytest.raises(DependencyError, match="mine.txt.*nothing was changed"):
+        replace_tree(root, NEW, generator=GEN)
+    assert files_under(root) == before
+    assert sorted(os.listdir(tmp_path)) == ["out"]
