@@ -69,6 +69,11 @@ def reach(
     from seccli.zerotrust.manifests import load_manifests
 
     manifests = load_manifests(paths, LoadLimits(max_bytes=max_input_size))
+    if not manifests.files:
+        raise InputError(
+            f"{', '.join(map(str, paths))}: no Kubernetes manifests to judge",
+            hint="name manifest files, a folder of them, or a folder with a kustomization",
+        )
     result = analyse(manifests)
     if svg is not None or output is ReachFormat.DOT:
         from seccli.zerotrust.graph import to_dot, to_svg
@@ -82,14 +87,16 @@ def reach(
             typer.echo(dot_text, nl=False)
             return
     if output is ReachFormat.JSON:
-        print_json(reach_payload(result))
+        print_json(reach_payload(result, manifests.files))
         return
     _print_reach(result)
+    _print_files(manifests.files)
 
 
-def reach_payload(result: Reachability) -> dict[str, Any]:
-    """The JSON document of ``netpol reach``."""
+def reach_payload(result: Reachability, files: list[str] | None = None) -> dict[str, Any]:
+    """The JSON document of ``netpol reach``; ``files``: the files that made the build."""
     return {
+        "files": list(files or []),
         "workloads": [
             {"id": w.ident, "namespace": w.namespace, "name": w.name, "kind": w.kind}
             for w in result.workloads()
@@ -202,12 +209,21 @@ def prove_command(
                 "declaredEdges": proof.declared_edges,
                 "allowedEdges": proof.allowed_edges,
                 "differences": [d.to_json() for d in proof.differences],
+                "files": proof.files,
             }
         )
     else:
         _print_proof(proof, tree)
+        _print_files(proof.files)
     if not proof.equal:
         raise typer.Exit(int(ExitCode.VIOLATIONS))
+
+
+def _print_files(files: list[str]) -> None:
+    console = stdout_console()
+    console.print(f"judged the build of {len(files)} files:", markup=False)
+    for name in files:
+        console.print(f"  {name}", markup=False, highlight=False)
 
 
 def _print_proof(proof: Proof, tree: Path) -> None:

@@ -4,7 +4,8 @@ Workloads come from Pods and pod-bearing controllers (Deployment, StatefulSet, D
 CronJob, ReplicaSet); namespaces from Namespace objects, with the implicit
 ``kubernetes.io/metadata.name`` label (namespaces only referenced get that label alone).
 Malformed objects raise ``DocumentInvalid`` listing every problem with file, path and line;
-other kinds are ignored.
+other kinds are ignored. What is read is what the paths deploy: ``seccli.manifests`` builds
+kustomizations and walks folders; every document is parsed in full (no text pre-filter).
 """
 
 from __future__ import annotations
@@ -16,22 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seccli.core.documents import (
-    Document,
-    LoadLimits,
-    detect_format,
-    parse_documents,
-    read_source,
-)
-from seccli.core.errors import InputError, Problem, raise_if_problems
+from seccli.core.documents import Document, LoadLimits, detect_format, parse_documents
+from seccli.core.errors import Problem, raise_if_problems
 from seccli.core.location import DocPath, Location
+from seccli.manifests import SourcedObject, collect_documents
 from seccli.zerotrust.fastyaml import read_dialect
 from seccli.zerotrust.gcpause import without_gc
 from seccli.zerotrust.selectors import LabelSelector, Requirement
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 PROTOCOLS = ("TCP", "UDP", "SCTP")
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 _PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "Deployment": ("spec", "template"),
@@ -167,6 +162,7 @@ class ManifestSet:
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
     workloads: list[Workload] = field(default_factory=list)
     policies: list[Policy] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
 
     def namespace_labels(self, name: str) -> dict[str, str]:
         """Labels of ``name`` including the implicit ``kubernetes.io/metadata.name`` label."""
@@ -182,65 +178,50 @@ class ManifestSet:
         return sorted(names)
 
 
-def manifest_files(paths: Sequence[Path]) -> list[Path]:
-    """The files named, and the manifest files under the folders named (sorted)."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = [
-                p
-                for p in path.rglob("*")
-                if p.is_file() and p.suffix in MANIFEST_SUFFIXES and not p.name.startswith(".")
-            ]
-            files.extend(sorted(found))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise InputError(f"{path}: file or folder not found")
-    return files
-
-
-_RELEVANT = re.compile(
-    r"""kind["']?\s*:\s*["']?(?:NetworkPolicy|Namespace|Pod|Deployment|StatefulSet|DaemonSet"""
-    r"""|ReplicaSet|Job|CronJob|List)\b"""
-)
+def _parse(text: str, source: str, limits: LoadLimits) -> list[Document]:
+    """seccli's own dialect by the fast reader (same values as the safe loader), else the latter."""
+    fast = read_dialect(text, source, limits.max_depth)
+    if fast is not None:
+        return fast
+    return parse_documents(text, source, fmt=detect_format(source), limits=limits)
 
 
 @without_gc
-def load_manifests(paths: Sequence[Path], limits: LoadLimits | None = None) -> ManifestSet:
-    """Load every manifest under ``paths``; ``DocumentInvalid`` lists every problem.
+def load_manifests(
+    paths: Sequence[Path], limits: LoadLimits | None = None, *, root: Path | None = None
+) -> ManifestSet:
+    """Load what ``paths`` deploy; ``DocumentInvalid`` lists every problem.
 
-    Files found in folders that name none of the kinds the analyser reads (NetworkPolicy,
-    Namespace, Pod, the pod controllers, List) are skipped without being parsed; files named
-    explicitly are always parsed, so a malformed one is an error, never silently ignored.
-    Files in the dialect seccli writes are read by the fast reader, everything else by the
-    safe general loader.
+    Folders with a kustomization are built as ``kubectl kustomize`` builds them, other folders
+    read as ``kubectl apply -R -f`` reads them (``seccli.manifests``); every document is parsed
+    in full. ``files`` of the result names the files that made the build.
     """
-    documents: list[Document] = []
-    named = {path for path in paths if path.is_file()}
-    for file in manifest_files(paths):
-        text = read_source(file, limits)
-        if file not in named and not _RELEVANT.search(text):
-            continue
-        fast = read_dialect(text, str(file), (limits or LoadLimits()).max_depth)
-        if fast is not None:
-            documents.extend(fast)
-            continue
-        fmt = detect_format(str(file))
-        documents.extend(parse_documents(text, str(file), fmt=fmt, limits=limits))
-    return build_manifest_set(documents)
+    build = collect_documents(paths, limits=limits, root=root, parser=_parse)
+    result = build_objects(build.objects)
+    result.files = list(build.files)
+    return result
 
 
 @without_gc
 def build_manifest_set(documents: Iterable[Document]) -> ManifestSet:
     """Build the model from parsed documents, collecting every problem before raising."""
+    objects = (
+        SourcedObject(obj, document, base)
+        for document in documents
+        for obj, base in _objects(document.data, ())
+    )
+    return build_objects(objects)
+
+
+@without_gc
+def build_objects(objects: Iterable[SourcedObject]) -> ManifestSet:
+    """Build the model from collected objects, collecting every problem before raising."""
     result = ManifestSet()
     problems: list[Problem] = []
     selectors: dict[int, tuple[Any, LabelSelector]] = {}
-    for document in documents:
-        for obj, base in _objects(document.data, ()):
-            reader = _Reader(document, base, problems, selectors)
-            reader.read(obj, result)
+    for obj in objects:
+        reader = _Reader(obj.document, obj.path, problems, selectors)
+        reader.read(obj.data, result)
     raise_if_problems(problems)
     _check_duplicates(result, problems)
     raise_if_problems(problems)
@@ -250,7 +231,8 @@ def build_manifest_set(documents: Iterable[Document]) -> ManifestSet:
 def _objects(data: Any, base: DocPath) -> Iterator[tuple[dict[str, Any], DocPath]]:
     if not isinstance(data, dict):
         return
-    if data.get("kind") == "List" and isinstance(data.get("items"), list):
+    kind = data.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list):
         for index, item in enumerate(data["items"]):
             yield from _objects(item, (*base, "items", index))
         return

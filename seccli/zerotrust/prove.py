@@ -1,11 +1,12 @@
 """``prove``: the generated NetworkPolicies allow exactly the estate's declared traffic.
 
 The estate's services become workloads (one per service, with its pod labels and container
-ports) next to the platform workloads (kube-dns, the mesh control plane); the policies are read
-from the generated tree; reachability is computed offline and compared, pair by pair and port
-by port, with what the estate declares: every intent, DNS to kube-dns, the mesh control plane,
-and external egress with CIDRs. Pairs between platform workloads are out of scope. Every extra
-and every missing edge is listed with the policies responsible.
+ports) next to the platform workloads (kube-dns, the mesh control plane); the policies are what
+the tree deploys (its ``kubectl kustomize`` build, see ``seccli.manifests``); reachability is
+computed offline and compared, pair by pair and port by port, with what the estate declares:
+every intent, DNS to kube-dns, the mesh control plane, and external egress with CIDRs. Pairs
+between platform workloads are out of scope. Every extra and every missing edge is listed with
+the policies responsible.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Proof:
     allowed_edges: int = 0
     differences: list[EdgeDiff] = field(default_factory=list)
     reachability: Reachability | None = None
+    files: list[str] = field(default_factory=list)
 
     @property
     def equal(self) -> bool:
@@ -169,8 +171,11 @@ def prove(
     mesh: str | None = None,
     limits: LoadLimits | None = None,
 ) -> Proof:
-    """Load the NetworkPolicies under ``tree`` and prove them against ``estate``."""
-    return prove_manifests(estate, load_manifests(tree, limits), mesh)
+    """Load the NetworkPolicies ``tree`` deploys (its kustomize build) and prove them."""
+    manifests = load_manifests(tree, limits)
+    proof = prove_manifests(estate, manifests, mesh)
+    proof.files = list(manifests.files)
+    return proof
 
 
 def _compare_external(
