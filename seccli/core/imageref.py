@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from seccli.core.urls import redact_urls
+
 DEFAULT_REGISTRY = "docker.io"
 _LEGACY_REGISTRIES = {"index.docker.io", "registry-1.docker.io"}
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
@@ -50,12 +52,18 @@ class ImageRef:
 
 
 def parse_image_ref(reference: str) -> ImageRef:
-    """Parse and normalise ``reference``; raises ``ValueError`` saying what is wrong."""
+    """Parse and normalise ``reference``; raises ``ValueError`` saying what is wrong (a
+    reference written as a URL with credentials is quoted without them)."""
+    shown = redact_urls(reference)
     text = reference.strip()
     if not text:
         raise ValueError("empty image reference")
     if text != reference or any(ch.isspace() for ch in text):
-        raise ValueError(f"image reference {reference!r} contains white space")
+        raise ValueError(f"image reference {shown!r} contains white space")
+    if "://" in text:
+        raise ValueError(
+            f"image reference {shown!r} is a URL: write registry/repository[:tag][@digest]"
+        )
     digest: str | None = None
     if "@" in text:
         text, digest = text.split("@", 1)

@@ -40,6 +40,7 @@ from seccli.core.documents import (
 from seccli.core.errors import InputError
 from seccli.core.imageref import ImageRef, parse_image_ref
 from seccli.core.location import DocPath, Location, format_doc_path
+from seccli.core.urls import redact_urls
 
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers", "sidecars", "steps")
 SINGLE_CONTAINERS = ("container", "script", "stepTemplate")
@@ -131,7 +132,8 @@ def _found(text: str, location: Location, source_kind: str) -> FoundImage:
     try:
         return FoundImage(text, location, source_kind, parse_image_ref(text))
     except ValueError as exc:
-        return FoundImage(text, location, source_kind, None, str(exc))
+        # Reported as written, minus credentials of a reference written as a URL.
+        return FoundImage(redact_urls(text), location, source_kind, None, str(exc))
 
 
 def is_dockerfile(path: Path) -> bool:
