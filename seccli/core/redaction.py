@@ -78,19 +78,22 @@ class Secret:
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that redacts registered secret values from messages and arguments."""
+    """A logging filter that redacts registered secret values, and credentials in URLs, from
+    messages and arguments."""
 
     def __init__(self, redactor: Redactor = DEFAULT_REDACTOR) -> None:
         super().__init__()
         self._redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
+        from seccli.core.urls import redact_urls  # urls imports this module
+
         message = record.getMessage()
-        record.msg = self._redactor.redact(message)
+        record.msg = redact_urls(self._redactor.redact(message))
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = self._redactor.redact(
-                logging.Formatter().formatException(record.exc_info)
+            record.exc_text = redact_urls(
+                self._redactor.redact(logging.Formatter().formatException(record.exc_info))
             )
             record.exc_info = None
         return True

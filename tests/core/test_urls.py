@@ -48,3 +48,27 @@ def test_same_origin() -> None:
     assert not same_origin("http://h:1/a", "http://h:2/a")
     assert not same_origin("http://127.0.0.1:1/", "http://localhost:1/")
     assert not same_origin("http://h/", "http://h.evil/")
+
+
+def test_redacting_log_filter_strips_url_credentials() -> None:
+    import io
+    import logging
+
+    from seccli.core.redaction import RedactingFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("seccli.test.urls")
+    logger.addHandler(handler)
+    try:
+        logger.warning("GET %s", "http://u:p4ss@h/x?token=t0k")
+        try:
+            raise ValueError("cannot reach http://u:p4ss@h/")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "p4ss" not in text and "t0k" not in text
+    assert "http://***REDACTED***@h/x" in text
