@@ -164,11 +164,12 @@ class SqliteStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def _migrate(self) -> None:
         with self._write() as db:
@@ -461,11 +462,15 @@ class SqliteStore:
         return self._read_checkpoint()
 
     def verify_audit(self) -> AuditVerification:
-        """Check the database's integrity, then the whole chain against the checkpoint."""
+        """Check the database's integrity, then the whole chain against the checkpoint.
+
+        The log and the checkpoint are read under the write lock, so an append running at the
+        same time is seen either wholly or not at all.
+        """
         self._check_integrity()
-        with self._translated():
+        with self._write() as db:
             checkpoint = self._read_checkpoint()
-            cursor = self._db.execute(f"SELECT {_AUDIT_COLUMNS} FROM audit_log ORDER BY seq")
+            cursor = db.execute(f"SELECT {_AUDIT_COLUMNS} FROM audit_log ORDER BY seq")
             return verify_chain((AuditEntry(*row) for row in cursor), checkpoint)
 
     def _check_integrity(self) -> None:

@@ -151,3 +151,25 @@ def test_concurrent_processes_append_without_losing_or_breaking_entries(tmp_path
     assert [e.seq for e in entries] == list(range(1, 161))
     subjects = sorted(e.subject for e in entries)
     assert subjects == sorted(f"worker{n}-{i}" for n in range(4) for i in range(40))
+
+
+def test_verifying_while_others_append_never_reports_a_false_break(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    SqliteStore.open(path).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_append_worker, args=(str(path), f"worker{n}", 30)) for n in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    checks = 0
+    with SqliteStore.open(path) as store:
+        while any(worker.is_alive() for worker in workers) or checks == 0:
+            result = store.verify_audit()
+            assert result.ok, result.problems
+            checks += 1
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    with SqliteStore.open(path) as store:
+        assert store.verify_audit().entries == 60
