@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from seccli.core.errors import ExitCode, SeccliError
-from seccli.core.redaction import DEFAULT_REDACTOR
 
 INTERRUPTED = 130
 # errno values that mean "this output cannot be written", whichever stream it was.
@@ -134,6 +133,7 @@ def describe(exc: BaseException) -> str:
         text = str(exc)
     except Exception:  # a broken __str__ must not hide the original failure
         text = ""
+    from seccli.core.redaction import DEFAULT_REDACTOR
     from seccli.core.urls import redact_urls
 
     first = redact_urls(DEFAULT_REDACTOR.redact(text)).strip().splitlines()[:1]
@@ -162,6 +162,7 @@ def _flush_output(code: int) -> int:
 def _print_traceback(exc: BaseException) -> None:
     import traceback
 
+    from seccli.core.redaction import DEFAULT_REDACTOR
     from seccli.core.urls import redact_urls
 
     # Registered secrets and credentials in URLs stay out of the traceback too.
