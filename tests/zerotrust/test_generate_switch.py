@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -186,3 +187,59 @@ def _converges(
     assert sorted(os.listdir(root.parent)) == ["tree"], "leftovers beside the tree"
     again = write(new, root)
     assert not again.switched and again.written == () and again.removed == ()
+
+
+HOOKED_CLI = """
+import os, signal, sys
+from seccli.core import tree_swap
+where = sys.argv[1]
+original = tree_swap.exchange
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+if where == "before-switch":
+    tree_swap.switch = lambda names: die()
+else:
+    def exchange_then_die(first, second):
+        original(first, second)
+        die()
+    tree_swap.exchange = exchange_then_die
+from seccli.cli.app import main
+main(sys.argv[2:])
+"""
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+@pytest.mark.parametrize(("where", "expected"), [("before-switch", "old"), ("after", "new")])
+def test_the_cli_killed_around_the_switch(where: str, expected: str, tmp_path: Path) -> None:
+    env = {**os.environ, "SECCLI_STORE": str(tmp_path / "state" / "db"), "SECCLI_ACTOR": "t"}
+    out = tmp_path / "tree"
+    base = [str(FIXTURES / "mini-estate.yaml"), "--out", str(out)]
+
+    def seccli(*args: str, hook: str | None = None) -> subprocess.CompletedProcess[str]:
+        start = ["-m", "seccli"] if hook is None else ["-c", HOOKED_CLI, hook]
+        return subprocess.run(
+            [sys.executable, *start, "generate", *base, *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            cwd=tmp_path,
+        )
+
+    assert seccli("--mesh", "istio").returncode == 0
+    builds: dict[str, str] = {}
+    old_build = build(out, builds)
+    killed = seccli("--mesh", "linkerd", hook=where)
+    assert killed.returncode == -signal.SIGKILL
+    assert (tmp_path / ".tree.seccli-stage").is_dir()  # the interrupted run's staging folder
+    after_kill = build(out, builds)
+    check = seccli("--mesh", "linkerd", "--check")
+    assert check.returncode == (1 if expected == "old" else 0), check.stdout
+    assert "interrupted run" in check.stdout
+    rerun = seccli("--mesh", "linkerd")
+    assert rerun.returncode == 0, rerun.stderr
+    new_build = build(out, builds)
+    assert new_build != old_build
+    assert after_kill == (old_build if expected == "old" else new_build)
+    assert sorted(os.listdir(tmp_path)) == ["state", "tree"]
+    assert seccli("--mesh", "linkerd", "--check").returncode == 0
