@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from seccli.core.errors import InputError
-from seccli.render.formats import OutputFormat
+from seccli.render.formats import OutputFormat as OutputFormat  # re-exported for commands
 
 if TYPE_CHECKING:
     from pathlib import Path
