@@ -79,9 +79,7 @@ def locked_parent(folder: Path, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[
 def is_complete(stage: Path, marker: str) -> bool:
     """True when ``stage`` is a real folder holding the regular file ``marker``."""
     try:
-        return stat.S_ISDIR(os.lstat(stage).st_mode) and stat.S_ISREG(
-            os.lstat(stage / marker).st_mode
-        )
+        return _is_folder(stage) and stat.S_ISREG(os.lstat(stage / marker).st_mode)
     except OSError:
         return False
 
@@ -89,7 +87,7 @@ def is_complete(stage: Path, marker: str) -> bool:
 def recover(names: SwapNames, marker: str) -> list[str]:
     """Finish or undo an interrupted switch, then delete its leftovers; returns what was done."""
     done: list[str] = []
-    if not os.path.lexists(names.root) and os.path.lexists(names.old):
+    if not os.path.lexists(names.root) and _is_folder(names.old):
         if is_complete(names.stage, marker):
             os.rename(names.stage, names.root)
             done.append(f"completed an interrupted switch of {names.root}")
@@ -102,6 +100,14 @@ def recover(names: SwapNames, marker: str) -> list[str]:
             remove_entry(leftover)
             done.append(f"removed {leftover} left by an interrupted run")
     return done
+
+
+def _is_folder(path: Path) -> bool:
+    """A real folder (not a link to one)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def leftovers(names: SwapNames) -> list[Path]:

@@ -289,3 +289,21 @@ def test_a_failed_build_changes_nothing_and_leaves_nothing(
         replace_tree(root, NEW, generator=GEN)
     assert files_under(root) == before
     assert sorted(os.listdir(tmp_path)) == ["out"]
+
+
+@pytest.mark.parametrize("planted", ["stage", "old", "both"])
+def test_planted_staging_links_are_removed_not_followed(planted: str, tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("victim")
+    (victim / MANIFEST_NAME).write_bytes(manifest_bytes({}, GEN))
+    parent = tmp_path / "p"
+    parent.mkdir()
+    for name in ("stage", "old") if planted == "both" else (planted,):
+        (parent / f".out.seccli-{name}").symlink_to(victim)
+    result = replace_tree(parent / "out", OLD, generator=GEN)
+    assert not (parent / "out").is_symlink() and (parent / "out").is_dir()
+    assert result.written == tuple(sorted(OLD)) and result.foreign == ()
+    assert not (parent / "out" / "keep.txt").exists()
+    assert sorted(os.listdir(parent)) == ["out"]
+    assert sorted(os.listdir(victim)) == [MANIFEST_NAME, "keep.txt"]
