@@ -113,8 +113,8 @@ def bandit_value(message: str) -> str | None:
         and message.endswith("'")
         and len(message) > len(_BANDIT_PREFIX)
     ):
-        return message[len(_BANDIT_PREFIX) : -1]
-    head, colon, rest = message.partition(": '")
+        return message[len(_BANDIT_PREFIX) : -1] or None
+    _head, colon, rest = message.partition(": '")
     if colon and rest.endswith("'") and len(rest) > 1:
         return rest[:-1]
     return None
