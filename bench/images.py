@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from seccli.core.imageref import ImageRef  # noqa: E402
 from seccli.store.sqlite import SqliteStore  # noqa: E402
-from seccli.supplychain.cache import SqliteCache  # noqa: E402
+from seccli.supplychain.cache import SqliteCache, open_cache_key  # noqa: E402
 from seccli.supplychain.keys import generate_key_pair, load_private_key  # noqa: E402
 from seccli.supplychain.policy import load_trust_policy  # noqa: E402
 from seccli.supplychain.refs import find_images  # noqa: E402
@@ -52,6 +52,7 @@ UNSIGNED = 50
 
 def seccli(args: list[str], cwd: Path, store: Path) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "SECCLI_STORE": str(store), "SECCLI_ACTOR": "bench"}
+    env["SECCLI_CACHE_KEY"] = str(cwd / "cache.key")
     return subprocess.run(
         [sys.executable, "-m", "seccli", *args], cwd=cwd, env=env, capture_output=True, check=False
     )
@@ -154,7 +155,7 @@ def run(work: Path, host: str, sample: int, repeats: int) -> int:
     policy = load_trust_policy(work / "trust.yaml")
     found = find_images([work / "pods.yaml"])
     gate_store = SqliteStore.open(work / "gate.db")
-    cache = SqliteCache(gate_store.path)
+    cache = SqliteCache(gate_store.path, open_cache_key(work / "cache.key"))
     gate_times: dict[str, float] = {}
     for phase in ("cold", "warm"):
         with RegistryClient(options) as fresh:

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from seccli.cli.context import app_state, current_actor
-from seccli.cli.output import OutputFormat, print_json, require_format, stdout_console
+from seccli.cli.output import print_json, require_format, stdout_console
 from seccli.core.errors import ExitCode, InputError, SeccliError
+from seccli.render.formats import OutputFormat
 
 if TYPE_CHECKING:
     from seccli.supplychain.refs import FoundImage
@@ -44,7 +45,13 @@ DOCKER_CONFIG_OPTION = typer.Option(
     "or ~/.docker/config.json).",
     show_default=False,
 )
-TIMEOUT_OPTION = typer.Option(10.0, "--timeout", min=0.1, help="Per-request timeout, seconds.")
+TIMEOUT_OPTION = typer.Option(
+    10.0,
+    "--timeout",
+    min=0.1,
+    help="Deadline for each registry request, seconds, the whole answer included.",
+)
+CACHE_KEY_ENV = "SECCLI_CACHE_KEY"
 
 
 def registry_options(
@@ -63,6 +70,41 @@ def registry_options(
         insecure=frozenset(insecure),
         credentials=credentials,
     )
+
+
+def cache_key_path() -> Path:
+    """Where the verification cache's HMAC key lives: ``$SECCLI_CACHE_KEY``, else the user's
+    config folder (``$XDG_CONFIG_HOME/seccli`` or ``~/.config/seccli``), never the folder of the
+    state database, which CI jobs often share as a cache."""
+    from seccli.supplychain.cache import KEY_FILE_NAME
+
+    explicit = os.environ.get(CACHE_KEY_ENV)
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CONFIG_HOME")
+    return (Path(base) if base else Path.home() / ".config") / "seccli" / KEY_FILE_NAME
+
+
+def _find_per_input(
+    paths: list[Path] | None, estate: Path | None
+) -> tuple[list[FoundImage], list[str]]:
+    """Every image of the inputs, and why each input that holds none has nothing to judge."""
+    from seccli.supplychain.refs import images_in_estate, scan_inputs
+
+    if not paths and estate is None:
+        raise InputError("give files or folders to read (or --estate FILE)")
+    found: list[FoundImage] = []
+    empty: list[str] = []
+    for item in scan_inputs(paths or [], stdin=sys.stdin.buffer):
+        found.extend(item.images)
+        if item.emptiness is not None:
+            empty.append(item.emptiness)
+    if estate is not None:
+        services = images_in_estate(estate)
+        found.extend(services)
+        if not services:
+            empty.append(f"{estate}: the estate declares no service images")
+    return found, empty
 
 
 def _find(paths: list[Path] | None, estate: Path | None) -> list[FoundImage]:
@@ -133,11 +175,28 @@ def verify_images(
     timeout: float = TIMEOUT_OPTION,
     workers: int = typer.Option(16, "--workers", min=1, max=128, help="Parallel verifications."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Ignore and do not fill the cache."),
+    image_timeout: float = typer.Option(
+        60.0,
+        "--image-timeout",
+        min=0.1,
+        help="Overall deadline for each image, seconds (all its requests); past it: blocked.",
+    ),
+    max_platforms: int = typer.Option(
+        64,
+        "--max-platforms",
+        min=1,
+        help="Block an index that lists more platform manifests than this.",
+    ),
+    allow_empty: bool = typer.Option(
+        False,
+        "--allow-empty",
+        help="Exit 0 when an input holds no image (default: exit 2, nothing to judge).",
+    ),
 ) -> None:
-    """Verify every image against the trust policy: exit 1 if any is blocked, 3 if the policy
-    is broken."""
+    """Verify every image against the trust policy: exit 1 if any is blocked, 3 if a registry
+    failed or timed out (still blocked) or the policy is broken, 2 if an input holds no image."""
     from seccli.store.interface import AuditRecord
-    from seccli.supplychain.cache import SqliteCache
+    from seccli.supplychain.cache import CacheKeyError, SqliteCache, open_cache_key
     from seccli.supplychain.policy import load_trust_policy
     from seccli.supplychain.registry import RegistryClient
     from seccli.supplychain.verify import Gate, Verdict, summarise
@@ -147,16 +206,36 @@ def verify_images(
     except SeccliError as exc:
         exc.exit_code = ExitCode.DEPENDENCY  # a broken policy: the gate cannot decide
         raise
-    found = _find(paths, estate)
+    found, empty = _find_per_input(paths, estate)
+    if empty and not allow_empty:
+        raise InputError(
+            "nothing to verify: " + "; ".join(empty),
+            hint="pass --allow-empty if an input without images is expected",
+        )
+    notes = [f"{reason} (allowed by --allow-empty)" for reason in empty]
     options = registry_options(insecure, docker_config, timeout)
     state = app_state(ctx)
     with state.open_store() as store, RegistryClient(options) as client:
-        cache = None if no_cache else SqliteCache(store.path)
+        cache = None
+        if not no_cache:
+            try:
+                cache = SqliteCache(store.path, open_cache_key(cache_key_path()))
+            except CacheKeyError as exc:
+                notes.append(f"verification cache not used: {exc}")
         run_id = store.start_run("images verify", current_actor(), {"policy": str(policy)})
-        gate = Gate(trust, client, cache=cache, require_digest=require_digest, workers=workers)
+        gate = Gate(
+            trust,
+            client,
+            cache=cache,
+            require_digest=require_digest,
+            workers=workers,
+            image_timeout=image_timeout,
+            max_platforms=max_platforms,
+        )
         verdicts = gate.verify_found(found)
         counts = summarise(verdicts)
         blocked = counts[Verdict.BLOCK.value] > 0
+        failed = any(v.dependency_failure and v.verdict is Verdict.BLOCK for v in verdicts)
         store.append_audit(
             AuditRecord(
                 actor=current_actor(),
@@ -166,6 +245,7 @@ def verify_images(
                     "policy": trust.name,
                     "policyDigest": trust.digest,
                     "counts": counts,
+                    "notes": notes + [n for v in verdicts for n in v.notes],
                     "images": [
                         {
                             "reference": v.reference,
@@ -180,13 +260,15 @@ def verify_images(
                 },
             )
         )
-        exit_code = ExitCode.VIOLATIONS if blocked else ExitCode.OK
+        exit_code = (
+            ExitCode.DEPENDENCY if failed else ExitCode.VIOLATIONS if blocked else ExitCode.OK
+        )
         store.finish_run(run_id, "blocked" if blocked else "ok", int(exit_code), counts)
         if cache is not None:
             cache.close()
-    _render(verdicts, output, trust.name, trust.digest, counts)
-    if blocked:
-        raise typer.Exit(int(ExitCode.VIOLATIONS))
+    _render(verdicts, output, trust.name, trust.digest, counts, notes)
+    if exit_code is not ExitCode.OK:
+        raise typer.Exit(int(exit_code))
 
 
 def _render(
@@ -195,16 +277,20 @@ def _render(
     policy_name: str,
     policy_digest: str,
     counts: dict[str, int],
+    notes: list[str],
 ) -> None:
     if output is OutputFormat.JSON:
         print_json(
             {
                 "policy": {"name": policy_name, "digest": policy_digest},
                 "summary": counts,
+                "notes": notes,
                 "images": [v.to_json() for v in verdicts],
             }
         )
         return
+    for note in notes + [n for v in verdicts for n in v.notes]:
+        sys.stderr.write(f"warning: {note}\n")
     if output is OutputFormat.SARIF:
         import json
 
@@ -227,6 +313,8 @@ def _render(
         )
         for reason in item.reasons:
             console.print(f"      {escape(reason)}")
+        for note in item.notes:
+            console.print(f"      [yellow]warning: {escape(note)}[/]")
         if item.locations:
             shown = ", ".join(str(loc) for loc in item.locations[:3])
             more = f" (+{len(item.locations) - 3} more)" if len(item.locations) > 3 else ""
@@ -235,6 +323,8 @@ def _render(
         f"{len(verdicts)} image(s): {counts['pass']} pass, {counts['warn']} warn, "
         f"{counts['block']} blocked (policy {policy_name})"
     )
+    if not verdicts:
+        console.print("[yellow]nothing was verified; exit 0 only because of --allow-empty[/]")
 
 
 _SARIF_RULES = {

@@ -9,15 +9,21 @@ For each distinct image (references written several times are checked once):
    authorities;
 4. multi-arch: the digest the manifest names (the index) must be signed; with
    ``platforms: all`` every platform manifest must be signed too (attestation manifests that
-   BuildKit lists in an index are not platforms and are skipped);
+   BuildKit lists in an index are not platforms and are skipped). An index listing more than
+   ``max_platforms`` platforms is blocked unread, and the platforms are walked only while the
+   verdict is open: an unsigned index, or the first unsigned platform, ends the walk;
 5. attestations: for each required predicate type, a DSSE in-toto statement signed by one of its
    authorities whose subject digest is the image's, and, with ``maxAge``, not older than that
    (timestamp: the verified signing time, else the predicate's own; none → blocked);
 6. any error — unreachable registry, timeout, malformed manifest or bundle, unknown key type,
-   even a bug — is a block with the reason. Only passes are cached, keyed by (image, digest,
-   policy hash); a reference pinned by digest with a fresh cached pass is answered from the
-   cache without contacting the registry (the digest is immutable; the TTL bounds how long a
-   revoked key or a changed attestation can go unnoticed).
+   even a bug — is a block with the reason (``dependency_failure`` marks the blocks where the
+   registry or seccli itself failed rather than the image); each image has an overall deadline
+   (``image_timeout``) over all its requests, besides each request's own. Only passes are
+   cached, keyed by (image, digest, policy hash), and only authenticated entries are used (see
+   ``cache``; one that fails is reported in ``notes`` and the image verified again); a
+   reference pinned by digest with a fresh cached pass is answered from the cache without
+   contacting the registry (the digest is immutable; the TTL bounds how long a revoked key or
+   a changed attestation can go unnoticed).
 
 Mode ``warn`` turns a block into a warning (reported, not blocking). No rule → always blocked.
 """
@@ -27,25 +33,35 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from seccli.core.clock import Clock, SystemClock
-from seccli.core.errors import SeccliError
+from seccli.core.errors import DependencyError, SeccliError
+from seccli.core.hashing import canonical_json, sha256_hex
 from seccli.core.imageref import ImageRef
 from seccli.core.location import Location
 from seccli.supplychain.bundles import BUNDLE_ARTIFACT_TYPE, BUNDLE_MEDIA_TYPES, verify_bundle
 from seccli.supplychain.cache import VerificationCache
 from seccli.supplychain.cosign import verify_cosign_signatures
+from seccli.supplychain.deadlines import overall_deadline
 from seccli.supplychain.dsse import COSIGN_SIGN_PREDICATE
 from seccli.supplychain.policy import Authority, ImagePolicy, Mode, TrustPolicy
 from seccli.supplychain.refs import FoundImage
-from seccli.supplychain.registry import Manifest, RegistryClient, RegistryError
+from seccli.supplychain.registry import (
+    DeadlineExceeded,
+    Descriptor,
+    ManifestNotFound,
+    RegistryClient,
+    RegistryError,
+)
 
 MAX_REFERRERS = 32
 MAX_BUNDLE_LAYER_BYTES = 4 * 1024 * 1024
+MAX_PLATFORMS = 64
+DEFAULT_IMAGE_TIMEOUT_S = 60.0
 _ATTESTATION_REFERENCE = "vnd.docker.reference.type"
 
 
@@ -71,6 +87,8 @@ class ImageVerdict:
     signers: tuple[str, ...] = ()
     attestations: tuple[str, ...] = ()
     cached: bool = False
+    dependency_failure: bool = False
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """Stable JSON for reports."""
@@ -84,6 +102,8 @@ class ImageVerdict:
             "signers": list(self.signers),
             "attestations": list(self.attestations),
             "cached": self.cached,
+            "dependencyFailure": self.dependency_failure,
+            "notes": list(self.notes),
             "locations": [
                 {"file": loc.file, "line": loc.line, "path": loc.path} for loc in self.locations
             ],
@@ -111,6 +131,8 @@ class Gate:
         clock: Clock | None = None,
         require_digest: bool = False,
         workers: int = 16,
+        image_timeout: float | None = DEFAULT_IMAGE_TIMEOUT_S,
+        max_platforms: int = MAX_PLATFORMS,
     ) -> None:
         self.policy = policy
         self.client = client
@@ -118,6 +140,12 @@ class Gate:
         self.clock = clock or SystemClock()
         self.require_digest = require_digest or policy.require_digest
         self.workers = max(1, workers)
+        self.image_timeout = image_timeout
+        self.max_platforms = max(1, max_platforms)
+        # Cached passes are valid only for the policy and the gate settings that judged them.
+        self.cache_scope = sha256_hex(
+            canonical_json({"policy": policy.digest, "maxPlatforms": self.max_platforms})
+        )
         self._lock = threading.Lock()
 
     # --- many images ----------------------------------------------------------------------
@@ -149,21 +177,43 @@ class Gate:
     # --- one image ------------------------------------------------------------------------
 
     def verify(self, ref: ImageRef, locations: tuple[Location, ...] = ()) -> ImageVerdict:
-        """The verdict for one image; never raises, never allows on error."""
+        """The verdict for one image; never raises, never allows on error or time-out."""
+        notes: list[str] = []
         try:
-            return self._verify(ref, locations)
-        except SeccliError as exc:
-            return ImageVerdict(str(ref), locations, Verdict.BLOCK, (str(exc),), pinned=ref.pinned)
-        except Exception as exc:  # fail closed on anything unexpected
-            return ImageVerdict(
-                str(ref),
-                locations,
-                Verdict.BLOCK,
-                (f"verification error ({type(exc).__name__}): {exc}",),
-                pinned=ref.pinned,
+            with overall_deadline(self.image_timeout):
+                verdict = self._verify(ref, locations, notes)
+        except DeadlineExceeded as exc:
+            verdict = self._error(
+                ref, locations, f"timed out: no verdict within {self.image_timeout:g} s ({exc})"
             )
+        except ManifestNotFound as exc:
+            verdict = self._error(ref, locations, str(exc), dependency=False)
+        except DependencyError as exc:
+            verdict = self._error(ref, locations, str(exc))
+        except SeccliError as exc:
+            verdict = self._error(ref, locations, str(exc), dependency=False)
+        except Exception as exc:  # fail closed on anything unexpected
+            verdict = self._error(
+                ref, locations, f"verification error ({type(exc).__name__}): {exc}"
+            )
+        return replace(verdict, notes=tuple(notes)) if notes else verdict
 
-    def _verify(self, ref: ImageRef, locations: tuple[Location, ...]) -> ImageVerdict:
+    @staticmethod
+    def _error(
+        ref: ImageRef, locations: tuple[Location, ...], reason: str, *, dependency: bool = True
+    ) -> ImageVerdict:
+        return ImageVerdict(
+            str(ref),
+            locations,
+            Verdict.BLOCK,
+            (reason,),
+            pinned=ref.pinned,
+            dependency_failure=dependency,
+        )
+
+    def _verify(
+        self, ref: ImageRef, locations: tuple[Location, ...], notes: list[str]
+    ) -> ImageVerdict:
         reference = str(ref)
         rule = self.policy.rule_for(ref.name)
         if rule is None:
@@ -179,17 +229,20 @@ class Gate:
         failures: list[str] = []
         if ref.digest is not None:
             # A digest is immutable: a cached pass for it needs no registry round trip.
-            cached = self._cached(ref, ref.digest, locations, rule_label, reasons)
+            cached = self._cached(ref, ref.digest, locations, rule_label, reasons, notes)
             if cached is not None:
                 return cached
         try:
             manifest = self.client.get_manifest(
                 ref.registry, ref.repository, ref.digest or ref.tag or "latest"
             )
+        except DeadlineExceeded:
+            raise
         except RegistryError as exc:
-            return self._decide(
+            verdict = self._decide(
                 ref, locations, rule, rule_label, None, [], [f"registry: {exc}"], [], []
             )
+            return replace(verdict, dependency_failure=not isinstance(exc, ManifestNotFound))
         digest = manifest.digest
         if not ref.pinned:
             message = f"tag {ref.tag} resolved to {digest}"
@@ -197,8 +250,23 @@ class Gate:
                 failures.append(f"not pinned by digest ({message})")
             else:
                 reasons.append(message)
+        platforms: list[Descriptor] = []
+        if manifest.is_index:
+            platforms = [
+                entry
+                for entry in manifest.manifests()
+                if _ATTESTATION_REFERENCE not in entry.annotations
+            ]
+            if len(platforms) > self.max_platforms:
+                failures.append(
+                    f"index lists {len(platforms):,} platform manifests, over the limit of "
+                    f"{self.max_platforms}; not verified"
+                )
+                return self._decide(
+                    ref, locations, rule, rule_label, digest, reasons, failures, [], []
+                )
         if not failures:
-            cached = self._cached(ref, digest, locations, rule_label, reasons)
+            cached = self._cached(ref, digest, locations, rule_label, reasons, notes)
             if cached is not None:
                 return cached
         evidence = self._evidence(ref, digest, rule)
@@ -212,8 +280,9 @@ class Gate:
         else:
             detail = "; ".join(dict.fromkeys(evidence.failures)) or "no signature found"
             failures.append(f"not signed by a trusted authority: {detail}")
-        if manifest.is_index and rule.all_platforms:
-            failures.extend(self._platform_failures(ref, manifest, rule))
+        if manifest.is_index and rule.all_platforms and not failures:
+            # Walked only while the verdict is open: an unsigned index is blocked already.
+            failures.extend(self._platform_failures(ref, platforms, rule))
         attested: list[str] = []
         for requirement in rule.attestations:
             ok, message = self._attestation(requirement, evidence)
@@ -229,22 +298,31 @@ class Gate:
         locations: tuple[Location, ...],
         rule_label: str,
         reasons: list[str],
+        notes: list[str],
     ) -> ImageVerdict | None:
         if self.cache is None:
             return None
-        hit = self.cache.get(ref.name, digest, self.policy.digest)
+        lookup = self.cache.lookup(ref.name, digest, self.cache_scope)
+        if lookup.problem is not None:
+            notes.append(f"{lookup.problem}; verified again")
+        hit = lookup.result
         if hit is None:
             return None
+        fields = [hit.get(name, []) for name in ("reasons", "signers", "attestations")]
+        if not all(isinstance(f, list) and all(isinstance(x, str) for x in f) for f in fields):
+            notes.append(f"cache entry for {ref.name}@{digest} is malformed; verified again")
+            return None
+        cached_reasons, signers, attested = fields
         return ImageVerdict(
             str(ref),
             locations,
             Verdict.PASS,
-            tuple(reasons) + tuple(hit.get("reasons", [])),
+            tuple(reasons) + tuple(cached_reasons),
             digest,
             ref.pinned,
             rule_label,
-            tuple(hit.get("signers", [])),
-            tuple(hit.get("attestations", [])),
+            tuple(signers),
+            tuple(attested),
             cached=True,
         )
 
@@ -289,7 +367,7 @@ class Gate:
             self.cache.put(
                 ref.name,
                 digest,
-                self.policy.digest,
+                self.cache_scope,
                 {"reasons": cacheable, "signers": signers, "attestations": attested},
                 self.policy.cache_ttl,
             )
@@ -374,20 +452,22 @@ class Gate:
             return
         evidence.failures.append("bundle: " + " / ".join(dict.fromkeys(reasons)))
 
-    def _platform_failures(self, ref: ImageRef, index: Manifest, rule: ImagePolicy) -> list[str]:
-        failures: list[str] = []
+    def _platform_failures(
+        self, ref: ImageRef, platforms: list[Descriptor], rule: ImagePolicy
+    ) -> list[str]:
+        """The first unsigned platform manifest, if any (the verdict is decided there)."""
         names = {a.name for a in rule.authorities}
-        for entry in index.manifests():
-            if _ATTESTATION_REFERENCE in entry.annotations:
-                continue
+        for number, entry in enumerate(platforms):
             evidence = self._evidence(ref, entry.digest, rule)
             if not names & set(evidence.signers):
                 platform = entry.platform or {}
                 label = "/".join(
                     str(platform[k]) for k in ("os", "architecture", "variant") if k in platform
                 )
-                failures.append(f"platform manifest {label or entry.digest} is not signed")
-        return failures
+                rest = len(platforms) - number - 1
+                unchecked = f" ({rest} more not checked)" if rest else ""
+                return [f"platform manifest {label or entry.digest} is not signed{unchecked}"]
+        return []
 
     def _attestation(self, requirement: Any, evidence: _Evidence) -> tuple[bool, str]:
         names = {a.name for a in requirement.authorities}

@@ -28,6 +28,8 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("SECCLI_ACTOR", "tester")
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
     monkeypatch.setenv("SECCLI_KEY_PASSWORD", PASSWORD)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("SECCLI_CACHE_KEY", raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
