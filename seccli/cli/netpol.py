@@ -45,6 +45,11 @@ class MeshChoice(StrEnum):
     NONE = "none"
 
 
+ROOT_OPTION = typer.Option(
+    None,
+    "--root",
+    help="Folder that bounds kustomize references and links (default: each folder named).",
+)
 MAX_INPUT_OPTION = typer.Option(
     20 * 1024 * 1024, "--max-input-size", min=1, help="Largest input file accepted, in bytes."
 )
@@ -61,6 +66,7 @@ def reach(
         None, "--svg", help="Also render the graph as SVG to this file (needs Graphviz)."
     ),
     max_input_size: int = MAX_INPUT_OPTION,
+    root: Path | None = ROOT_OPTION,
 ) -> None:
     """Compute what the NetworkPolicies in PATH... allow, between every ordered pair of workloads
     and to/from external addresses (pairs not listed allow nothing)."""
@@ -68,7 +74,7 @@ def reach(
     from seccli.zerotrust.analyzer import analyse
     from seccli.zerotrust.manifests import load_manifests
 
-    manifests = load_manifests(paths, LoadLimits(max_bytes=max_input_size))
+    manifests = load_manifests(paths, LoadLimits(max_bytes=max_input_size), root=root)
     if not manifests.files:
         raise InputError(
             f"{', '.join(map(str, paths))}: no Kubernetes manifests to judge",
@@ -160,6 +166,7 @@ def prove_command(
     namespace: str | None = typer.Option(
         None, "--namespace", "-n", help="Graph: only edges touching this namespace."
     ),
+    root: Path | None = ROOT_OPTION,
 ) -> None:
     """Prove the generated NetworkPolicies allow exactly the estate's declared traffic (intents,
     DNS, mesh control plane, external egress): exit 0 if equal, 1 listing every difference."""
@@ -176,7 +183,7 @@ def prove_command(
     if not tree.is_dir():
         raise InputError(f"{tree}: folder not found (the generated tree)")
     loaded = load_estate(estate_path)
-    proof = prove(loaded.estate, [tree], mesh.value if mesh is not None else None)
+    proof = prove(loaded.estate, [tree], mesh.value if mesh is not None else None, root=root)
     if (dot is not None or svg is not None) and proof.reachability is not None:
         from seccli.core.atomic import atomic_write_bytes, atomic_write_text
         from seccli.zerotrust.graph import to_dot, to_svg

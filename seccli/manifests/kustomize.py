@@ -25,6 +25,7 @@ from seccli.core.documents import Document, LoadLimits, detect_format, parse_doc
 from seccli.core.errors import InputError
 from seccli.manifests import fieldspecs
 from seccli.manifests.model import (
+    CLUSTER_SCOPED_KINDS,
     Build,
     ResourceId,
     SourcedObject,
@@ -439,7 +440,7 @@ def _by_identity(
         if o.kind == kind
         and o.name == name
         and (api is None or o.data.get("apiVersion") == api)
-        and (namespace is None or o.ident()[2] == namespace)
+        and o.ident()[2] == ("" if kind in CLUSTER_SCOPED_KINDS else namespace or "default")
     ]
     if len(found) != 1:
         what = "no object" if not found else f"{len(found)} objects"

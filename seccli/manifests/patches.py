@@ -88,7 +88,10 @@ def _merge_list(
         )
     if key is None or not isinstance(current, list):
         return [_fresh(item, kind, path, where) for item in patch]
-    merged = list(current)
+    # Kustomize's order: the patch's items first (merged with their originals), then the
+    # original items the patch does not name, in their order.
+    merged: list[Any] = []
+    named: set[int] = set()
     for item in patch:
         if not isinstance(item, dict) or key not in item:
             raise InputError(f"{where}: each item of {_dotted(path)} needs its merge key {key!r}")
@@ -96,11 +99,21 @@ def _merge_list(
             raise InputError(
                 f"{where}: strategic-merge directives in {_dotted(path)} are not supported"
             )
-        match = next((m for m in merged if isinstance(m, dict) and m.get(key) == item[key]), None)
-        if match is None:
+        index = next(
+            (
+                i
+                for i, m in enumerate(current)
+                if isinstance(m, dict) and m.get(key) == item[key] and i not in named
+            ),
+            None,
+        )
+        if index is None:
             merged.append(_fresh(item, kind, path, where))
         else:
-            _merge_map(match, item, kind, path, where)
+            named.add(index)
+            _merge_map(current[index], item, kind, path, where)
+            merged.append(current[index])
+    merged.extend(m for i, m in enumerate(current) if i not in named)
     return merged
 
 

@@ -4,7 +4,8 @@ Reading thousands of generated policies through a general YAML parser dominates 
 this reader accepts only the narrow block style ``yamlout`` emits (``key: value``, ``- item``,
 plain scalars that cannot be retyped, JSON-quoted strings, literal blocks, ``{}``/``[]``) and
 returns ``None`` for anything else (comments, flow collections, anchors, tags, single quotes,
-duplicate keys, tabs...), so the caller falls back to the safe general loader
+duplicate keys, tabs, line breaks other than LF, characters YAML refuses, surrogate escapes,
+over-long integers...), so the caller falls back to the safe general loader
 (``seccli.core.documents``), which gives the same values and the exact errors. Values are the
 ones the YAML 1.2 core schema gives. Identical flow collections within one file are returned
 as one shared object: treat the values as read-only.
@@ -19,6 +20,13 @@ from typing import Any
 from seccli.core.documents import Document
 from seccli.core.location import DocPath
 
+# Characters the fast reader leaves to the safe loader: line breaks other than LF (CR, NEL,
+# LS, PS: YAML breaks lines there, str.split does not), and everything YAML does not allow
+# raw (C0/C1 controls, DEL, surrogates, U+FFFE/U+FFFF), which the safe loader refuses.
+_OUTSIDE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# \uD800-\uDFFF escapes: JSON pairs them into one character, YAML refuses them.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_MAX_INT_DIGITS = 4000
 _PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./:@*-]*$")
 _INT = re.compile(r"^-?[0-9]+$")
 _TRUE = frozenset({"true", "True", "TRUE"})
@@ -82,6 +90,8 @@ def _scalar_uncached(text: str) -> Any:
             raise _NotDialect
         return value
     if _INT.match(text):
+        if len(text) > _MAX_INT_DIGITS:
+            raise _NotDialect  # the safe loader reports the limit
         return int(text)
     if _PLAIN.match(text) and not text.endswith(":"):
         if text in _TRUE:
@@ -257,6 +267,8 @@ def read_dialect(text: str, source: str, max_depth: int = 256) -> list[Document]
     """Documents of ``text`` if it is entirely in the dialect, else None."""
     if not text.startswith("---\n") or not text.endswith("\n") or "\t" in text or " \n" in text:
         return None
+    if _OUTSIDE.search(text) or _SURROGATE_ESCAPE.search(text):
+        return None
     lines = text[:-1].split("\n")
     reader = _Reader(lines, max_depth)
     documents: list[Document] = []
@@ -284,6 +296,6 @@ def read_dialect(text: str, source: str, max_depth: int = 256) -> list[Document]
             marks[()] = start
             documents.append(Document(source, index, data, start, marks))
             index += 1
-    except (_NotDialect, IndexError, RecursionError):
+    except (_NotDialect, IndexError, RecursionError, ValueError):
         return None
     return documents

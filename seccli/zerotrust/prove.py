@@ -170,9 +170,11 @@ def prove(
     tree: Sequence[Path],
     mesh: str | None = None,
     limits: LoadLimits | None = None,
+    *,
+    root: Path | None = None,
 ) -> Proof:
     """Load the NetworkPolicies ``tree`` deploys (its kustomize build) and prove them."""
-    manifests = load_manifests(tree, limits)
+    manifests = load_manifests(tree, limits, root=root)
     proof = prove_manifests(estate, manifests, mesh)
     proof.files = list(manifests.files)
     return proof

@@ -140,4 +140,4 @@ def test_random_documents_round_trip() -> None:
         if fast is not None:
             fast_reads += 1
             assert [d.data for d in fast] == docs, text
-    assert fast_reads > 150
+    assert fast_reads > 120  # texts with NEL, LS, PS or C1 characters go to the safe loader
