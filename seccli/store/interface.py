@@ -87,11 +87,15 @@ class Store(Protocol):
         ...
 
     def append_audit(self, record: AuditRecord) -> AuditEntry:
-        """Append one entry to the audit log."""
+        """Append one entry to the audit log.
+
+        Raises ``AuditLogInconsistent`` (the log does not end where its checkpoint says) or
+        ``AuditLogBroken`` (database or checkpoint damaged) instead of extending such a log.
+        """
         ...
 
     def append_audit_many(self, records: Sequence[AuditRecord]) -> list[AuditEntry]:
-        """Append several entries in one transaction."""
+        """Append several entries in one transaction (errors as ``append_audit``)."""
         ...
 
     def audit_entries(self, *, limit: int | None = None, after: int = 0) -> list[AuditEntry]:
@@ -99,9 +103,9 @@ class Store(Protocol):
         ...
 
     def audit_head(self) -> AuditHead | None:
-        """The separately stored checkpoint."""
+        """The head the separately stored checkpoint records (``None`` without one)."""
         ...
 
     def verify_audit(self) -> AuditVerification:
-        """Verify the whole chain against the checkpoint."""
+        """Verify the whole chain against the checkpoint (``AuditLogBroken`` if unreadable)."""
         ...
