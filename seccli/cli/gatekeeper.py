@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 
 LIBRARY_DIR = Path("rego")
 _PROGRESS_MIN = 500
+ALLOW_EMPTY_OPTION = typer.Option(
+    False,
+    "--allow-empty",
+    help="Exit 0 when there is nothing to judge (default: exit 2, a gate passes only what it "
+    "judged).",
+)
 
 
 def default_library() -> Path:
@@ -46,19 +52,29 @@ def verify_command(
         None, "--run", "-r", help="Only run tests and cases whose names match this regex."
     ),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    allow_empty: bool = ALLOW_EMPTY_OPTION,
 ) -> None:
-    """Run gator-verify suites: exit 1 if a case fails, 2 if a suite or its files are invalid."""
+    """Run gator-verify suites: exit 1 if a case fails, 2 if a suite or its files are invalid
+    or no case ran (unless --allow-empty)."""
     from seccli.policy.gatekeeper.report import verify_json
-    from seccli.policy.gatekeeper.suite import find_suites, verify
+    from seccli.policy.gatekeeper.suite import SKIP, find_suites, verify
 
     require_format(output, "policy verify")
     suites = verify(paths, run)
-    if not suites and not find_suites(paths):
+    if not suites and not find_suites(paths) and not allow_empty:
         raise InputError(
-            "no suites found in " + ", ".join(paths),
-            hint="a suite declares kind: Suite and apiVersion: test.gatekeeper.sh/v1alpha1",
+            "nothing to judge: no suites found in " + ", ".join(paths),
+            hint="a suite declares kind: Suite and apiVersion: test.gatekeeper.sh/v1alpha1 "
+            "(--allow-empty accepts an empty input)",
         )
     document = verify_json(suites)
+    judged = sum(1 for s in suites for t in s.tests for c in t.cases if c.status != SKIP)
+    if not judged and document["status"] == "pass" and not allow_empty:
+        matched = f" matching --run {run!r}" if run else ""
+        raise InputError(
+            f"nothing to judge: no test case{matched} ran in " + ", ".join(paths),
+            hint="a gate passes only what it judged; --allow-empty accepts this",
+        )
     if output is OutputFormat.JSON:
         print_json(document)
     else:
@@ -123,10 +139,13 @@ def test_command(
         max=64,
         help="Processes for large inputs (default: the number of cores).",
     ),
+    allow_empty: bool = ALLOW_EMPTY_OPTION,
 ) -> None:
     """Evaluate manifests against every matching constraint, as Gatekeeper would admit them.
 
-    Exit 1 only for violations of deny-enforced constraints (or evaluation errors, which deny).
+    Exit 1 for violations of deny-enforced constraints; 3 when an object could not be judged
+    (an evaluation error, or a limit or time-out that aborted it: a denial); 2 when the input
+    holds no objects (unless --allow-empty).
     """
     from seccli.policy.gatekeeper.gate import to_findings
     from seccli.policy.gatekeeper.library import load_library, load_objects
@@ -144,6 +163,11 @@ def test_command(
     for note in lib.notes:
         sys.stderr.write(f"note: {note}\n")
     items = load_objects(paths)
+    if not items and not allow_empty:
+        raise InputError(
+            "nothing to judge: no Kubernetes objects in " + ", ".join(paths),
+            hint="a gate passes only what it judged; --allow-empty accepts an empty input",
+        )
     inventory = [item.object for item in items if item.object is not None]
     report = _run_with_progress(lib.constraints, items, inventory, workers)
     findings = to_findings(report.results, lib.constraints)
@@ -157,6 +181,8 @@ def test_command(
         scope = "policy test:" + ",".join(sorted(paths))
         store.record_findings(run_id, scope, findings)
         code = ExitCode.VIOLATIONS if report.denied else ExitCode.OK
+        if report.errored:
+            code = ExitCode.DEPENDENCY
         store.finish_run(
             run_id,
             "denied" if report.denied else "ok",
@@ -164,8 +190,8 @@ def test_command(
             {"objects": len(items), "findings": len(findings)},
         )
     _render_test(report, findings, output, deny_only)
-    if report.denied:
-        raise typer.Exit(int(ExitCode.VIOLATIONS))
+    if code is not ExitCode.OK:
+        raise typer.Exit(int(code))
 
 
 def _run_with_progress(

@@ -379,8 +379,8 @@ def test_policy_test_evaluation_error_denies(
         capsys, "policy", "test", str(manifests), "--library", str(lib), "-f", "json"
     )
     document = json.loads(out)
-    # the constraint is only dryrun, but an evaluation error denies (fail closed)
-    assert code == 1 and document["summary"]["violations"]["error"] == 1
+    # the constraint is only dryrun, but an evaluation error denies (fail closed): exit 3
+    assert code == 3 and document["summary"]["violations"]["error"] == 1
     assert "evaluation error" in document["objects"][0]["violations"][0]["msg"]
 
 
@@ -411,7 +411,8 @@ def test_namespace_selector_uses_namespaces_among_inputs(
     orphan = write(tmp_path / "o.yaml", pod_yaml("p3", namespace="nowhere"))
     code, out, _ = run(capsys, "policy", "test", str(orphan), "--library", str(lib), "-f", "json")
     (entry,) = json.loads(out)["objects"]
-    assert code == 1 and entry["violations"][0]["error"] is True
+    # an object that cannot be judged is an error: a denial, exit 3
+    assert code == 3 and entry["violations"][0]["error"] is True
     assert "missing Namespace 'nowhere'" in entry["violations"][0]["msg"]
 
 

@@ -1,7 +1,9 @@
 """Evaluating reviews against constraints: match, build the input, run the Rego, keep violations.
 
 A gate fails closed: a match that cannot be decided or a Rego evaluation error becomes a
-``deny`` result carrying the reason, never a silent pass.
+``deny`` result carrying the reason, never a silent pass.  An evaluation aborted by a limit
+(steps, deadline, a builtin's size limit, memory, recursion, a number too large) is such an
+error, with ``reason`` saying which.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ _ACTION_SEVERITY = {"deny": None, "warn": Severity.MEDIUM, "dryrun": Severity.LO
 
 @dataclass(frozen=True)
 class Violation:
-    """One result of a constraint on a review: a violation, or an error (``error=True``)."""
+    """One result of a constraint on a review: a violation, or an error (``error=True``;
+    ``reason`` is ``limit``, ``timeout``, ``memory``, ``recursion`` or ``number`` when a limit
+    aborted the evaluation)."""
 
     constraint_kind: str
     constraint_name: str
@@ -40,6 +44,7 @@ class Violation:
     message: str
     details: Any = None
     error: bool = False
+    reason: str | None = None
 
     @property
     def constraint(self) -> str:
@@ -62,6 +67,8 @@ class Violation:
             out["details"] = self.details
         if self.error:
             out["error"] = True
+        if self.reason is not None:
+            out["reason"] = self.reason
         return out
 
 
@@ -130,13 +137,20 @@ class Evaluator:
     def _evaluate(
         self, constraint: Constraint, request: dict[str, Any], ns_obj: Mapping[str, Any] | None
     ) -> list[Violation]:
-        from seccli.policy.rego import UNDEFINED, RegoError, to_json
+        from seccli.policy.rego import UNDEFINED, EvaluationAborted, RegoError, to_json
+        from seccli.policy.rego.budget import MAX_STRING, logical_size
 
         policy = self._policies[constraint.template.kind]
         document = input_document(request, constraint.parameters, ns_obj)
         started = time.perf_counter()
         try:
             result = policy.eval(constraint.template.query, document)
+            if result.value is not UNDEFINED:
+                # shared parts count every time: a small value may expand enormously
+                logical_size(result.value, MAX_STRING)
+        except EvaluationAborted as err:
+            why = f"evaluation aborted ({err.reason}): {err}"
+            return [_error(constraint, why, err.reason)]
         except RegoError as err:
             return [_error(constraint, f"evaluation error: {err}")]
         finally:
@@ -166,8 +180,10 @@ class Evaluator:
         return out
 
 
-def _error(constraint: Constraint, message: str) -> Violation:
-    return Violation(constraint.kind, constraint.name, "deny", message, None, error=True)
+def _error(constraint: Constraint, message: str, reason: str | None = None) -> Violation:
+    return Violation(
+        constraint.kind, constraint.name, "deny", message, None, error=True, reason=reason
+    )
 
 
 @dataclass(frozen=True)

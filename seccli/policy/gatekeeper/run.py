@@ -42,6 +42,11 @@ class TestReport:
         """True when any violation denies (deny action or an error)."""
         return any(v.denies for r in self.results for v in r.violations)
 
+    @property
+    def errored(self) -> bool:
+        """True when some object could not be judged (an evaluation error or abort)."""
+        return any(v.error for r in self.results for v in r.violations)
+
 
 def _review_range(bounds: tuple[int, int]) -> tuple[int, list[tuple[Violation, ...]], float, int]:
     evaluator: Evaluator = _STATE["evaluator"]

@@ -9,8 +9,11 @@ Usage::
 ``compile`` raises :class:`RegoError` (``rego_parse_error``, ``rego_type_error``,
 ``rego_unsafe_var_error``, ``rego_recursion_error``...) with file, line and column; ``eval``
 raises :class:`RegoError` for evaluation errors (``eval_conflict_error``, ``eval_type_error``,
-``eval_builtin_error`` in strict mode, ``eval_limit_error``).  A compiled :class:`Policy` is
-immutable and safe to evaluate from many threads at once.
+``eval_builtin_error`` in strict mode, ``eval_limit_error``).  A step limit, the deadline, a
+builtin's size limit, memory exhaustion or too deep a recursion raise
+:class:`EvaluationAborted` (code ``eval_limit_error``, with a ``reason``): never undefined,
+even without strict builtin errors.  A compiled :class:`Policy` is immutable and safe to
+evaluate from many threads at once.
 """
 
 from __future__ import annotations
@@ -23,15 +26,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seccli.policy.rego import ast as A
+from seccli.policy.rego import budget
 from seccli.policy.rego.compiler import Compiler, Frame, Scope, Unsafe, _body_vars, data_at
 from seccli.policy.rego.errors import (
+    ABORT_MEMORY,
+    ABORT_NUMBER,
+    ABORT_RECURSION,
     INTERNAL,
-    LIMIT,
     UNSAFE,
+    EvaluationAborted,
     RegoCompileError,
     RegoError,
     RegoEvalError,
     RegoParseError,
+    is_int_conversion_limit,
 )
 from seccli.policy.rego.parser import parse_module, parse_query
 from seccli.policy.rego.runtime import Ctx, Limits
@@ -42,6 +50,7 @@ UNDEFINED = UNDEF
 __all__ = [
     "UNDEFINED",
     "EvalResult",
+    "EvaluationAborted",
     "Limits",
     "Policy",
     "RegoCompileError",
@@ -137,6 +146,7 @@ class Policy:
         ctx.now_ns = now_ns
         if sys.getrecursionlimit() < _RECURSION_LIMIT:
             sys.setrecursionlimit(_RECURSION_LIMIT)
+        previous = budget.enter(ctx.deadline, ctx.timeout)
         try:
             try:
                 path = self._entries[query]
@@ -154,11 +164,21 @@ class Policy:
                 return res
             return self._run_query(query, ctx)
         except RecursionError:
-            raise RegoEvalError(LIMIT, "evaluation nesting too deep (recursion limit)") from None
+            raise EvaluationAborted(
+                ABORT_RECURSION, "evaluation nesting too deep (recursion limit)"
+            ) from None
+        except MemoryError:
+            raise EvaluationAborted(ABORT_MEMORY, "evaluation ran out of memory") from None
         except RegoError:
             raise
         except Exception as err:  # never let an engine bug look like "no violations"
+            if is_int_conversion_limit(err):
+                raise EvaluationAborted(
+                    ABORT_NUMBER, f"number too large (more than {budget.MAX_INT_DIGITS} digits)"
+                ) from None
             raise RegoEvalError(INTERNAL, f"internal error: {type(err).__name__}: {err}") from err
+        finally:
+            budget.leave(previous)
 
     @staticmethod
     def _entry_path(query: str) -> list[str] | None:

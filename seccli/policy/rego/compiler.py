@@ -15,8 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seccli.policy.rego import ast as A
+from seccli.policy.rego.budget import bounded_to_string, check_deadline
 from seccli.policy.rego.builtins import BUILTINS, Builtin
 from seccli.policy.rego.errors import (
+    ABORT_LIMIT,
+    ABORT_MEMORY,
+    ABORT_NUMBER,
     BUILTIN,
     COMPILE,
     CONFLICT,
@@ -25,9 +29,11 @@ from seccli.policy.rego.errors import (
     TYPE,
     UNSAFE,
     BuiltinError,
+    EvaluationAborted,
     RegoCompileError,
     RegoError,
     RegoEvalError,
+    is_int_conversion_limit,
 )
 from seccli.policy.rego.runtime import Ctx, index, iterate, sorted_items
 from seccli.policy.rego.values import (
@@ -37,7 +43,6 @@ from seccli.policy.rego.values import (
     RegoSet,
     eq,
     freeze,
-    to_string,
 )
 
 Det = Callable[[Ctx, list[Any]], Any]
@@ -309,8 +314,8 @@ class RuleSet:
         ctx.depth += 1
         if ctx.depth > MAX_CALL_DEPTH:
             ctx.depth -= 1
-            raise RegoEvalError(
-                "eval_limit_error",
+            raise EvaluationAborted(
+                ABORT_LIMIT,
                 f"function call depth exceeded {MAX_CALL_DEPTH} in data.{'.'.join(self.path)}",
             )
         try:
@@ -1719,7 +1724,7 @@ class Compiler:
                     out.append("<undefined>")
                 else:
                     v = got[0]
-                    out.append(v if type(v) is str else to_string(v))
+                    out.append(v if type(v) is str else bounded_to_string(v))
             return "".join(out)
 
         return ct_det(det)
@@ -2076,6 +2081,7 @@ class Compiler:
         impl = b.fn
         bname = b.name
         needs_ctx = b.needs_ctx
+        heavy = not b.cheap
         file = self._file()
         line, col = e.line, e.col
 
@@ -2085,6 +2091,8 @@ class Compiler:
                 inner.mocks = {k: v for k, v in ctx.mocks.items() if k != bname}
                 return _apply_mock(inner, ctx.mocks[bname], vs)
             try:
+                if heavy:
+                    check_deadline()
                 if needs_ctx:
                     return impl(ctx, *vs)
                 return impl(*vs)
@@ -2094,10 +2102,17 @@ class Compiler:
                         err.code, f"{bname}: {err}", file=file, line=line, column=col
                     ) from None
                 return UNDEF
+            except EvaluationAborted as err:
+                # a limit is never a builtin error: it must not become undefined
+                raise err.at(bname, file, line, col) from None
             except RegoError:
                 raise
             except RecursionError:
                 raise
+            except MemoryError:
+                raise EvaluationAborted(
+                    ABORT_MEMORY, f"{bname}: out of memory", file=file, line=line, column=col
+                ) from None
             except (
                 ValueError,
                 TypeError,
@@ -2106,6 +2121,14 @@ class Compiler:
                 OverflowError,
                 ArithmeticError,
             ) as err:
+                if is_int_conversion_limit(err):
+                    raise EvaluationAborted(
+                        ABORT_NUMBER,
+                        f"{bname}: number too large (more than 4300 digits)",
+                        file=file,
+                        line=line,
+                        column=col,
+                    ) from None
                 if ctx.strict:
                     raise RegoEvalError(
                         BUILTIN, f"{bname}: {err}", file=file, line=line, column=col
@@ -2157,9 +2180,8 @@ class Compiler:
                 if not vals:
                     parts.append("<undefined>")
                 else:
-                    parts.append(
-                        " ".join(v if isinstance(v, str) else to_string(v) for v in vals[:1])
-                    )
+                    v = vals[0]
+                    parts.append(v if isinstance(v, str) else bounded_to_string(v))
             ctx.prints.append(" ".join(parts))
             return True
 

@@ -60,6 +60,50 @@ class RegoEvalError(RegoError):
     """An error raised while evaluating a compiled policy (conflicts, builtin errors, limits)."""
 
 
+#: Why an evaluation was aborted (``EvaluationAborted.reason``).
+ABORT_LIMIT = "limit"
+ABORT_TIMEOUT = "timeout"
+ABORT_MEMORY = "memory"
+ABORT_RECURSION = "recursion"
+ABORT_NUMBER = "number"
+
+
+class EvaluationAborted(RegoEvalError):
+    """A resource limit, the deadline, memory exhaustion or a number too large to convert hit
+    during evaluation.
+
+    Never a builtin error: non-strict evaluation does not turn it into undefined, it ends the
+    whole evaluation, and a gate reports the object as an error (a denial).  ``reason`` is one
+    of ``limit``, ``timeout``, ``memory``, ``recursion`` or ``number``.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(LIMIT, message, file=file, line=line, column=column)
+        self.reason = reason
+
+    def at(self, name: str, file: str | None, line: int, column: int) -> EvaluationAborted:
+        """The same abort, attributed to the builtin call ``name`` at ``file:line:column``."""
+        if self.line is not None:
+            return self
+        return EvaluationAborted(
+            self.reason, f"{name}: {self.detail}", file=file, line=line, column=column
+        )
+
+
+def is_int_conversion_limit(err: BaseException) -> bool:
+    """True for CPython's int/str conversion limit (more than ``sys.get_int_max_str_digits()``
+    digits), which must abort an evaluation rather than read as a bad value."""
+    return isinstance(err, ValueError) and str(err).startswith("Exceeds the limit")
+
+
 class BuiltinError(Exception):
     """Raised by a builtin implementation; converted to ``eval_builtin_error`` or undefined."""
 

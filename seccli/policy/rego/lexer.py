@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from seccli.policy.rego.budget import MAX_INT_DIGITS
 from seccli.policy.rego.errors import RegoParseError
 
 IDENT = "ident"
@@ -188,6 +189,13 @@ def tokenize(src: str, file: str = "<module>") -> list[Token]:
             if text.startswith("0") and len(text) > 1 and text[1] in _DIGITS and not is_float:
                 raise RegoParseError(
                     f"invalid number literal {text!r}", file=file, line=line, column=col
+                )
+            if not is_float and len(text) > MAX_INT_DIGITS:
+                raise RegoParseError(
+                    f"number literal too large ({len(text)} digits; at most {MAX_INT_DIGITS})",
+                    file=file,
+                    line=line,
+                    column=col,
                 )
             value: object
             value = float(text) if is_float else int(text)

@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from seccli.policy.rego.errors import LIMIT, RegoEvalError
+from seccli.policy.rego.budget import timed_out
+from seccli.policy.rego.errors import ABORT_LIMIT, EvaluationAborted
 from seccli.policy.rego.values import (
     UNDEF,
     FrozenDict,
@@ -49,6 +50,7 @@ class Ctx:
         "steps",
         "max_steps",
         "deadline",
+        "timeout",
         "now_ns",
         "depth",
         "extra",
@@ -73,6 +75,7 @@ class Ctx:
         self.steps = 0
         self.max_steps = lim.max_steps
         self.deadline = time.monotonic() + lim.timeout
+        self.timeout = lim.timeout
         self.now_ns: int | None = None
         self.depth = 0
         self.extra: dict[str, Any] = {}
@@ -90,18 +93,20 @@ class Ctx:
         c.steps = self.steps
         c.max_steps = self.max_steps
         c.deadline = self.deadline
+        c.timeout = self.timeout
         c.now_ns = self.now_ns
         c.depth = self.depth
         c.extra = self.extra
         return c
 
     def tick(self) -> None:
-        """Charge one iteration step; raise ``eval_limit_error`` when over budget."""
+        """Charge one iteration step; abort the evaluation when over its step or time budget
+        (the clock is read every 256 steps; builtins that can be slow read it themselves)."""
         self.steps += 1
         if self.steps > self.max_steps:
-            raise RegoEvalError(LIMIT, f"evaluation exceeded {self.max_steps} steps")
-        if not self.steps & 0xFFF and time.monotonic() > self.deadline:
-            raise RegoEvalError(LIMIT, "evaluation timed out")
+            raise EvaluationAborted(ABORT_LIMIT, f"evaluation exceeded {self.max_steps} steps")
+        if not self.steps & 0xFF and time.monotonic() > self.deadline:
+            raise timed_out(self.timeout)
 
 
 def index(coll: Any, key: Any) -> Any:

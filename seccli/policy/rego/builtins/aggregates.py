@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from seccli.policy.rego.budget import LOOP_MASK, check_deadline, check_int
 from seccli.policy.rego.builtins.base import b, norm_num, table, type_err
 from seccli.policy.rego.values import RegoSet, is_number, sorted_values, type_name
 
@@ -28,15 +29,19 @@ def _sum(v: Any) -> Any:
         if not is_number(x):
             raise type_err(1, "one of {array, set} of numbers", v)
         total += x
-    return norm_num(total) if isinstance(total, float) else total
+    return norm_num(total) if isinstance(total, float) else check_int(total)
 
 
 def _product(v: Any) -> Any:
     total: int | float = 1
-    for x in _coll(v):
+    for i, x in enumerate(_coll(v)):
         if not is_number(x):
             raise type_err(1, "one of {array, set} of numbers", v)
         total *= x
+        if type(total) is int and not -(2**62) < total < 2**62:
+            check_int(total)  # each step stays below the digit limit: no quadratic blow-up
+        if not i & LOOP_MASK:
+            check_deadline()
     return norm_num(total) if isinstance(total, float) else total
 
 

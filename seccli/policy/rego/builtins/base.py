@@ -12,7 +12,11 @@ from seccli.policy.rego.values import RegoSet, is_number, type_name
 
 @dataclass(frozen=True, slots=True)
 class Builtin:
-    """One builtin: implementation, arity and calling convention."""
+    """One builtin: implementation, arity and calling convention.
+
+    ``cheap`` builtins do constant work whatever their operands; every other builtin call
+    checks the evaluation's deadline first.
+    """
 
     name: str
     fn: Callable[..., Any]
@@ -21,6 +25,7 @@ class Builtin:
     needs_ctx: bool = False
     pure: bool = True
     relation: bool = False
+    cheap: bool = False
 
 
 def table(*items: Builtin) -> dict[str, Builtin]:

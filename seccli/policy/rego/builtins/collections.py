@@ -6,6 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from seccli.policy.rego.budget import (
+    LOOP_MASK,
+    MAX_ELEMENTS,
+    MAX_STRING,
+    check_deadline,
+    logical_size,
+    refuse_size,
+)
 from seccli.policy.rego.builtins.base import (
     array,
     b,
@@ -22,7 +30,9 @@ from seccli.policy.rego.values import UNDEF, RegoSet, eq, freeze
 
 
 def _concat(a: Any, c: Any) -> Any:
-    return [*array(a, 1), *array(c, 2)]
+    x, y = array(a, 1), array(c, 2)
+    refuse_size(len(x) + len(y), MAX_ELEMENTS, "result elements")
+    return [*x, *y]
 
 
 def _slice(a: Any, s: Any, e: Any) -> Any:
@@ -55,6 +65,7 @@ def _union(s: Any) -> Any:
         if not isinstance(x, frozenset):
             raise type_err(1, "set of sets", s)
         out |= x
+        refuse_size(len(out), MAX_ELEMENTS, "result elements")
     return RegoSet(out)
 
 
@@ -253,6 +264,8 @@ def _walk(v: Any) -> Iterator[Any]:
 def _json_patch(o: Any, patches: Any) -> Any:
     """RFC 6902 patch; a patch that cannot apply makes the result undefined (as in OPA)."""
     array(patches, 2)
+    logical_size(o, MAX_STRING)  # the document is copied in full (shared parts included)
+    logical_size(patches, MAX_STRING)
     try:
         return _json_patch_apply(o, patches)
     except (BuiltinError, ValueError, TypeError, IndexError, KeyError, OverflowError):
@@ -405,12 +418,19 @@ def _patch_remove(doc: Any, path: list[str]) -> Any:
 
 def _array_flatten(a: Any) -> Any:
     out: list[Any] = []
-    for x in array(a, 1):
+    _flatten_into(array(a, 1), out)
+    return out
+
+
+def _flatten_into(items: Any, out: list[Any]) -> None:
+    for x in items:
         if isinstance(x, (list, tuple)):
-            out.extend(_array_flatten(x))
+            _flatten_into(x, out)
         else:
             out.append(x)
-    return out
+            if not len(out) & LOOP_MASK:
+                check_deadline()
+                refuse_size(len(out), MAX_ELEMENTS, "result elements")
 
 
 def _neighbours(graph: dict[Any, Any], node: Any) -> list[Any]:
@@ -428,7 +448,12 @@ def _reachable(graph: Any, initial: Any) -> Any:
         raise type_err(2, "one of {array, set}", initial)
     seen: set[Any] = set()
     stack = [freeze(x) for x in initial]
+    steps = 0
     while stack:
+        steps += 1
+        if not steps & LOOP_MASK:
+            check_deadline()
+            refuse_size(len(stack), MAX_ELEMENTS, "nodes to visit")
         node = stack.pop()
         if node in seen or index(graph, node) is UNDEF:
             continue
@@ -443,7 +468,14 @@ def _reachable_paths(graph: Any, initial: Any) -> Any:
         raise type_err(2, "one of {array, set}", initial)
     paths: set[Any] = set()
 
+    visits = [0]
+
     def walk(node: Any, path: list[Any]) -> None:
+        # the number of paths can grow exponentially with the graph: count the work
+        visits[0] += 1
+        if not visits[0] & 0xFF:
+            check_deadline()
+            refuse_size(visits[0], MAX_ELEMENTS, "path steps")
         nexts = [n for n in _neighbours(graph, node) if freeze(n) not in {freeze(p) for p in path}]
         nexts = [n for n in nexts if index(graph, n) is not UNDEF]
         if not nexts:

@@ -8,7 +8,17 @@ import json
 import urllib.parse
 from typing import Any
 
+from seccli.policy.rego.budget import (
+    MAX_STRING,
+    MAX_YAML,
+    json_loads,
+    logical_size,
+    nesting_depth,
+    number_too_large,
+    refuse_size,
+)
 from seccli.policy.rego.builtins.base import b, fail, obj, string, table, type_err
+from seccli.policy.rego.errors import is_int_conversion_limit
 from seccli.policy.rego.values import to_json
 
 
@@ -62,6 +72,7 @@ def _hexdec(s: Any) -> str:
 
 def marshal(v: Any) -> str:
     """Go-compatible compact JSON (sorted keys, no HTML escaping quirks)."""
+    logical_size(v, MAX_STRING)
     return json.dumps(to_json(v), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
@@ -76,13 +87,17 @@ def _json_marshal_opts(v: Any, opts: Any) -> str:
     prefix = o.get("prefix", "")
     if not pretty and "indent" not in o and "prefix" not in o:
         return marshal(v)
+    # every line is indented once per level of nesting: bound the output before building it
+    lines = logical_size(v, MAX_STRING)
+    pad = len(str(indent)) * nesting_depth(v) + len(str(prefix))
+    refuse_size(lines * (1 + pad), MAX_STRING * 4, "indented characters")
     text = json.dumps(to_json(v), indent=indent, ensure_ascii=False, sort_keys=True)
     return "\n".join(prefix + line for line in text.split("\n"))
 
 
 def _json_unmarshal(s: Any) -> Any:
     try:
-        return json.loads(string(s, 1))
+        return json_loads(string(s, 1))
     except ValueError as err:
         raise fail(f"invalid JSON: {err}") from None
 
@@ -91,7 +106,7 @@ def _json_is_valid(s: Any) -> bool:
     if type(s) is not str:
         return False
     try:
-        json.loads(s)
+        json_loads(s)
     except ValueError:
         return False
     return True
@@ -100,14 +115,31 @@ def _json_is_valid(s: Any) -> bool:
 def _yaml_marshal(v: Any) -> str:
     import yaml
 
+    logical_size(v, MAX_STRING)
     return str(yaml.safe_dump(to_json(v), default_flow_style=False, sort_keys=True))
+
+
+def _yaml_load(text: str) -> Any:
+    """YAML text as a value: bounded in size (a pure-Python parser, it cannot be interrupted)
+    and in the digits of its integers."""
+    import yaml
+
+    refuse_size(len(text), MAX_YAML, "input characters")
+    try:
+        value = yaml.safe_load(text)
+    except ValueError as err:
+        if is_int_conversion_limit(err):
+            raise number_too_large() from None
+        raise
+    logical_size(value, MAX_STRING)  # aliases share nodes: a "billion laughs" is refused here
+    return value
 
 
 def _yaml_unmarshal(s: Any) -> Any:
     import yaml
 
     try:
-        return yaml.safe_load(string(s, 1))
+        return _yaml_load(string(s, 1))
     except yaml.YAMLError as err:
         raise fail(f"yaml: {err}") from None
 
@@ -118,7 +150,7 @@ def _yaml_is_valid(s: Any) -> bool:
     if type(s) is not str:
         return False
     try:
-        yaml.safe_load(s)
+        _yaml_load(s)
     except yaml.YAMLError:
         return False
     return True

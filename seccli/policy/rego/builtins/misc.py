@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from seccli.policy.rego.budget import MAX_INT_DIGITS, json_loads, number_too_large
 from seccli.policy.rego.builtins.base import b, fail, string, table
 from seccli.policy.rego.values import UNDEF
 
@@ -20,9 +20,17 @@ _BIN = {"ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40, "pi": 2**50, "ei": 2
 
 
 def _dec_to_num(d: Decimal) -> Any:
+    _check_digits(d)
     if d == d.to_integral_value():
         return int(d)
     return float(d)
+
+
+def _check_digits(d: Decimal) -> None:
+    """Abort for an amount whose integer part has more digits than the engine converts
+    (``int()`` of ``1e999999999`` would build a billion-digit number)."""
+    if d.adjusted() >= MAX_INT_DIGITS:
+        raise number_too_large(d.adjusted() + 1)
 
 
 def _split_amount(raw: str, name: str) -> tuple[Decimal, str]:
@@ -52,6 +60,7 @@ def _split_amount(raw: str, name: str) -> tuple[Decimal, str]:
         raise fail("could not parse amount to a number") from None
     if not n.is_finite():
         raise fail("could not parse amount to a number")
+    _check_digits(n)
     return n, rest
 
 
@@ -82,7 +91,9 @@ def _units_parse_bytes(s: Any) -> Any:
         mult = _BIN[u]
     else:
         raise fail("unknown unit")
-    return int(n * mult)
+    total = n * mult
+    _check_digits(total)
+    return int(total)
 
 
 # -- semver ----------------------------------------------------------------------------------
@@ -237,7 +248,7 @@ def _parse_certs(s: Any) -> Any:
 def _b64url_json(seg: str) -> Any:
     pad = "=" * (-len(seg) % 4)
     try:
-        return json.loads(base64.urlsafe_b64decode(seg + pad))
+        return json_loads(base64.urlsafe_b64decode(seg + pad).decode("utf-8"))
     except (ValueError, TypeError):
         raise fail("JWT segment is not valid base64url JSON") from None
 
@@ -280,7 +291,10 @@ def _jwk_secret(key: Any) -> bytes:
 
 
 def _sign_raw(header_json: str, payload_json: str, key: Any) -> str:
-    header = json.loads(header_json)
+    try:
+        header = json_loads(header_json)
+    except ValueError:
+        raise fail("JWT header is not valid JSON") from None
     alg = header.get("alg") if isinstance(header, dict) else None
     if alg not in _HMAC_ALGS:
         raise fail(f"unsupported JWT signing algorithm {alg!r} (HS256, HS384, HS512)")
@@ -300,7 +314,7 @@ def _jwt_encode_sign(headers: Any, payload: Any, key: Any) -> str:
 
 def _jwt_encode_sign_raw(headers: Any, payload: Any, key: Any) -> str:
     try:
-        jwk = json.loads(string(key, 3))
+        jwk = json_loads(string(key, 3))
     except ValueError:
         raise fail("key is not a JSON Web Key") from None
     return _sign_raw(string(headers, 1), string(payload, 2), jwk)

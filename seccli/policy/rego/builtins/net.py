@@ -5,10 +5,14 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from seccli.policy.rego.budget import LOOP_MASK, MAX_ELEMENTS, check_deadline, refuse_size
 from seccli.policy.rego.builtins.base import b, fail, string, table, type_err
 from seccli.policy.rego.values import RegoSet
 
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+#: Addresses ``net.cidr_expand`` lists (an IPv4 /16).
+MAX_EXPAND = 65536
 
 
 def _net(s: Any, pos: int) -> Net:
@@ -42,6 +46,7 @@ def _merge(addrs: Any) -> Any:
         raise type_err(1, "one of {array, set}", addrs)
     v4: list[Net] = []
     v6: list[Net] = []
+    refuse_size(len(addrs), MAX_ELEMENTS, "addresses")
     for a in addrs:
         n = _net(a, 1)
         (v4 if n.version == 4 else v6).append(n)
@@ -52,9 +57,13 @@ def _merge(addrs: Any) -> Any:
 
 def _expand(cidr: Any) -> Any:
     n = _net(cidr, 1)
-    if n.num_addresses > 65536:
-        raise fail("CIDR too large to expand")
-    return RegoSet(str(h) for h in n)
+    refuse_size(n.num_addresses, MAX_EXPAND, f"addresses in {n}")
+    out = []
+    for i, host in enumerate(n):
+        if not i & LOOP_MASK:
+            check_deadline()
+        out.append(str(host))
+    return RegoSet(out)
 
 
 def _is_valid(cidr: Any) -> bool:
@@ -79,10 +88,14 @@ def _contains_matches(cidrs: Any, addrs: Any) -> Any:
             return [(k, x[0] if isinstance(x, (list, tuple)) else x) for k, x in v.items()]
         raise type_err(pos, "one of {string, array, set, object}", v)
 
+    left, right = items(cidrs, 1), items(addrs, 2)
+    refuse_size(len(left) * len(right), MAX_ELEMENTS, "comparisons")
     out = set()
-    for ck, c in items(cidrs, 1):
+    for i, (ck, c) in enumerate(left):
         cn = _net(c, 1)
-        for ak, a in items(addrs, 2):
+        if not i & 0xFF:
+            check_deadline()
+        for ak, a in right:
             an = _net(a, 2)
             if an.version == cn.version and an.subnet_of(cn):  # type: ignore[arg-type]
                 out.add((ck, ak))

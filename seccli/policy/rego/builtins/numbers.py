@@ -6,6 +6,7 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from seccli.policy.rego.budget import MAX_ELEMENTS, check_int, int_of_text, refuse_size
 from seccli.policy.rego.builtins.base import (
     b,
     fail,
@@ -21,7 +22,8 @@ from seccli.policy.rego.errors import BUILTIN as BUILTIN_ERR
 from seccli.policy.rego.errors import BuiltinError
 from seccli.policy.rego.values import RegoSet, compare, eq, is_number
 
-MAX_RANGE = 10_000_000
+MAX_RANGE = MAX_ELEMENTS
+_BIG = 2**62  # integer results beyond this are checked against the digit limit
 
 
 def _equal(a: Any, c: Any) -> bool:
@@ -49,11 +51,11 @@ def _gte(a: Any, c: Any) -> bool:
 
 
 def _plus(a: Any, c: Any) -> Any:
-    return (
-        norm_num(num(a, 1) + num(c, 2))
-        if isinstance(a, float) or isinstance(c, float)
-        else num(a, 1) + num(c, 2)
-    )
+    if isinstance(a, float) or isinstance(c, float):
+        return norm_num(num(a, 1) + num(c, 2))
+    r = num(a, 1) + num(c, 2)
+    return r if -_BIG < r < _BIG else check_int(int(r))
+
 
 
 def _minus(a: Any, c: Any) -> Any:
@@ -64,12 +66,16 @@ def _minus(a: Any, c: Any) -> Any:
             raise type_err(1, "set", a)
         raise type_err(2, "set", c)
     r = num(a, 1) - num(c, 2)
-    return norm_num(r) if isinstance(r, float) else r
+    if isinstance(r, float):
+        return norm_num(r)
+    return r if -_BIG < r < _BIG else check_int(r)
 
 
 def _mul(a: Any, c: Any) -> Any:
     r = num(a, 1) * num(c, 2)
-    return norm_num(r) if isinstance(r, float) else r
+    if isinstance(r, float):
+        return norm_num(r)
+    return r if -_BIG < r < _BIG else check_int(r)
 
 
 def _div(a: Any, c: Any) -> Any:
@@ -123,11 +129,14 @@ def _round(a: Any) -> Any:
     return int(Decimal(repr(x)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def _range_size(x: int, y: int, step: int) -> int:
+    return abs(y - x) // step + 1
+
+
 def _range(a: Any, c: Any) -> Any:
     x = integer(a, 1)
     y = integer(c, 2)
-    if abs(y - x) > MAX_RANGE:
-        raise fail("range too large")
+    refuse_size(_range_size(x, y, 1), MAX_RANGE, "result elements")
     if x <= y:
         return list(range(x, y + 1))
     return list(range(x, y - 1, -1))
@@ -139,8 +148,7 @@ def _range_step(a: Any, c: Any, s: Any) -> Any:
     st = integer(s, 3)
     if st <= 0:
         raise fail("numbers.range_step: step must be a positive number above zero")
-    if abs(y - x) // st > MAX_RANGE:
-        raise fail("range too large")
+    refuse_size(_range_size(x, y, st), MAX_RANGE, "result elements")
     if x <= y:
         return list(range(x, y + 1, st))
     return list(range(x, y - 1, -st))
@@ -162,7 +170,7 @@ def _to_number(a: Any) -> Any:
     if t != s or not t or t.lower() in ("inf", "+inf", "-inf", "infinity", "nan") or "_" in t:
         raise fail(f"invalid syntax: {s!r}")
     try:
-        return int(t)
+        return int_of_text(t)
     except ValueError:
         pass
     try:
@@ -193,9 +201,8 @@ def _bits_lsh(a: Any, c: Any) -> Any:
     n = integer(c, 2)
     if n < 0:
         raise type_err(2, "unsigned integer", c)
-    if n > 4096:
-        raise fail("shift too large")
-    return integer(a, 1) << n
+    refuse_size(n, 4096, "shift")
+    return check_int(integer(a, 1) << n)
 
 
 def _bits_rsh(a: Any, c: Any) -> Any:

@@ -6,8 +6,15 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from seccli.policy.rego.budget import (
+    LOOP_MASK,
+    MAX_ELEMENTS,
+    MAX_STRING,
+    check_deadline,
+    refuse_size,
+)
 from seccli.policy.rego.builtins.base import b, fail, integer, string, table, type_err
-from seccli.policy.rego.errors import BuiltinError
+from seccli.policy.rego.errors import ABORT_LIMIT, BuiltinError, EvaluationAborted
 
 _POSIX = {
     "alnum": "0-9A-Za-z",
@@ -40,7 +47,11 @@ def compile_re2(pattern: str) -> Any:
             detail = err.args[0] if err.args else err
             if isinstance(detail, bytes):
                 detail = detail.decode("utf-8", "replace")
-            raise fail(f"error parsing regexp: {detail}: `{pattern}`") from None
+            if "too large" in str(detail):  # RE2's memory budget: a limit, not a bad pattern
+                raise EvaluationAborted(
+                    ABORT_LIMIT, f"regular expression too large to compile ({len(pattern)} chars)"
+                ) from None
+            raise fail(f"error parsing regexp: {detail}: `{pattern[:200]}`") from None
     return _compile_python(pattern)
 
 
@@ -117,21 +128,31 @@ def _is_valid(pattern: Any) -> bool:
     return True
 
 
+def _matches(rx: Any, text: str, limit: int) -> Any:
+    """``rx.finditer(text)``, at most ``limit`` matches (``-1``: any number up to
+    ``MAX_ELEMENTS``), checking the deadline as it goes."""
+    for i, m in enumerate(rx.finditer(text)):
+        if i == limit:
+            return
+        if not (i + 1) & LOOP_MASK:
+            check_deadline()
+            refuse_size(i + 1, MAX_ELEMENTS, "matches")
+        yield m
+
+
 def _find_n(pattern: Any, value: Any, n: Any) -> list[str]:
     rx = compile_re2(string(pattern, 1))
     k = integer(n, 3)
-    out = [m.group(0) for m in rx.finditer(string(value, 2))]
-    return out if k < 0 else out[:k]
+    return [m.group(0) for m in _matches(rx, string(value, 2), k)]
 
 
 def _find_all_submatch(pattern: Any, value: Any, n: Any) -> list[list[str]]:
     rx = compile_re2(string(pattern, 1))
     k = integer(n, 3)
-    out = [
+    return [
         [m.group(0)] + [g if g is not None else "" for g in m.groups()]
-        for m in rx.finditer(string(value, 2))
+        for m in _matches(rx, string(value, 2), k)
     ]
-    return out if k < 0 else out[:k]
 
 
 def _split(pattern: Any, value: Any) -> list[str]:
@@ -139,7 +160,7 @@ def _split(pattern: Any, value: Any) -> list[str]:
     s = string(value, 2)
     out: list[str] = []
     pos = 0
-    for m in rx.finditer(s):
+    for m in _matches(rx, s, -1):
         if m.end() == 0 and m.start() == 0:
             continue
         out.append(s[pos : m.start()])
@@ -168,7 +189,19 @@ def _replace(value: Any, pattern: Any, repl: Any) -> str:
 
         return _GO_TEMPLATE.sub(one, template)
 
-    return str(rx.sub(expand, string(value, 1)))
+    text = string(value, 1)
+    out: list[str] = []
+    size = pos = 0
+    for m in _matches(rx, text, -1):
+        piece = expand(m)
+        out.append(text[pos : m.start()])
+        out.append(piece)
+        size += m.start() - pos + len(piece)
+        pos = m.end()
+        if size > MAX_STRING:
+            refuse_size(size, MAX_STRING, "result characters")
+    out.append(text[pos:])
+    return "".join(out)
 
 
 _GO_TEMPLATE = re.compile(r"\$(?:\{(\w+)\}|(\w+)|(\$))")
@@ -189,12 +222,14 @@ def _template_match(template: Any, value: Any, start: Any, end: Any) -> bool:
             raise fail("unbalanced delimiters")
         parts.append("(?:" + compile_re2(t[j + len(d1) : k]).pattern + ")")
         i = k + len(d2)
-    return re.fullmatch("".join(parts), v) is not None
+    return compile_re2("".join(parts)).fullmatch(v) is not None
 
 
 # -- glob ------------------------------------------------------------------------------------
 @lru_cache(maxsize=1024)
-def _glob_re(pattern: str, delims: tuple[str, ...]) -> re.Pattern[str]:
+def _glob_re(pattern: str, delims: tuple[str, ...]) -> Any:
+    """The glob as a regular expression, compiled by RE2 (linear time: a glob such as
+    ``*a*a*a*a*b`` must not backtrack over a long name)."""
     nd = "[^" + "".join(re.escape(d) for d in delims) + "]" if delims else "."
     out: list[str] = []
     i = 0
@@ -272,8 +307,8 @@ def _glob_re(pattern: str, delims: tuple[str, ...]) -> re.Pattern[str]:
     if depth:
         raise fail("unexpected end of input")
     try:
-        return re.compile("".join(out), re.S)
-    except re.error as err:
+        return compile_re2("(?s)" + "".join(out))
+    except BuiltinError as err:
         raise fail(f"syntax error in pattern: {err}") from None
 
 
@@ -424,6 +459,7 @@ def _atoms_meet(a: Any, b: Any) -> bool:
 def _globs_match(p1: Any, p2: Any) -> bool:
     a = _globs_tokens(string(p1, 1))
     b = _globs_tokens(string(p2, 2))
+    refuse_size((len(a) + 1) * (len(b) + 1), MAX_ELEMENTS, "matcher states")
     seen: set[tuple[int, int]] = set()
     stack = [(0, 0)]
     while stack:
@@ -431,6 +467,8 @@ def _globs_match(p1: Any, p2: Any) -> bool:
         if (i, j) in seen:
             continue
         seen.add((i, j))
+        if not len(seen) & LOOP_MASK:
+            check_deadline()
         if i == len(a) and j == len(b):
             return True
         # epsilon moves: skip optional tokens

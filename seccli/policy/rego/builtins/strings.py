@@ -6,6 +6,14 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from seccli.policy.rego.budget import (
+    LOOP_MASK,
+    MAX_ELEMENTS,
+    MAX_STRING,
+    bounded_to_string,
+    check_deadline,
+    refuse_size,
+)
 from seccli.policy.rego.builtins.base import (
     array,
     b,
@@ -16,7 +24,7 @@ from seccli.policy.rego.builtins.base import (
     table,
     type_err,
 )
-from seccli.policy.rego.values import format_number, is_number, to_string
+from seccli.policy.rego.values import format_number, is_number
 
 
 def _concat(sep: Any, items: Any) -> str:
@@ -24,9 +32,12 @@ def _concat(sep: Any, items: Any) -> str:
     if not isinstance(items, (list, tuple, frozenset)):
         raise type_err(2, "one of {array, set}", items)
     seq = sorted(items) if isinstance(items, frozenset) else items
+    size = len(sep) * max(len(seq) - 1, 0)
     for x in seq:
         if type(x) is not str:
             raise type_err(2, "one of {array, set} of strings", items)
+        size += len(x)
+    refuse_size(size, MAX_STRING, "result characters")
     return sep.join(seq)  # type: ignore[no-any-return]
 
 
@@ -54,7 +65,9 @@ def _split(s: Any, sep: Any) -> list[str]:
     x = string(s, 1)
     d = string(sep, 2)
     if d == "":
+        refuse_size(len(x), MAX_ELEMENTS, "result elements")
         return list(x)
+    refuse_size(x.count(d) + 1, MAX_ELEMENTS, "result elements")
     return x.split(d)
 
 
@@ -62,7 +75,10 @@ def _replace(s: Any, old: Any, new: Any) -> str:
     x, o, n = string(s, 1), string(old, 2), string(new, 3)
     if o == "":
         # Go's strings.ReplaceAll inserts at every rune boundary
+        refuse_size(len(x) + (len(x) + 1) * len(n), MAX_STRING, "result characters")
         return n + n.join(x) + n if x else n
+    if len(n) > len(o):
+        refuse_size(len(x) + x.count(o) * (len(n) - len(o)), MAX_STRING, "result characters")
     return x.replace(o, n)
 
 
@@ -80,15 +96,24 @@ def _replace_n(patterns: Any, s: Any) -> str:
     # Go's strings.NewReplacer: leftmost match, earlier pairs win at the same position
     out = []
     i = 0
+    size = 0
+    steps = 0
     while i < len(x):
+        steps += 1
+        if not steps & LOOP_MASK:
+            check_deadline()
+            refuse_size(size, MAX_STRING, "result characters")
         for old, new in pairs:
             if old and x.startswith(old, i):
                 out.append(new)
+                size += len(new)
                 i += len(old)
                 break
         else:
             out.append(x[i])
+            size += 1
             i += 1
+    refuse_size(size, MAX_STRING, "result characters")
     return "".join(out)
 
 
@@ -139,6 +164,9 @@ def _indexof_n(s: Any, sub: Any) -> list[int]:
     i = x.find(p)
     while i >= 0:
         out.append(i)
+        if not len(out) & LOOP_MASK:
+            check_deadline()
+            refuse_size(len(out), MAX_ELEMENTS, "result elements")
         i = x.find(p, i + 1)
     return out
 
@@ -218,7 +246,7 @@ _VERB = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d+)?)?([a-zA-Z%])")
 def _go_value(v: Any) -> str:
     if type(v) is str:
         return v
-    return to_string(v)
+    return bounded_to_string(v)
 
 
 def _pad(s: str, flags: str, width: int | None) -> str:
@@ -288,15 +316,26 @@ def _parse_format(f: str) -> tuple[Any, ...]:
         if verb == "%":
             parts.append("%")
             continue
-        width = int(width_s) if width_s and width_s != "*" else None
+        width = _bounded(width_s) if width_s and width_s != "*" else None
         if prec_s and prec_s != "*":
-            prec: int | None = int(prec_s)
+            prec: int | None = _bounded(prec_s)
         else:
             prec = 0 if "." in m.group(0) and prec_s is None else None
         parts.append((flags, width, prec, verb))
     if pos < len(f):
         parts.append(f[pos:])
     return tuple(parts)
+
+
+#: Widths and precisions of a ``sprintf`` verb (Go's fmt does not honour more than 1e6 either).
+MAX_WIDTH = 1_000_000
+
+
+def _bounded(digits: str) -> int:
+    refuse_size(len(digits), 7, "digits of a width or precision")
+    n = int(digits)
+    refuse_size(n, MAX_WIDTH, "width or precision")
+    return n
 
 
 def _sprintf(fmt: Any, args: Any) -> str:
@@ -322,6 +361,7 @@ def _sprintf(fmt: Any, args: Any) -> str:
     if ai < n:
         extra = ", ".join(f"{_go_type(v)}={_go_value(v)}" for v in vals[ai:])
         out.append(f"%!(EXTRA {extra})")
+    refuse_size(sum(map(len, out)), MAX_STRING, "result characters")
     return "".join(out)
 
 
