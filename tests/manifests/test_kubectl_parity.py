@@ -228,8 +228,8 @@ CASES: dict[str, dict[str, str]] = {
         "c1/extra.yaml": POLICY.replace("NAME", "extra").replace("SELECTOR", "{}"),
         "c2/kustomization.yaml": (
             "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
-            "patches:\n- target: {name: extra}\n  patch: '[{\"op\": \"add\", \"path\": "
-            "\"/spec/policyTypes\", \"value\": [\"Ingress\", \"Egress\"]}]'\n"
+            'patches:\n- target: {name: extra}\n  patch: \'[{"op": "add", "path": '
+            '"/spec/policyTypes", "value": ["Ingress", "Egress"]}]\'\n'
         ),
     },
 }
