@@ -141,3 +141,57 @@ def test_random_documents_round_trip() -> None:
             fast_reads += 1
             assert [d.data for d in fast] == docs, text
     assert fast_reads > 120  # texts with NEL, LS, PS or C1 characters go to the safe loader
+
+
+HOSTILE = [
+    '---\nkind: "a\x85b"\n',  # NEL: a line break for YAML, not for str.split
+    '---\nkind: "a\u2028b"\n',
+    "---\nk: |\n  a\u2029b\n",
+    "---\nk: |\n  a\r\n  b\n",  # CR
+    '---\nk: "\\ud83d\\ude00"\n',  # surrogate escapes: JSON pairs them, YAML refuses
+    '---\nk: "\\ud83d"\n',
+    '---\nk: "a\x7fb"\n',  # characters YAML does not allow raw
+    '---\nk: "a\x80b"\n',
+    "---\nk: |\n  a\x9fb\n",
+    '---\nk: "\uffff"\n',
+    "---\nk: " + "9" * 5000 + "\n",  # over Python's int-string limit
+    '---\nk: {"a": ' + "9" * 5000 + "}\n",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_is_left_to_the_safe_loader(text: str) -> None:
+    assert read_dialect(text, "t.yaml") is None
+
+
+def test_escapes_read_like_the_safe_loader() -> None:
+    for text in (
+        '---\nkind: "Network\\u0050olicy"\n',
+        '---\nkind: "\\u004EetworkPolicy"\n',
+        '---\nk: "a\\/b\\n\\t\\u00e9"\n',
+        '---\nk: {"kind": "Network\\u0050olicy"}\n',
+    ):
+        fast = read_dialect(text, "t.yaml")
+        assert fast is not None, text
+        assert [d.data for d in fast] == [d.data for d in parse_documents(text, "t.yaml")]
+
+
+def test_random_hostile_characters_never_read_differently() -> None:
+    rng = random.Random(11)
+    specials = ["\x85", "\u2028", "\u2029", "\r", "\x7f", "\x9f", "\ufeff", "\\ud800", "\\u0000"]
+    base = dump_documents(
+        [{"kind": "NetworkPolicy", "metadata": {"name": "n"}, "spec": {"x": "v\nw\n", "y": ["z"]}}]
+    )
+    for _ in range(300):
+        chars = list(base)
+        for _ in range(rng.randrange(1, 3)):
+            chars.insert(rng.randrange(4, len(chars)), rng.choice(specials))
+        text = "".join(chars)
+        fast = read_dialect(text, "r.yaml")
+        if fast is None:
+            continue
+        try:
+            slow = [d.data for d in parse_documents(text, "r.yaml")]
+        except InputError:
+            pytest.fail(f"fast reader accepted what the safe loader refuses: {text!r}")
+        assert [d.data for d in fast] == slow, text
