@@ -188,7 +188,8 @@ def test_images_verify_times_out_as_a_denial_with_exit_3(
         write_policy(cli_env, server.host, keys["release"][2])
         (cli_env / "pods.yaml").write_text(
             "".join(
-                f"---\nkind: Pod\nspec:\n  containers: [{{name: a, image: '{server.host}/a{n}:1'}}]\n"
+                "---\nkind: Pod\nspec:\n"
+                f"  containers: [{{name: a, image: '{server.host}/a{n}:1'}}]\n"
                 for n in range(3)
             )
         )
