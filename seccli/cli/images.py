@@ -289,7 +289,8 @@ def _render(
             }
         )
         return
-    for note in notes + [n for v in verdicts for n in v.notes]:
+    image_notes = [n for v in verdicts for n in v.notes] if output is OutputFormat.SARIF else []
+    for note in notes + image_notes:  # a table shows each image's notes under it
         sys.stderr.write(f"warning: {note}\n")
     if output is OutputFormat.SARIF:
         import json
