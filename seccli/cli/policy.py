@@ -5,7 +5,6 @@ Further commands (Gatekeeper ``policy test`` / ``policy verify``) register on th
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -119,14 +118,10 @@ def eval_command(
     opa_url: str | None = OPA_URL_OPTION,
 ) -> None:
     """Evaluate a query against modules, input and data; print the result as JSON."""
+    from seccli.core.documents import read_source
     from seccli.policy.rego import to_json
 
-    sources: dict[str, str] = {}
-    for m in modules:
-        try:
-            sources[str(m)] = m.read_text(encoding="utf-8")
-        except OSError as err:
-            raise InputError(f"cannot read module {m}: {err}") from None
+    sources = {str(m): read_source(m) for m in modules}
     inp = _load_doc(input_file) if input_file else None
     data = _load_doc(data_file) if data_file else None
     eng = engine_from_options(engine, opa_url)
@@ -150,18 +145,9 @@ def eval_command(
 
 
 def _load_doc(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err}") from None
-    if path.suffix in (".yaml", ".yml"):
-        import yaml
+    """One JSON/YAML document (``-`` = standard input) through the safe loader."""
+    import sys
 
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            raise InputError(f"{path}: invalid YAML: {err}") from None
-    try:
-        return json.loads(text)
-    except ValueError as err:
-        raise InputError(f"{path}: invalid JSON: {err}") from None
+    from seccli.core.documents import load_input_document
+
+    return load_input_document(path, sys.stdin.buffer).data

@@ -5,7 +5,6 @@ Key passwords come from ``SECCLI_KEY_PASSWORD`` or ``--password-stdin``; they ar
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -30,6 +29,9 @@ if TYPE_CHECKING:
 
 keys_app = typer.Typer(help="Signing keys.", no_args_is_help=True)
 verify_app = typer.Typer(help="Verify signed artifacts offline.", no_args_is_help=True)
+
+# sign --blob reads the whole file to sign it; larger artifacts are better signed by digest.
+MAX_BLOB_BYTES = 2 * 1024 * 1024 * 1024
 
 PASSWORD_STDIN = typer.Option(
     False, "--password-stdin", help="Read the key password from the first line of stdin."
@@ -122,10 +124,9 @@ def sign_command(
     if blob is not None:
         if image is not None:
             raise InputError("give an image or --blob, not both")
-        try:
-            data = blob.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{blob}: cannot read: {exc.strerror}") from None
+        from seccli.core.documents import read_file_bytes
+
+        data = read_file_bytes(blob, MAX_BLOB_BYTES)
         target = bundle_out or blob.with_name(blob.name + ".sigstore.json")
         atomic_write_bytes(target, sign_blob(data, private))
         _audit(ctx, "blob.sign", str(blob), {"bundle": str(target)})
@@ -160,16 +161,12 @@ def attest_command(
     timeout: float = TIMEOUT_OPTION,
 ) -> None:
     """Attach a key-signed in-toto attestation (DSSE in a Sigstore bundle) to an image."""
+    from seccli.core.documents import load_documents, only_document
     from seccli.supplychain.dsse import predicate_type
     from seccli.supplychain.keys import load_private_key
     from seccli.supplychain.signing import attest_image
 
-    try:
-        body = json.loads(predicate.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{predicate}: cannot read: {exc.strerror}") from None
-    except ValueError as exc:
-        raise InputError(f"{predicate}: not JSON: {exc}") from None
+    body = only_document(load_documents(predicate, fmt="json"), str(predicate)).data
     private = load_private_key(key, _password(password_stdin))
     kind = predicate_type(predicate_kind)
     client, ref = _client_and_ref(image, insecure, docker_config, timeout)

@@ -343,11 +343,23 @@ def load_documents(
 
 def load_document(path: Path, limits: LoadLimits | None = None) -> Document:
     """Load a file that must hold exactly one document."""
-    docs = load_documents(path, limits)
+    return only_document(load_documents(path, limits), str(path))
+
+
+def load_input_document(
+    argument: Path | str, stdin: IO[bytes] | None = None, limits: LoadLimits | None = None
+) -> Document:
+    """The one document of a file argument (``-`` = ``stdin``), through the safe loader."""
+    name = "<stdin>" if str(argument) == "-" and stdin is not None else str(argument)
+    return only_document(load_input_documents(argument, stdin, limits), name)
+
+
+def only_document(docs: list[Document], name: str) -> Document:
+    """The single document of ``docs``; none or several is an ``InputError``."""
     if not docs:
-        raise InputError(f"{path}:1: the file holds no document")
+        raise InputError(f"{name}:1: the file holds no document")
     if len(docs) > 1:
-        raise InputError(f"{path}:{docs[1].start_line}: expected one document, found {len(docs)}")
+        raise InputError(f"{name}:{docs[1].start_line}: expected one document, found {len(docs)}")
     return docs[0]
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from seccli.core.documents import load_documents
 from seccli.core.errors import DependencyError, InputError
 from seccli.policy.interface import PolicyEngine, PreparedPolicy
 from seccli.policy.rego import RegoError, compile
@@ -78,14 +79,14 @@ class SkipList:
     @classmethod
     def load(cls, path: Path) -> SkipList:
         """Read a skip list YAML file."""
-        import yaml
-
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as err:
-            raise InputError(f"cannot read skip list {path}: {err}") from None
+        doc = _load_yaml(path) or {}
+        if not isinstance(doc, dict):
+            raise InputError(f"{path}: a skip list is a mapping with 'skips' and 'v0_paths'")
         out = cls()
-        for item in doc.get("skips", []) or []:
+        items = doc.get("skips", []) or []
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise InputError(f"{path}: 'skips' must be a list of mappings")
+        for item in items:
             reason = str(item.get("reason", "")).strip()
             if not reason:
                 raise InputError(f"{path}: every skip needs a reason ({item})")
@@ -114,6 +115,14 @@ class SkipList:
             if key in case:
                 return reason
         return None
+
+
+def _load_yaml(path: Path) -> Any:
+    """The one document of a suite or skip-list file (None when empty), via the safe loader."""
+    docs = load_documents(path)
+    if len(docs) > 1:
+        raise InputError(f"{path}:{docs[1].start_line}: expected one document, found {len(docs)}")
+    return docs[0].data if docs else None
 
 
 def _tails(rel: str) -> list[str]:
@@ -145,17 +154,14 @@ def run_paths(
     engine: PolicyEngine | None = None,
 ) -> list[CaseResult]:
     """Run every case under ``paths`` with ``engine`` (native by default)."""
-    import yaml
-
     skips = skips or SkipList()
     results: list[CaseResult] = []
     for root, f in discover(paths):
-        try:
-            doc = yaml.safe_load(f.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as err:
-            raise InputError(f"cannot read {f}: {err}") from None
+        doc = _load_yaml(f)
         if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
             continue
+        if not all(isinstance(case, dict) for case in doc["cases"]):
+            raise InputError(f"{f}: 'cases' must be a list of mappings")
         rel = f"{root.name}/{f.relative_to(root).as_posix()}"
         v0 = "v0" in f.relative_to(root).parts[:-1] or is_v0_path(rel, skips.v0_paths)
         dialect = _dialect(doc["cases"])

@@ -139,12 +139,8 @@ def write_baseline(path: Path, findings: Sequence[Finding]) -> None:
 
 def read_baseline(path: Path) -> frozenset[str]:
     """The fingerprints recorded in a baseline file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: baseline file not found") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable baseline: {exc}") from None
+    documents = load_documents(path, fmt="json")  # written as JSON by write_baseline
+    data = documents[0].data if documents else None
     if not isinstance(data, dict) or data.get("kind") != BASELINE_KIND:
         raise InputError(
             f"{path}: not a seccli scan baseline", hint="write one with --write-baseline"

@@ -17,7 +17,6 @@ default.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Sequence
@@ -122,7 +121,6 @@ def trusted_root_verifier(root: str) -> Any:
             return cached
         import logging
 
-        from sigstore.models import TrustedRoot
         from sigstore.verify import Verifier
 
         logging.getLogger("sigstore").setLevel(logging.ERROR)
@@ -132,13 +130,31 @@ def trusted_root_verifier(root: str) -> Any:
             elif root == STAGING_ROOT:
                 verifier = Verifier.staging(offline=True)
             else:
-                verifier = Verifier(trusted_root=TrustedRoot.from_file(root))
-        except FileNotFoundError:
-            raise InputError(f"{root}: trusted root not found") from None
+                verifier = Verifier(trusted_root=_trusted_root_file(root))
+        except InputError:
+            raise
         except Exception as exc:  # any parse failure of the root is a broken policy
             raise InputError(f"{root}: not a usable Sigstore trusted root: {_short(exc)}") from None
         _VERIFIERS[root] = verifier
         return verifier
+
+
+def _trusted_root_file(root: str) -> Any:
+    """A ``trusted_root.json`` read through the safe loader (regular file, size, duplicates)."""
+    from sigstore.models import TrustedRoot
+    from sigstore_models.trustroot import v1 as trustroot_v1
+
+    from seccli.core.documents import LoadLimits, decode_source, parse_documents, read_file_bytes
+
+    if not Path(root).exists():
+        raise InputError(f"{root}: trusted root not found")
+    limits = LoadLimits(max_bytes=MAX_BUNDLE_BYTES)
+    try:
+        raw = read_file_bytes(Path(root), limits.max_bytes)
+        parse_documents(decode_source(raw, root, limits), root, fmt="json", limits=limits)
+    except InputError as exc:
+        raise InputError(f"not a usable Sigstore trusted root: {exc.message}") from None
+    return TrustedRoot(trustroot_v1.TrustedRoot.from_json(raw))
 
 
 class _IdentityPolicy:
@@ -208,12 +224,16 @@ def _der_utf8(value: bytes) -> str:
 
 def parse_bundle_json(raw: bytes) -> dict[str, Any]:
     """Parse bundle JSON and check its media type; raises ``ValueError`` with the reason."""
+    from seccli.core.documents import LoadLimits, decode_source, parse_documents
+
     if len(raw) > MAX_BUNDLE_BYTES:
         raise ValueError("bundle is too large")
+    limits = LoadLimits(max_bytes=MAX_BUNDLE_BYTES)
     try:
-        data = json.loads(raw)
-    except ValueError:
-        raise ValueError("bundle is not JSON") from None
+        (document,) = parse_documents(decode_source(raw, "bundle", limits), "bundle", fmt="json")
+    except InputError as exc:
+        raise ValueError(f"bundle is not JSON ({exc})") from None
+    data = document.data
     if not isinstance(data, dict):
         raise ValueError("bundle is not a JSON object")
     media_type = data.get("mediaType")
@@ -390,10 +410,11 @@ def verify_bundle_file(
         if not path.is_file():
             raise InputError(f"{path}: artifact not found")
         digest = "sha256:" + sha256_file(path)
-    try:
-        raw = bundle_path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{bundle_path}: cannot read the bundle: {exc.strerror}") from None
+    from seccli.core.documents import LoadLimits, load_documents, read_file_bytes
+
+    # A user's file: malformed JSON is an input error with its line, before any verification.
+    load_documents(bundle_path, LoadLimits(max_bytes=MAX_BUNDLE_BYTES), fmt="json")
+    raw = read_file_bytes(bundle_path, MAX_BUNDLE_BYTES)
     return verify_bundle(raw, digest, keys=keys, identities=identities, trusted_root=trusted_root)
 
 

@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 from seccli.core.errors import InputError
 from seccli.core.redaction import Secret
 
+# A PEM key is a few kilobytes; anything far bigger is not a key file.
+MAX_KEY_FILE_BYTES = 1024 * 1024
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
@@ -131,10 +134,9 @@ def load_public_key(pem: bytes, name: str, source: str) -> PublicKey:
 
 def load_public_key_file(path: Path, name: str | None = None) -> PublicKey:
     """Load a PEM public key from a file."""
-    try:
-        pem = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the public key: {exc.strerror}") from None
+    from seccli.core.documents import read_file_bytes
+
+    pem = read_file_bytes(path, MAX_KEY_FILE_BYTES)
     return load_public_key(pem, name or path.name, str(path))
 
 
@@ -180,10 +182,9 @@ def load_private_key(path: Path, password: Secret | None = None) -> PrivateKey:
     """Load a PEM private key (PKCS#8 or traditional), decrypting it with ``password``."""
     from cryptography.hazmat.primitives import serialization
 
-    try:
-        pem = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the private key: {exc.strerror}") from None
+    from seccli.core.documents import read_file_bytes
+
+    pem = read_file_bytes(path, MAX_KEY_FILE_BYTES)
     secret = password.reveal().encode() if password is not None else None
     try:
         key = serialization.load_pem_private_key(pem, password=secret or None)

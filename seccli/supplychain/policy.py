@@ -41,17 +41,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from seccli.core.documents import Document, load_document
+from seccli.core.documents import Document, load_document, read_file_bytes
 from seccli.core.errors import DocumentInvalid, InputError, Problem
 from seccli.core.hashing import canonical_json, sha256_hex
 from seccli.supplychain.bundles import (
+    MAX_BUNDLE_BYTES,
     PRODUCTION_ROOT,
     STAGING_ROOT,
     KeylessIdentity,
     trusted_root_verifier,
 )
 from seccli.supplychain.dsse import predicate_type
-from seccli.supplychain.keys import PublicKey, load_public_key
+from seccli.supplychain.keys import MAX_KEY_FILE_BYTES, PublicKey, load_public_key
 
 API_VERSION = "seccli.dev/v1alpha1"
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
@@ -287,9 +288,9 @@ def trust_policy_from_document(document: Document, base: Path) -> TrustPolicy:
                     key_path = Path(item.key.path)
                     key_path = key_path if key_path.is_absolute() else base / key_path
                     try:
-                        pem = key_path.read_bytes()
-                    except OSError as exc:
-                        raise InputError(f"cannot read key {key_path}: {exc.strerror}") from None
+                        pem = read_file_bytes(key_path, MAX_KEY_FILE_BYTES)
+                    except InputError as exc:
+                        raise InputError(f"cannot read key: {exc.message}") from None
                 else:
                     pem = (item.key.pem or "").encode()
                 key = load_public_key(pem, item.name, f"authority {item.name!r}")
@@ -381,8 +382,8 @@ def _root_digest(root: str) -> str:
     if root in {PRODUCTION_ROOT, STAGING_ROOT}:
         return root
     try:
-        return sha256_hex(Path(root).read_bytes())
-    except OSError:
+        return sha256_hex(read_file_bytes(Path(root), MAX_BUNDLE_BYTES))
+    except InputError:
         return root
 
 

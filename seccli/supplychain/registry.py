@@ -195,12 +195,12 @@ class _Response:
 
 def load_docker_config(path: Path) -> dict[str, Credentials]:
     """Basic credentials from a Docker ``config.json`` (``auths`` entries; helpers not run)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    from seccli.core.documents import load_documents
+
+    if not path.exists():
         return {}
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read the Docker config: {exc}") from None
+    documents = load_documents(path, fmt="json")
+    data = documents[0].data if documents else None
     auths = data.get("auths") if isinstance(data, dict) else None
     creds: dict[str, Credentials] = {}
     if not isinstance(auths, dict):

@@ -13,7 +13,6 @@ CycloneDX 1.6 JSON schema with cyclonedx-python-lib before it is returned.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -88,21 +87,25 @@ def build_sbom(plan: SbomPlan, python: str | None = None) -> dict[str, Any]:
         raise DependencyError(
             f"cyclonedx-py {plan.builder} failed: {detail[-1] if detail else done.returncode}"
         )
-    text = done.stdout.decode("utf-8")
-    validate_sbom(text, "cyclonedx-py output")
-    data: dict[str, Any] = json.loads(text)
-    return data
+    from seccli.core.documents import decode_source
+
+    source = "cyclonedx-py output"
+    return validate_sbom(decode_source(done.stdout, source), source)
 
 
-def validate_sbom(text: str, source: str) -> None:
-    """Validate CycloneDX JSON against the schema of its ``specVersion`` (1.4–1.6)."""
+def validate_sbom(text: str, source: str) -> dict[str, Any]:
+    """Validate CycloneDX JSON against the schema of its ``specVersion`` (1.4–1.6).
+
+    The text is parsed by the safe loader (duplicate keys, depth, numbers) and the parsed
+    document is returned.
+    """
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
 
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"{source}: not JSON: {exc}") from None
+    from seccli.core.documents import parse_documents
+
+    (document,) = parse_documents(text, source, fmt="json")
+    data = document.data
     if not isinstance(data, dict) or data.get("bomFormat") != "CycloneDX":
         raise InputError(f"{source}: not a CycloneDX SBOM (bomFormat is not 'CycloneDX')")
     versions = {
@@ -116,19 +119,14 @@ def validate_sbom(text: str, source: str) -> None:
     error = JsonStrictValidator(version).validate_str(text)
     if error is not None:
         raise InputError(f"{source}: not valid CycloneDX {data['specVersion']}: {error}")
+    return data
 
 
 def load_sbom(path: Path) -> dict[str, Any]:
     """Read and validate an SBOM file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    validate_sbom(text, str(path))
-    data: dict[str, Any] = json.loads(text)
-    return data
+    from seccli.core.documents import read_source
+
+    return validate_sbom(read_source(path), str(path))
 
 
 @dataclass(frozen=True, slots=True)
