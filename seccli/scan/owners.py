@@ -96,10 +96,12 @@ class OwnerRouter:
     @classmethod
     def for_root(cls, root: Path, estate: Iterable[EstateOwner] = ()) -> OwnerRouter:
         """A router from the repository's CODEOWNERS (if any) and estate entries."""
+        from seccli.core.documents import read_file_bytes
+
         found = find_codeowners(root)
-        rules = (
-            parse_codeowners(found.read_text(encoding="utf-8", errors="replace")) if found else []
-        )
+        # GitHub ignores CODEOWNERS files over 3 MB; a FIFO or device is refused, not read.
+        text = read_file_bytes(found, 3 * 1024 * 1024).decode("utf-8", "replace") if found else ""
+        rules = parse_codeowners(text) if found else []
         return cls(rules, estate)
 
     def owner_of(self, path: str) -> str | None:

@@ -32,10 +32,10 @@ from typing import IO, Any
 
 from seccli.core.documents import (
     Document,
-    decode_source,
     detect_format,
     parse_documents,
     read_source,
+    read_stream,
 )
 from seccli.core.errors import InputError
 from seccli.core.imageref import ImageRef, parse_image_ref
@@ -222,7 +222,7 @@ def scan_inputs(paths: Sequence[Path], stdin: IO[bytes] | None = None) -> list[I
         if str(path) == "-":
             if stdin is None:
                 raise InputError("'-' given but no standard input is available")
-            text = decode_source(stdin.read(), "<stdin>")
+            text = read_stream(stdin, "<stdin>")
             docs = parse_documents(text, "<stdin>")
             results.append(InputImages("<stdin>", 1, len(docs), _images_in_docs(docs)))
             continue

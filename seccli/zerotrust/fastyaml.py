@@ -62,13 +62,18 @@ def _pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _flow(text: str) -> Any:
     """A flow collection written as JSON."""
+    if text.count("[") + text.count("{") > _MAX_FLOW_OPENINGS:
+        raise _NotDialect  # possibly deeper than the loader allows: let it judge
     try:
         value = _DECODER.decode(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # the general loader reports depth and big numbers
         raise _NotDialect from None
     if not isinstance(value, dict | list):
         raise _NotDialect
     return value
+
+
+_MAX_FLOW_OPENINGS = 200  # below the general loader's depth limit (256)
 
 
 def _no_float(text: str) -> Any:

@@ -173,7 +173,8 @@ def load_crd_schemas(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
         if "_" not in stem:
             continue
         kind, version = stem.rsplit("_", 1)
-        out[(f"{group}/{version}", kind.lower())] = json.loads(path.read_text("utf-8"))
+        (schema_document,) = load_documents(path, fmt="json")
+        out[(f"{group}/{version}", kind.lower())] = schema_document.data
     for path in sorted([*folder.rglob("*.yaml"), *folder.rglob("*.yml")]):
         for document in load_documents(path):
             data = document.data

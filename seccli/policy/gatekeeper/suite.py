@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seccli.core.documents import Document, read_source
+from seccli.core.documents import Document
 from seccli.core.errors import DocumentInvalid, InputError, Problem, raise_if_problems
 from seccli.core.location import DocPath
 from seccli.policy.gatekeeper.constraint import Constraint, parse_constraint
@@ -30,7 +30,6 @@ from seccli.policy.gatekeeper.review import ReviewItem, objects_in, review_item
 from seccli.policy.gatekeeper.template import Template, parse_template
 
 SUITE_API_VERSION = "test.gatekeeper.sh/v1alpha1"
-_SUITE_HINT = re.compile(r"^kind:\s*['\"]?Suite['\"]?\s*$", re.MULTILINE)
 
 PASS, FAIL, SKIP, ERROR = "pass", "fail", "skip", "error"
 
@@ -140,13 +139,22 @@ def find_suites(paths: Iterable[Path | str]) -> list[Path]:
                 if candidate.is_file()
                 and candidate.suffix.lower() in SUFFIXES
                 and not any(p.startswith(".") for p in candidate.relative_to(path).parts)
-                and _SUITE_HINT.search(read_source(candidate))
+                and _declares_suite(candidate)
             )
         elif path.is_file():
             found.append(path)
         else:
             raise InputError(f"{path}: file or folder not found")
     return found
+
+
+def _declares_suite(path: Path) -> bool:
+    """Whether a file holds a ``kind: Suite`` document, judged by parsing it (no text filter:
+    ``kind`` may be quoted, an alias or a folded scalar); unparsable files are errors."""
+    return any(
+        isinstance(document.data, dict) and document.data.get("kind") == "Suite"
+        for document in parse_file(path)
+    )
 
 
 def load_suite(path: Path) -> tuple[list[TestSpec], Document | None]:
