@@ -363,6 +363,14 @@ def only_document(docs: list[Document], name: str) -> Document:
     return docs[0]
 
 
+def parse_json_bytes(raw: bytes, source: str, limits: LoadLimits | None = None) -> Any:
+    """The value of one JSON text given as bytes (a signed payload, a server's answer), with
+    the loader's rules; an ``InputError`` otherwise. Callers bound how much they receive."""
+    limits = limits or LoadLimits()
+    (document,) = parse_documents(decode_source(raw, source, limits), source, fmt="json")
+    return document.data
+
+
 def parse_documents(
     text: str, source: str, *, fmt: Format = "yaml", limits: LoadLimits | None = None
 ) -> list[Document]:

@@ -109,7 +109,7 @@ class OpaBinaryPolicy:
             raise DependencyError(f"opa eval failed: {err}") from None
         try:
             out = json.loads(proc.stdout or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             raise DependencyError(f"opa eval produced no JSON: {proc.stderr.strip()}") from None
         errors = out.get("errors")
         if errors:

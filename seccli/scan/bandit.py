@@ -83,7 +83,7 @@ class BanditScanner:
             )
         try:
             data = json.loads(done.stdout)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ToolFailure(
                 self.name, "crash", f"output is not JSON: {done.stderr_tail()}"
             ) from None

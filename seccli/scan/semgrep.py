@@ -158,7 +158,7 @@ class SemgrepScanner:
         )
         try:
             data = json.loads(done.stdout)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ToolFailure(
                 self.name,
                 "crash",

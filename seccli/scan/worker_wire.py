@@ -149,7 +149,7 @@ def receive_message(conn: socket.socket, limit: int) -> dict[str, Any]:
     """Read one JSON message (an object)."""
     try:
         message = json.loads(receive_frame(conn, limit))
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ConnectionError("the message is not JSON") from None
     if not isinstance(message, dict):
         raise ConnectionError("the message is not a JSON object")

@@ -66,13 +66,17 @@ def simple_signing_payload(image_name: str, digest: str) -> bytes:
 
 def check_payload(payload: bytes, image_name: str, digest: str) -> str | None:
     """Why ``payload`` does not describe ``image_name`` at ``digest`` (``None`` if it does)."""
+    from seccli.core.documents import parse_json_bytes
+    from seccli.core.errors import InputError
+
     try:
-        data = json.loads(payload)
+        # Strict: a duplicate key in signed bytes is how parsers are made to disagree.
+        data = parse_json_bytes(payload, "simple-signing payload")
         critical = data["critical"]
         kind = critical["type"]
         signed_digest = critical["image"]["docker-manifest-digest"]
         reference = critical["identity"]["docker-reference"]
-    except (ValueError, KeyError, TypeError):
+    except (InputError, KeyError, TypeError):
         return "malformed simple-signing payload"
     if kind != SIGNATURE_TYPE:
         return f"payload type {kind!r} is not a cosign container image signature"

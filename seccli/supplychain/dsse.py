@@ -128,10 +128,13 @@ class Statement:
 
 def parse_statement(payload: bytes) -> Statement:
     """Parse an in-toto statement (v0.1 or v1)."""
+    from seccli.core.documents import parse_json_bytes
+    from seccli.core.errors import InputError
+
     try:
-        data = json.loads(payload)
-    except ValueError:
-        raise EnvelopeError("in-toto statement is not JSON") from None
+        data = parse_json_bytes(payload, "in-toto statement")
+    except InputError as exc:
+        raise EnvelopeError(f"in-toto statement is not JSON ({exc})") from None
     if not isinstance(data, dict):
         raise EnvelopeError("in-toto statement is not an object")
     if data.get("_type") not in {STATEMENT_V1, STATEMENT_V01}:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
+from seccli.core.documents import parse_json_bytes
 from seccli.core.errors import DependencyError, InputError
 from seccli.core.hashing import sha256_hex
 from seccli.core.redaction import Secret
@@ -430,9 +431,9 @@ class RegistryClient:
         if response.status != 200:
             raise RegistryError(f"{registry}: token service answered HTTP {response.status}")
         try:
-            answer = json.loads(response.body)
+            answer = parse_json_bytes(response.body, f"{registry} token answer")
             token = answer.get("token") or answer.get("access_token")
-        except (ValueError, AttributeError):
+        except (InputError, AttributeError):
             token = None
         if not isinstance(token, str) or not token:
             raise RegistryError(f"{registry}: token service answered without a token")
@@ -472,8 +473,8 @@ class RegistryClient:
         if header_digest and header_digest.startswith("sha256:") and header_digest != digest:
             raise RegistryError(f"{where}: Docker-Content-Digest disagrees with the content")
         try:
-            data = json.loads(response.body)
-        except ValueError:
+            data = parse_json_bytes(response.body, f"{where} manifest")
+        except InputError:
             raise RegistryError(f"{where}: manifest is not JSON") from None
         if not isinstance(data, dict):
             raise RegistryError(f"{where}: manifest is not a JSON object")
@@ -527,8 +528,8 @@ class RegistryClient:
             )
             if response.status == 200:
                 try:
-                    data = json.loads(response.body)
-                except ValueError:
+                    data = parse_json_bytes(response.body, f"{registry} referrers answer")
+                except InputError:
                     raise RegistryError(f"{registry}: referrers answer is not JSON") from None
                 items = data.get("manifests") if isinstance(data, dict) else None
                 if not isinstance(items, list):
@@ -557,8 +558,8 @@ class RegistryClient:
         if response.status != 200:
             raise RegistryError(f"{registry}/{repository}: tags list answered {response.status}")
         try:
-            tags = json.loads(response.body).get("tags") or []
-        except (ValueError, AttributeError):
+            tags = parse_json_bytes(response.body, f"{registry} tags list").get("tags") or []
+        except (InputError, AttributeError):
             raise RegistryError(f"{registry}/{repository}: tags list is not JSON") from None
         return [str(tag) for tag in tags]
 
