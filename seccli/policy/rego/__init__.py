@@ -77,6 +77,7 @@ _PLAIN = (
 )
 _ENTRY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:[./][A-Za-z_][A-Za-z0-9_]*)*$")
 _RECURSION_LIMIT = 20000
+_BUDGET = budget.state
 
 
 @dataclass
@@ -146,7 +147,9 @@ class Policy:
         ctx.now_ns = now_ns
         if sys.getrecursionlimit() < _RECURSION_LIMIT:
             sys.setrecursionlimit(_RECURSION_LIMIT)
-        previous = budget.enter(ctx.deadline, ctx.timeout)
+        state = _BUDGET
+        previous = state.current
+        state.current = (ctx.deadline, ctx.timeout)
         try:
             try:
                 path = self._entries[query]
@@ -178,7 +181,7 @@ class Policy:
                 ) from None
             raise RegoEvalError(INTERNAL, f"internal error: {type(err).__name__}: {err}") from err
         finally:
-            budget.leave(previous)
+            state.current = previous
 
     @staticmethod
     def _entry_path(query: str) -> list[str] | None:

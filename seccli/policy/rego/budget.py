@@ -21,6 +21,7 @@ from seccli.policy.rego.errors import (
     ABORT_TIMEOUT,
     EvaluationAborted,
 )
+from seccli.policy.rego.values import to_string
 
 #: Elements of one array, set or object a builtin call builds.
 MAX_ELEMENTS = 1_000_000
@@ -33,22 +34,17 @@ MAX_YAML = 2 * 1024 * 1024
 #: A builtin's loop checks the deadline when ``i & LOOP_MASK == 0``.
 LOOP_MASK = 0xFFF
 
-_INF = float("inf")
 _INT_BOUND = 10**MAX_INT_DIGITS
-_state = threading.local()
 
 
-def enter(deadline: float, timeout: float) -> tuple[float, float]:
-    """Publish the deadline of an evaluation starting on this thread; returns what to restore."""
-    previous = (getattr(_state, "deadline", _INF), getattr(_state, "timeout", 0.0))
-    _state.deadline = deadline
-    _state.timeout = timeout
-    return previous
+class _Budget(threading.local):
+    """Per thread: ``(deadline, timeout)`` of the evaluation running on it (none: infinity)."""
+
+    current: tuple[float, float] = (float("inf"), 0.0)
 
 
-def leave(previous: tuple[float, float]) -> None:
-    """Restore the budget :func:`enter` replaced."""
-    _state.deadline, _state.timeout = previous
+#: This thread's budget; :meth:`Policy.eval` sets ``state.current`` and restores it after.
+state = _Budget()
 
 
 def timed_out(timeout: float) -> EvaluationAborted:
@@ -58,8 +54,9 @@ def timed_out(timeout: float) -> EvaluationAborted:
 
 def check_deadline() -> None:
     """Abort when the running evaluation is past its deadline (no-op outside an evaluation)."""
-    if time.monotonic() > getattr(_state, "deadline", _INF):
-        raise timed_out(getattr(_state, "timeout", 0.0))
+    deadline, timeout = state.current
+    if time.monotonic() > deadline:
+        raise timed_out(timeout)
 
 
 def refuse_size(size: int, limit: int, what: str) -> None:
@@ -106,6 +103,43 @@ def logical_size(value: Any, limit: int) -> int:
     """The approximate serialised size of ``value``, counting shared parts every time they
     occur (as JSON output would), computed in time linear in the distinct parts; abort when it
     is over ``limit``."""
+    total = _flat_size(value)
+    if total is None:
+        try:
+            total = _deep_size(value, limit)
+        except _Over:
+            total = limit + 1
+    if total > limit:
+        raise EvaluationAborted(
+            ABORT_LIMIT, f"value too large to serialise: over the limit of {limit} characters"
+        )
+    return total
+
+
+def _flat_size(v: Any) -> int | None:
+    """The size of a scalar or of a collection of scalars; ``None`` for nested collections
+    (the common case, kept cheap: no memo, no recursion)."""
+    t = type(v)
+    if t is str:
+        return len(v) + 2
+    if not isinstance(v, (dict, list, tuple, frozenset)):
+        return 8
+    n = 2
+    items: Any = v
+    if isinstance(v, dict):
+        items = [*v.keys(), *v.values()]
+    for x in items:
+        tx = type(x)
+        if tx is str:
+            n += len(x) + 3
+        elif tx is int or tx is float or tx is bool or x is None:
+            n += 9
+        else:
+            return None
+    return n
+
+
+def _deep_size(value: Any, limit: int) -> int:
     memo: dict[int, int] = {}
 
     def size(v: Any) -> int:
@@ -132,15 +166,7 @@ def logical_size(value: Any, limit: int) -> int:
         memo[key] = n
         return n
 
-    try:
-        total = size(value)
-    except _Over:
-        total = limit + 1
-    if total > limit:
-        raise EvaluationAborted(
-            ABORT_LIMIT, f"value too large to serialise: over the limit of {limit} characters"
-        )
-    return total
+    return size(value)
 
 
 def nesting_depth(value: Any) -> int:
@@ -163,8 +189,6 @@ def nesting_depth(value: Any) -> int:
 
 def bounded_to_string(value: Any) -> str:
     """``to_string(value)`` (as ``sprintf("%v")`` renders it), refused when too large."""
-    from seccli.policy.rego.values import to_string
-
     if isinstance(value, (dict, list, tuple, frozenset)):
         logical_size(value, MAX_STRING)
     return to_string(value)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from time import monotonic
 from typing import Any
 
 from seccli.policy.rego import ast as A
-from seccli.policy.rego.budget import bounded_to_string, check_deadline
+from seccli.policy.rego.budget import bounded_to_string, timed_out
 from seccli.policy.rego.builtins import BUILTINS, Builtin
 from seccli.policy.rego.errors import (
     ABORT_LIMIT,
@@ -2091,8 +2092,8 @@ class Compiler:
                 inner.mocks = {k: v for k, v in ctx.mocks.items() if k != bname}
                 return _apply_mock(inner, ctx.mocks[bname], vs)
             try:
-                if heavy:
-                    check_deadline()
+                if heavy and monotonic() > ctx.deadline:
+                    raise timed_out(ctx.timeout)
                 if needs_ctx:
                     return impl(ctx, *vs)
                 return impl(*vs)

@@ -59,6 +59,7 @@ CHEAP = frozenset(
         "is_string",
         "lt",
         "lte",
+        "minus",
         "mul",
         "neq",
         "object.get",

@@ -64,10 +64,10 @@ def _upper(s: Any) -> str:
 def _split(s: Any, sep: Any) -> list[str]:
     x = string(s, 1)
     d = string(sep, 2)
+    if len(x) >= MAX_ELEMENTS:  # at most len(x) + 1 parts: count only for long strings
+        refuse_size(len(x) if d == "" else x.count(d) + 1, MAX_ELEMENTS, "result elements")
     if d == "":
-        refuse_size(len(x), MAX_ELEMENTS, "result elements")
         return list(x)
-    refuse_size(x.count(d) + 1, MAX_ELEMENTS, "result elements")
     return x.split(d)
 
 
@@ -361,7 +361,8 @@ def _sprintf(fmt: Any, args: Any) -> str:
     if ai < n:
         extra = ", ".join(f"{_go_type(v)}={_go_value(v)}" for v in vals[ai:])
         out.append(f"%!(EXTRA {extra})")
-    refuse_size(sum(map(len, out)), MAX_STRING, "result characters")
+    if len(out) > 4:  # each part is bounded already; many of them could add up
+        refuse_size(sum(map(len, out)), MAX_STRING, "result characters")
     return "".join(out)
 
 
