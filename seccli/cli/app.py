@@ -17,6 +17,7 @@ from seccli.cli import gatekeeper as gatekeeper_cli
 from seccli.cli import generate as generate_cli
 from seccli.cli import netpol as netpol_cli
 from seccli.cli import org as org_cli
+from seccli.cli import playbook as playbook_cli
 from seccli.cli import policy as policy_cli
 from seccli.cli import scan as scan_cli
 from seccli.cli import scan_worker as scan_worker_cli
@@ -54,6 +55,7 @@ app.command(name="scan")(scan_cli.scan_command)
 app.add_typer(scan_cli.findings_app, name="findings")
 app.add_typer(scan_worker_cli.app, name="scan-worker")
 app.add_typer(policy_cli.app, name="policy")
+app.add_typer(playbook_cli.app, name="playbook")
 policy_cli.app.command("verify")(gatekeeper_cli.verify_command)
 policy_cli.app.command("test")(gatekeeper_cli.test_command)
 

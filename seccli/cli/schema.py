@@ -16,6 +16,7 @@ class SchemaKind(StrEnum):
     ESTATE = "estate"
     ORG = "org"
     TRUST_POLICY = "trust-policy"
+    PLAYBOOK = "playbook"
 
 
 def _estate_schema() -> dict[str, Any]:
@@ -42,11 +43,18 @@ def _trust_policy_schema() -> dict[str, Any]:
     return trust_policy_schema()
 
 
+def _playbook_schema() -> dict[str, Any]:
+    from seccli.soar.model import playbook_schema
+
+    return playbook_schema()
+
+
 # Plain table of schema producers, one per document kind.
 SCHEMAS: dict[SchemaKind, Callable[[], dict[str, Any]]] = {
     SchemaKind.ESTATE: _estate_schema,
     SchemaKind.ORG: _org_schema,
     SchemaKind.TRUST_POLICY: _trust_policy_schema,
+    SchemaKind.PLAYBOOK: _playbook_schema,
 }
 
 

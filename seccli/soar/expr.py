@@ -133,7 +133,29 @@ def _text(value: Any) -> str:
     raise ExpressionError(f"expected a string, got {type(value).__name__}")
 
 
+def _number(value: Any) -> int | float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise ExpressionError(f"expected a number, got {type(value).__name__}")
+
+
+def _add_hours(moment: Any, hours: Any) -> str:
+    from datetime import datetime, timedelta
+
+    from seccli.core.clock import utc_iso
+
+    try:
+        start = datetime.fromisoformat(_text(moment).replace("Z", "+00:00"))
+    except ValueError:
+        raise ExpressionError("add_hours(): not an ISO 8601 time") from None
+    if start.tzinfo is None:
+        raise ExpressionError("add_hours(): the time needs a UTC offset")
+    return utc_iso(start + timedelta(hours=_number(hours)))
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "add": lambda a, b: _number(a) + _number(b),
+    "add_hours": _add_hours,
     "len": _length,
     "lower": lambda v: _text(v).lower(),
     "upper": lambda v: _text(v).upper(),

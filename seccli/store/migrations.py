@@ -73,6 +73,47 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (image, digest, policy_digest)
     );
     """,
+    # 4: playbook runs, their step records and approvals (seccli.soar.records)
+    """
+    CREATE TABLE playbook_runs (
+        id TEXT PRIMARY KEY,
+        playbook TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        state TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        inputs TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        result TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE playbook_steps (
+        run_id TEXT NOT NULL REFERENCES playbook_runs(id),
+        step_key TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        inputs_digest TEXT NOT NULL,
+        outcome TEXT,
+        output TEXT NOT NULL DEFAULT 'null',
+        error TEXT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        audited TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (run_id, step_key)
+    );
+    CREATE TABLE playbook_approvals (
+        run_id TEXT NOT NULL REFERENCES playbook_runs(id),
+        step_key TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        decision TEXT,
+        approver TEXT,
+        decision_reason TEXT,
+        decided_at TEXT,
+        PRIMARY KEY (run_id, step_key)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
