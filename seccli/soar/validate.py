@@ -327,7 +327,8 @@ def check_arguments(model: type[BaseModel], args: dict[str, Any]) -> list[tuple[
             continue
         name, adapter = fields[key]
         if has_template(value):
-            if isinstance(value, str) and not is_whole(value) and not _accepts_text(adapter):
+            bare = model.model_fields[name].annotation
+            if isinstance(value, str) and not is_whole(value) and not _accepts_text(bare):
                 problems.append(((key,), "text with a template for a non-text argument"))
             continue
         try:
@@ -342,12 +343,11 @@ def check_arguments(model: type[BaseModel], args: dict[str, Any]) -> list[tuple[
     return problems
 
 
-def _accepts_text(adapter: Any) -> bool:
-    try:
-        adapter.validate_python("text")
-    except ValidationError:
-        return False
-    return True
+def _accepts_text(annotation: Any) -> bool:
+    """Whether a field of this type takes text (str, a union with str, or anything)."""
+    if annotation is str or annotation is Any:
+        return True
+    return any(_accepts_text(arg) for arg in getattr(annotation, "__args__", ()))
 
 
 def check_playbook(

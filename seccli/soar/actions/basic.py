@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from seccli.soar.interface import Action, ActionArgs, ActionContext, SoarConfig
+from seccli.soar.interface import Action, ActionArgs, ActionContext, ActionFailed, SoarConfig
 
 
 class LogArgs(ActionArgs):
@@ -43,7 +43,10 @@ class WaitAction(Action[WaitArgs]):
         return f"wait {args.seconds:g}s"
 
     def execute(self, args: WaitArgs, ctx: ActionContext) -> dict[str, Any]:
-        time.sleep(ctx.remaining(args.seconds))
+        allowed = ctx.remaining(args.seconds)
+        time.sleep(allowed)
+        if allowed < args.seconds:
+            raise ActionFailed(f"the step's time-out ends the {args.seconds:g}s wait", kind="timeout")
         return {"waited": args.seconds}
 
 

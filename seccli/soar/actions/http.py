@@ -66,6 +66,8 @@ def send(
             timeout=urllib3.Timeout(total=timeout),
             preload_content=True,
         )
+    except urllib3.exceptions.NewConnectionError:
+        raise ActionFailed(f"{endpoint_name}: connection refused", kind="unreachable") from None
     except urllib3.exceptions.TimeoutError:
         raise ActionFailed(
             f"{endpoint_name}: no answer within {timeout:.1f}s", kind="timeout"
