@@ -196,7 +196,7 @@ def validate_command(
 
     config = _config([], None, store_path=app_state(ctx).resolved_store_path())
     library = _library(playbooks, config)
-    problems = []
+    problems: list[Any] = []
     for name in names:
         try:
             library.validated(name)
@@ -325,9 +325,7 @@ def _decision(command: str, decision: str) -> Any:
                 )
             )
 
-        _continue(
-            ctx, f"playbook {command}", run_id, playbooks, endpoint, gitops, output, record
-        )
+        _continue(ctx, f"playbook {command}", run_id, playbooks, endpoint, gitops, output, record)
 
     decide.__doc__ = f"{command.capitalize()} a waiting approval step (you are the approver)."
     return decide
@@ -351,7 +349,7 @@ def status_command(
     with state.open_store(create=False) as store:
         records = RunRecords(store.path, SystemClock())
         row = records.run(run_id)
-        payload = {
+        payload: dict[str, Any] = {
             "run": row.id,
             "playbook": row.playbook,
             "actor": row.actor,

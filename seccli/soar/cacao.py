@@ -79,9 +79,10 @@ def _validator() -> Any:
 
 def schema_problems(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
     """(path, message) of every CACAO schema violation of ``data``."""
-    found = []
-    for error in _validator().iter_errors(data):
-        found.append((tuple(error.absolute_path), error.message[:300]))
+    found = [
+        (tuple(error.absolute_path), error.message[:300])
+        for error in _validator().iter_errors(data)
+    ]
     return sorted(found, key=lambda e: (list(map(str, e[0])), e[1]))
 
 
@@ -154,9 +155,7 @@ def ensure_lock(playbook: Playbook, file: Path) -> Lock:
     return lock
 
 
-def to_cacao(
-    playbook: Playbook, lock: Lock, called_ids: dict[str, str]
-) -> dict[str, Any]:
+def to_cacao(playbook: Playbook, lock: Lock, called_ids: dict[str, str]) -> dict[str, Any]:
     """The CACAO 2.0 document of ``playbook``."""
     ids = lock.steps
     workflow: dict[str, Any] = {
@@ -210,9 +209,12 @@ def to_cacao(
 
 
 def _cacao_type(kind: str) -> str:
-    return {"integer": "integer", "number": "float", "boolean": "bool", "mapping": "dictionary"}.get(
-        kind, "string"
-    )
+    return {
+        "integer": "integer",
+        "number": "float",
+        "boolean": "bool",
+        "mapping": "dictionary",
+    }.get(kind, "string")
 
 
 def _step(name: str, step: Any, ids: dict[str, str], called: dict[str, str]) -> dict[str, Any]:
@@ -288,8 +290,10 @@ def export_playbook(
     problems = schema_problems(document)
     if problems:  # a bug of the exporter: never write an invalid document
         path, message = problems[0]
-        raise InputError(f"export of {playbook.metadata.name} fails the CACAO schema at "
-                         f"{'/'.join(map(str, path))}: {message}")
+        raise InputError(
+            f"export of {playbook.metadata.name} fails the CACAO schema at "
+            f"{'/'.join(map(str, path))}: {message}"
+        )
     return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
@@ -397,7 +401,7 @@ def _from_cacao(step: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
         out["description"] = step["description"]
     if kind == "action":
         if extension:
-            out.update({k: v for k, v in extension.items()})
+            out.update(dict(extension))
         else:
             commands = step.get("commands") or []
             text = "; ".join(str(c.get("command") or c.get("type")) for c in commands)
@@ -444,4 +448,3 @@ def _yaml(body: dict[str, Any]) -> str:
     import yaml
 
     return yaml.safe_dump(body, sort_keys=False, default_flow_style=False, allow_unicode=True)
-

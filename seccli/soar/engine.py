@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -256,7 +257,9 @@ class Engine:
             walk.visits[base] = visit
         return base if visit == 1 else f"{base}#{visit}"
 
-    def _branch(self, run_id: str, playbook: Playbook, first: str, prefix: str, walk: _Walk) -> None:
+    def _branch(
+        self, run_id: str, playbook: Playbook, first: str, prefix: str, walk: _Walk
+    ) -> None:
         """Run steps from ``first`` until the branch ends."""
         name: str | None = first
         while name is not None:
@@ -267,12 +270,20 @@ class Engine:
             if isinstance(step, ActionStep):
                 name = self._action_step(run_id, playbook, name, step, key, walk)
             elif isinstance(step, IfStep):
-                value = self._decide(run_id, key, walk, lambda s=step: truthy(
-                    evaluate_text(s.condition, walk.scope())))
+                value = self._decide(
+                    run_id,
+                    key,
+                    walk,
+                    partial(_if_value, step.condition, walk),
+                )
                 name = step.on_true if value else step.on_false
             elif isinstance(step, SwitchStep):
-                value = self._decide(run_id, key, walk, lambda s=step: _case_key(
-                    evaluate_text(s.switch, walk.scope())))
+                value = self._decide(
+                    run_id,
+                    key,
+                    walk,
+                    partial(_switch_value, step.switch, walk),
+                )
                 name = step.cases.get(str(value), step.cases.get("default"))
             elif isinstance(step, WhileStep):
                 self._loop(run_id, playbook, step, key, walk)
@@ -439,8 +450,12 @@ class Engine:
                     failed.append((item_key, item))
             if not failed or attempt == attempts:
                 break
-            if retry and retry.retry_on and not all(
-                self._retryable(retry.retry_on, errors[k], item, walk) for k, item in failed
+            if (
+                retry
+                and retry.retry_on
+                and not all(
+                    self._retryable(retry.retry_on, errors[k], item, walk) for k, item in failed
+                )
             ):
                 break
             self.records.flush_audit(self.store, self.actor, run_id)
@@ -485,17 +500,17 @@ class Engine:
             rendered = render(step.args, walk.scope(extra))
             args = action.args_model.model_validate(rendered, by_alias=True, by_name=False)
         except ExpressionError as exc:
-            error = ActionFailed(f"arguments: {exc}", kind="expression")
+            unusable = ActionFailed(f"arguments: {exc}", kind="expression")
             self.records.begin_step(run_id, key, sha256_json(None), attempt)
-            self.records.end_step(run_id, key, "failed", FAILURE, None, error.message)
-            return None, error
+            self.records.end_step(run_id, key, "failed", FAILURE, None, unusable.message)
+            return None, unusable
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(p) for p in first["loc"])
-            error = ActionFailed(f"arguments: {where}: {first['msg']}", kind="arguments")
+            refused = ActionFailed(f"arguments: {where}: {first['msg']}", kind="arguments")
             self.records.begin_step(run_id, key, sha256_json(None), attempt)
-            self.records.end_step(run_id, key, "failed", FAILURE, None, error.message)
-            return None, error
+            self.records.end_step(run_id, key, "failed", FAILURE, None, refused.message)
+            return None, refused
         digest = sha256_json(scrub(rendered))
         self.records.begin_step(run_id, key, digest, attempt)
         _reached("started", key)
@@ -528,9 +543,9 @@ class Engine:
             except (ExpressionError, ValidationError) as exc:
                 raise UnhandledFailure(key, ActionFailed(f"arguments: {exc}")) from None
             now = self.clock.now()
-            expires = utc_iso(now + timedelta(seconds=int(args.ttl_seconds)))
+            expires = utc_iso(now + timedelta(seconds=int(cast(Any, args).ttl_seconds)))
             self.records.begin_step(run_id, key, sha256_json(scrub(rendered)), 1)
-            self.records.request_approval(run_id, key, expires, args.reason)
+            self.records.request_approval(run_id, key, expires, cast(Any, args).reason)
             self.records.end_step(run_id, key, "waiting", "waiting", {"expiresAt": expires})
             approval = self.records.approval(run_id, key)
             assert approval is not None
@@ -539,10 +554,10 @@ class Engine:
                 walk.waiting.append(approval.to_json())
                 return "waiting", None, None
             error = ActionFailed(f"approval expired at {approval.expires_at}", kind="expired")
-            output = {"decision": "expired", "expiresAt": approval.expires_at}
-            self.records.end_step(run_id, key, "failed", FAILURE, output, error.message)
-            return FAILURE, output, error
-        output = {"decision": approval.decision, "approver": approval.approver}
+            expired = {"decision": "expired", "expiresAt": approval.expires_at}
+            self.records.end_step(run_id, key, "failed", FAILURE, expired, error.message)
+            return FAILURE, expired, error
+        output: dict[str, Any] = {"decision": approval.decision, "approver": approval.approver}
         if approval.decision == "approved":
             self.records.end_step(run_id, key, "completed", SUCCESS, output)
             return SUCCESS, output, None
@@ -717,3 +732,11 @@ def _when(label: str) -> str:
         "on_true": "true",
         "on_false": "false",
     }.get(label, label)
+
+
+def _if_value(condition: str, walk: _Walk) -> Any:
+    return truthy(evaluate_text(condition, walk.scope()))
+
+
+def _switch_value(expression: str, walk: _Walk) -> Any:
+    return _case_key(evaluate_text(expression, walk.scope()))

@@ -239,7 +239,11 @@ class _Parser:
             return Binary(token.text, left, self.value())
         if self.accept("name", "in"):
             return Binary("in", left, self.value())
-        if token.kind == "name" and token.text == "not" and self.tokens[self.index + 1].text == "in":
+        if (
+            token.kind == "name"
+            and token.text == "not"
+            and self.tokens[self.index + 1].text == "in"
+        ):
             self.index += 2
             return Unary("not", Binary("in", left, self.value()))
         return left
@@ -406,9 +410,7 @@ def _same(left: Any, right: Any) -> bool:
 def _order(op: str, left: Any, right: Any) -> bool:
     numbers = isinstance(left, int | float) and isinstance(right, int | float)
     if not numbers and not (isinstance(left, str) and isinstance(right, str)):
-        raise ExpressionError(
-            f"cannot compare {type(left).__name__} {op} {type(right).__name__}"
-        )
+        raise ExpressionError(f"cannot compare {type(left).__name__} {op} {type(right).__name__}")
     if isinstance(left, bool) or isinstance(right, bool):
         raise ExpressionError(f"cannot order booleans with {op}")
     return bool(

@@ -188,8 +188,15 @@ class RunRecords:
             db.execute(
                 "INSERT INTO playbook_runs (id, playbook, actor, state, definition, inputs, "
                 "created_at, updated_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
-                (run_id, playbook, actor, json.dumps(definition, sort_keys=True), _json(inputs),
-                 now, now),
+                (
+                    run_id,
+                    playbook,
+                    actor,
+                    json.dumps(definition, sort_keys=True),
+                    _json(inputs),
+                    now,
+                    now,
+                ),
             )
 
     def set_state(self, run_id: str, state: str, result: dict[str, Any]) -> None:
@@ -353,8 +360,9 @@ class RunRecords:
             new = [(event, body) for event, body in wanted if f"{event}{attempt}" not in done]
             for event, body in new:
                 records.append(
-                    AuditRecord(actor=actor, action=f"playbook.step.{event}", subject=key,
-                                payload=body)
+                    AuditRecord(
+                        actor=actor, action=f"playbook.step.{event}", subject=key, payload=body
+                    )
                 )
                 done.add(f"{event}{attempt}")
             if new:

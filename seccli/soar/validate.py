@@ -61,7 +61,9 @@ class _Checker:
         for name, step in steps.items():
             for label, target in step_targets(step):
                 if target not in steps:
-                    self.add(("steps", name, *_label_path(label)), f"step {target!r} does not exist")
+                    self.add(
+                        ("steps", name, *_label_path(label)), f"step {target!r} does not exist"
+                    )
         order: list[str] = []
         state: dict[str, int] = {}  # 1 on the stack, 2 done
         reported: set[tuple[str, str]] = set()
@@ -134,12 +136,15 @@ class _Checker:
                         ("steps", name, "onCompletion"),
                         f"a branch runs into {step.on_completion!r}, the step after the join",
                     )
-            if isinstance(step, WhileStep) and step.on_completion:
-                if step.on_completion in self.branch_steps(step.on_true):
-                    self.add(
-                        ("steps", name, "onCompletion"),
-                        f"the loop body runs into {step.on_completion!r}, the step after the loop",
-                    )
+            if (
+                isinstance(step, WhileStep)
+                and step.on_completion
+                and step.on_completion in self.branch_steps(step.on_true)
+            ):
+                self.add(
+                    ("steps", name, "onCompletion"),
+                    f"the loop body runs into {step.on_completion!r}, the step after the loop",
+                )
 
     # -- expressions and definitions ------------------------------------------------------
 
@@ -164,9 +169,9 @@ class _Checker:
             self._check_step_uses(name, step, set(variables), set(done))
             sets = set(getattr(step, "set_variables", {}) or {})
             if isinstance(step, ActionStep) and step.action == "variable.set":
-                target = step.args.get("name")
-                if isinstance(target, str):
-                    sets.add(target)
+                set_name: Any = step.args.get("name")
+                if isinstance(set_name, str):
+                    sets.add(set_name)
             out[name] = (variables | sets, done | {name})
 
     def _check_step_uses(self, name: str, step: Any, variables: set[str], done: set[str]) -> None:
@@ -186,9 +191,7 @@ class _Checker:
                     (*where, "retry", "retryOn"), step.retry.retry_on, inner | {"error"}, done
                 )
             for var_name, text in step.set_variables.items():
-                self._expression(
-                    (*where, "setVariables", var_name), text, variables, done | {name}
-                )
+                self._expression((*where, "setVariables", var_name), text, variables, done | {name})
         elif isinstance(step, PlaybookActionStep):
             self._uses((*where, "inputs"), step.inputs, variables, done)
 
@@ -239,7 +242,9 @@ class _Checker:
             elif not problems:
                 literal = {k: v for k, v in step.args.items() if not has_template(v)}
                 try:
-                    args = action.args_model.model_construct(**_by_field(action.args_model, literal))
+                    args = action.args_model.model_construct(
+                        **_by_field(action.args_model, literal)
+                    )
                     for message in action.check(args, self.config):
                         self.add((*where, "args"), message)
                 except (AttributeError, TypeError):
@@ -261,7 +266,9 @@ class _Checker:
             wanted = {i.name: i for i in called.inputs}
             for given in step.inputs:
                 if given not in wanted:
-                    self.add(("steps", name, "inputs", given), f"{step.playbook} has no input {given!r}")
+                    self.add(
+                        ("steps", name, "inputs", given), f"{step.playbook} has no input {given!r}"
+                    )
             for input_name, spec in wanted.items():
                 if spec.required and input_name not in step.inputs:
                     self.add(
@@ -281,7 +288,9 @@ def _calls_of(
     for step in playbook.steps.values():
         if isinstance(step, PlaybookActionStep):
             if step.playbook in stack:
-                out.append(Problem(_NOWHERE, "calls back into " + " → ".join((*stack, step.playbook))))
+                out.append(
+                    Problem(_NOWHERE, "calls back into " + " → ".join((*stack, step.playbook)))
+                )
             elif resolve is not None and (called := resolve(step.playbook)) is not None:
                 _calls_of(called, stack + (step.playbook,), resolve, out)
 
@@ -294,8 +303,13 @@ def _label_path(label: str) -> DocPath:
         return ("cases", label.removeprefix("cases."))
     if label.startswith("next_steps["):
         return ("nextSteps", int(label[len("next_steps[") : -1]))
-    camel = {"on_success": "onSuccess", "on_failure": "onFailure", "on_completion": "onCompletion",
-             "on_true": "onTrue", "on_false": "onFalse"}
+    camel = {
+        "on_success": "onSuccess",
+        "on_failure": "onFailure",
+        "on_completion": "onCompletion",
+        "on_true": "onTrue",
+        "on_false": "onFalse",
+    }
     return (camel.get(label, label),)
 
 
@@ -311,7 +325,7 @@ def _fields(model: type[BaseModel]) -> dict[str, tuple[str, Any]]:
     for name, info in model.model_fields.items():
         annotation: Any = info.annotation
         if info.metadata:
-            annotation = Annotated[(annotation, *info.metadata)]  # type: ignore[valid-type]
+            annotation = Annotated[(annotation, *info.metadata)]
         found[info.alias or name] = (name, TypeAdapter(annotation))
     return found
 

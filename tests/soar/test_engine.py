@@ -108,7 +108,9 @@ def test_retry_exhausted_takes_failure_path(
 def test_no_retry_unless_asked(
     folder: Path, config: SoarConfig, make_engine: EngineFactory, server: RecordingServer
 ) -> None:
-    write_playbook(folder, "once", {"call": http_step("/x", onFailure="end"), "end": {"type": "end"}})
+    write_playbook(
+        folder, "once", {"call": http_step("/x", onFailure="end"), "end": {"type": "end"}}
+    )
     server.answers["/edge/x"] = [(500, 0)]
     playbook, library = _load(folder, config, "once")
     make_engine(lib=library).start(playbook, {})
@@ -186,9 +188,7 @@ def test_step_timeout_is_a_failure(
     assert result.steps[-1]["step"] == "fallback"
 
 
-def test_wait_step_timeout(
-    folder: Path, config: SoarConfig, make_engine: EngineFactory
-) -> None:
+def test_wait_step_timeout(folder: Path, config: SoarConfig, make_engine: EngineFactory) -> None:
     write_playbook(
         folder,
         "waits",
@@ -222,7 +222,9 @@ def test_server_down_without_failure_path_is_exit_3(
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     config.endpoints = {**config.endpoints, "edge": Endpoint(f"http://127.0.0.1:{port}")}
-    write_playbook(folder, "down", {"call": http_step("/x", onSuccess="end"), "end": {"type": "end"}})
+    write_playbook(
+        folder, "down", {"call": http_step("/x", onSuccess="end"), "end": {"type": "end"}}
+    )
     playbook, library = _load(folder, config, "down")
     result = make_engine(lib=library).start(playbook, {})
     assert result.state == RunState.FAILED
@@ -233,7 +235,9 @@ def test_server_down_without_failure_path_is_exit_3(
 def test_non_2xx_redirect_is_a_failure_and_not_followed(
     folder: Path, config: SoarConfig, make_engine: EngineFactory, server: RecordingServer
 ) -> None:
-    write_playbook(folder, "redir", {"call": http_step("/r", onSuccess="end"), "end": {"type": "end"}})
+    write_playbook(
+        folder, "redir", {"call": http_step("/r", onSuccess="end"), "end": {"type": "end"}}
+    )
     server.answers["/edge/r"] = [(302, 0)]
     playbook, library = _load(folder, config, "redir")
     result = make_engine(lib=library).start(playbook, {})
@@ -315,9 +319,7 @@ def test_expired_approval_takes_the_failure_path(
     assert ask["state"] == "failed" and ask["output"]["decision"] == "expired"
 
 
-def test_a_decision_is_final(
-    folder: Path, config: SoarConfig, make_engine: EngineFactory
-) -> None:
+def test_a_decision_is_final(folder: Path, config: SoarConfig, make_engine: EngineFactory) -> None:
     _approval_playbook(folder)
     playbook, library = _load(folder, config, "gated")
     engine = make_engine(clock=fixed_clock(), lib=library)

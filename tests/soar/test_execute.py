@@ -49,8 +49,11 @@ def test_every_shipped_playbook_executes(
 
 
 def test_leaked_secret_rotates_pages_and_files_a_ticket(
-    library: PlaybookLibrary, make_engine: EngineFactory, server: RecordingServer,
-    vault: FakeVault, config: Any,
+    library: PlaybookLibrary,
+    make_engine: EngineFactory,
+    server: RecordingServer,
+    vault: FakeVault,
+    config: Any,
 ) -> None:
     playbook, inputs = _inputs(library, "leaked-secret")
     before = vault.kv_secret("kv/holding/api-gateway")
@@ -156,7 +159,9 @@ def test_while_loop_runs_two_rounds(
 
 
 def test_failure_path_is_taken_when_vault_rotation_fails(
-    library: PlaybookLibrary, make_engine: EngineFactory, server: RecordingServer,
+    library: PlaybookLibrary,
+    make_engine: EngineFactory,
+    server: RecordingServer,
     vault: FakeVault,
 ) -> None:
     from tests.fakes.vault import Fault

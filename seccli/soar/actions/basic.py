@@ -46,7 +46,9 @@ class WaitAction(Action[WaitArgs]):
         allowed = ctx.remaining(args.seconds)
         time.sleep(allowed)
         if allowed < args.seconds:
-            raise ActionFailed(f"the step's time-out ends the {args.seconds:g}s wait", kind="timeout")
+            raise ActionFailed(
+                f"the step's time-out ends the {args.seconds:g}s wait", kind="timeout"
+            )
         return {"waited": args.seconds}
 
 
@@ -94,7 +96,10 @@ class ApprovalAction(Action[ApprovalArgs]):
         raise AssertionError("approvals are decided by a person, not executed")
 
     def check(self, args: ApprovalArgs, config: SoarConfig) -> list[str]:
-        if args.team and config.org is not None:
-            if args.team not in {team.id for team in config.org.teams}:
-                return [f"team {args.team!r} is not in the org model"]
+        if (
+            args.team
+            and config.org is not None
+            and args.team not in {team.id for team in config.org.teams}
+        ):
+            return [f"team {args.team!r} is not in the org model"]
         return []

@@ -194,9 +194,12 @@ class PageAction(Action[PageArgs]):
         return {**result, "oncall": person, "squad": answer.squad}
 
     def check(self, args: PageArgs, config: SoarConfig) -> list[str]:
-        if config.estate is not None and "${" not in args.subdomain:
-            if args.subdomain not in {s.name for s in config.estate.subdomains}:
-                return [f"subdomain {args.subdomain!r} is not in the estate"]
+        if (
+            config.estate is not None
+            and "${" not in args.subdomain
+            and args.subdomain not in {s.name for s in config.estate.subdomains}
+        ):
+            return [f"subdomain {args.subdomain!r} is not in the estate"]
         return []
 
 
