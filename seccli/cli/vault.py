@@ -145,12 +145,9 @@ def _connect(ctx: typer.Context) -> VaultApi:
     jwt: Secret | None = None
     if conn.kubernetes_role:
         try:
-            jwt = Secret(conn.kubernetes_jwt_file.read_text(encoding="utf-8").strip())
-        except OSError as exc:
-            raise InputError(
-                f"{conn.kubernetes_jwt_file}: cannot read the service account token "
-                f"({exc.strerror})"
-            ) from None
+            jwt = Secret(_read_token(conn.kubernetes_jwt_file))
+        except InputError as exc:
+            raise InputError(f"cannot read the service account token: {exc.message}") from None
     settings = VaultSettings(
         address=conn.address,
         token=Secret(token_text) if token_text else None,
@@ -170,10 +167,16 @@ def _connect(ctx: typer.Context) -> VaultApi:
 
 def _token_file() -> str | None:
     path = Path.home() / ".vault-token"
-    try:
-        return path.read_text(encoding="utf-8").strip() or None
-    except OSError:
+    if not path.exists():
         return None
+    return _read_token(path) or None
+
+
+def _read_token(path: Path) -> str:
+    """A token file: regular, at most 64 KiB, UTF-8 (a FIFO or device is refused, not read)."""
+    from seccli.core.documents import LoadLimits, read_source
+
+    return read_source(path, LoadLimits(max_bytes=64 * 1024)).strip()
 
 
 def _load(path: Path | None) -> tuple[Path, LoadedEstate]:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from seccli.policy.rego import Limits, RegoError, compile
+from seccli.policy.rego import EvaluationAborted, Limits, RegoError, compile
 
 
 def test_huge_comprehension_hits_the_step_limit_quickly() -> None:
@@ -72,7 +72,9 @@ def test_deeply_nested_source_is_a_parse_error() -> None:
     assert exc.value.code == "rego_parse_error"
 
 
-def test_large_range_is_refused() -> None:
+def test_large_range_is_refused_even_without_strict_builtin_errors() -> None:
     pol = compile({})
-    with pytest.raises(RegoError):
-        pol.eval("x := numbers.range(0, 100000000000)", strict_builtin_errors=True)
+    for strict in (True, False):
+        with pytest.raises(EvaluationAborted) as exc:
+            pol.eval("x := numbers.range(0, 100000000000)", strict_builtin_errors=strict)
+        assert exc.value.reason == "limit" and exc.value.code == "eval_limit_error"

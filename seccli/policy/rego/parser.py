@@ -552,11 +552,20 @@ class Parser:
                 if kind == "text":
                     parts.append(val)
                     continue
-                sub = Parser(val, self.file, self.v1)
-                sub.keywords = set(self.keywords)
-                sub.strict_v1 = self.strict_v1
-                sub.wild = self.wild + 1000
-                lits = sub.parse_query(None)
+                try:
+                    sub = Parser(val, self.file, self.v1)
+                    sub.keywords = set(self.keywords)
+                    sub.strict_v1 = self.strict_v1
+                    sub.wild = self.wild + 1000
+                    lits = sub.parse_query(None)
+                except RegoParseError as err:
+                    # the expression is parsed on its own: report it at the template string
+                    raise RegoParseError(
+                        f"in a template string: {err.detail}",
+                        file=self.file,
+                        line=t.line,
+                        column=t.col,
+                    ) from None
                 self.wild = sub.wild
                 if len(lits) != 1:
                     raise self.err("a template string expression must be one expression", t)

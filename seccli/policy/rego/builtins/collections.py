@@ -428,9 +428,10 @@ def _flatten_into(items: Any, out: list[Any]) -> None:
             _flatten_into(x, out)
         else:
             out.append(x)
+            if len(out) > MAX_ELEMENTS:
+                refuse_size(len(out), MAX_ELEMENTS, "result elements")
             if not len(out) & LOOP_MASK:
                 check_deadline()
-                refuse_size(len(out), MAX_ELEMENTS, "result elements")
 
 
 def _neighbours(graph: dict[Any, Any], node: Any) -> list[Any]:
@@ -453,6 +454,7 @@ def _reachable(graph: Any, initial: Any) -> Any:
         steps += 1
         if not steps & LOOP_MASK:
             check_deadline()
+        if len(stack) > MAX_ELEMENTS:
             refuse_size(len(stack), MAX_ELEMENTS, "nodes to visit")
         node = stack.pop()
         if node in seen or index(graph, node) is UNDEF:
@@ -460,6 +462,10 @@ def _reachable(graph: Any, initial: Any) -> Any:
         seen.add(node)
         stack.extend(freeze(x) for x in _neighbours(graph, node))
     return RegoSet(seen)
+
+
+#: Steps ``graph.reachable_paths`` takes (each costs the length of its path).
+MAX_PATH_STEPS = 100_000
 
 
 def _reachable_paths(graph: Any, initial: Any) -> Any:
@@ -475,7 +481,8 @@ def _reachable_paths(graph: Any, initial: Any) -> Any:
         visits[0] += 1
         if not visits[0] & 0xFF:
             check_deadline()
-            refuse_size(visits[0], MAX_ELEMENTS, "path steps")
+        if visits[0] > MAX_PATH_STEPS:
+            refuse_size(visits[0], MAX_PATH_STEPS, "path steps")
         nexts = [n for n in _neighbours(graph, node) if freeze(n) not in {freeze(p) for p in path}]
         nexts = [n for n in nexts if index(graph, n) is not UNDEF]
         if not nexts:

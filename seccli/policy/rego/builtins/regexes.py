@@ -134,9 +134,10 @@ def _matches(rx: Any, text: str, limit: int) -> Any:
     for i, m in enumerate(rx.finditer(text)):
         if i == limit:
             return
+        if i >= MAX_ELEMENTS:
+            refuse_size(i + 1, MAX_ELEMENTS, "matches")
         if not (i + 1) & LOOP_MASK:
             check_deadline()
-            refuse_size(i + 1, MAX_ELEMENTS, "matches")
         yield m
 
 

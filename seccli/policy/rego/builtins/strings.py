@@ -102,11 +102,12 @@ def _replace_n(patterns: Any, s: Any) -> str:
         steps += 1
         if not steps & LOOP_MASK:
             check_deadline()
-            refuse_size(size, MAX_STRING, "result characters")
         for old, new in pairs:
             if old and x.startswith(old, i):
-                out.append(new)
                 size += len(new)
+                if size > MAX_STRING:
+                    refuse_size(size, MAX_STRING, "result characters")
+                out.append(new)
                 i += len(old)
                 break
         else:
@@ -164,9 +165,10 @@ def _indexof_n(s: Any, sub: Any) -> list[int]:
     i = x.find(p)
     while i >= 0:
         out.append(i)
+        if len(out) > MAX_ELEMENTS:
+            refuse_size(len(out), MAX_ELEMENTS, "result elements")
         if not len(out) & LOOP_MASK:
             check_deadline()
-            refuse_size(len(out), MAX_ELEMENTS, "result elements")
         i = x.find(p, i + 1)
     return out
 
