@@ -1,0 +1,93 @@
+"""SIGKILL at every step boundary of a multi-step run, then ``playbook resume``: no step twice.
+
+Each run is a real ``seccli playbook run --execute`` process that kills itself with SIGKILL at
+the N-th boundary (before the action, after it, after its record); the resume is another
+process. A local HTTP server counts what each step sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.soar.helpers import chain, write_playbook
+from tests.soar.recording_server import RecordingServer
+
+STEPS = 4
+POINTS = ("started", "executed", "recorded")
+KILLER = """
+import os, signal, sys
+import seccli.soar.engine as engine
+target = int(os.environ["KILL_AT"])
+seen = [0]
+def reached(point, key):
+    seen[0] += 1
+    if seen[0] == target:
+        os.kill(os.getpid(), signal.SIGKILL)
+engine._reached = reached
+from seccli.cli.app import main
+main(sys.argv[1:])
+"""
+
+
+def _seccli(args: list[str], env: dict[str, str], kill_at: int | None = None) -> subprocess.CompletedProcess[str]:
+    code = KILLER if kill_at is not None else "from seccli.cli.app import main; import sys; main(sys.argv[1:])"
+    run_env = {**env, "KILL_AT": str(kill_at or 0)}
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("kill_at", range(1, STEPS * len(POINTS) + 1))
+def test_sigkill_then_resume_repeats_no_completed_step(
+    kill_at: int, tmp_path: Path, server: RecordingServer
+) -> None:
+    paths = [f"/step{i}" for i in range(1, STEPS + 1)]
+    folder = tmp_path / "playbooks"
+    write_playbook(folder, "chain", chain(paths))
+    incident = tmp_path / "incident.json"
+    incident.write_text("{}")
+    env = {
+        **os.environ,
+        "SECCLI_STORE": str(tmp_path / "state.db"),
+        "SECCLI_SOAR_WORKDIR": str(tmp_path / "work"),
+        "SECCLI_ACTOR": "tester",
+    }
+    common = ["--playbooks", str(folder), "--endpoint", f"edge={server.url}/edge"]
+    killed = _seccli(
+        ["playbook", "run", "chain", "--incident", str(incident), "--execute", *common],
+        env,
+        kill_at,
+    )
+    assert killed.returncode == -9, killed.stderr
+    listed = _seccli(["playbook", "runs", "--format", "json"], env)
+    (run,) = json.loads(listed.stdout)["runs"]
+    assert run["state"] == "running"
+    resumed = _seccli(["playbook", "resume", run["run"], *common, "--format", "json"], env)
+    assert resumed.returncode == 0, resumed.stderr
+    result = json.loads(resumed.stdout)
+    assert result["state"] == "completed"
+    step, point = divmod(kill_at - 1, len(POINTS))
+    for index, path in enumerate(paths):
+        sent = [r for r in server.received if r.path == "/edge" + path]
+        if index == step and POINTS[point] == "executed":
+            # the action ran but its record was not written: it runs again, same key
+            assert len(sent) == 2, (path, server.paths())
+            assert sent[0].headers["Idempotency-Key"] == sent[1].headers["Idempotency-Key"]
+        else:
+            assert len(sent) == 1, (path, server.paths())
+    assert [r.path for r in server.received][-1] == "/edge" + paths[-1]
+    assert all(s["state"] == "completed" for s in result["steps"])
+    # every step's start and end reached the audit chain, and the chain verifies
+    verify = _seccli(["audit", "verify"], env)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
