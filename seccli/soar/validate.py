@@ -160,11 +160,12 @@ class _Checker:
                     preds[target].append(name)
         out: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         for name in order:
-            if name == self.playbook.start or not preds[name]:
+            seen = [p for p in preds[name] if p in out]  # back edges (cycles) are reported
+            if name == self.playbook.start or not seen:
                 variables, done = frozenset(base), frozenset[str]()
             else:
-                variables = frozenset.intersection(*(out[p][0] for p in preds[name]))
-                done = frozenset.intersection(*(out[p][1] for p in preds[name]))
+                variables = frozenset.intersection(*(out[p][0] for p in seen))
+                done = frozenset.intersection(*(out[p][1] for p in seen))
             step = self.playbook.steps[name]
             self._check_step_uses(name, step, set(variables), set(done))
             sets = set(getattr(step, "set_variables", {}) or {})
