@@ -319,7 +319,7 @@ def _decision(command: str, decision: str) -> Any:
             engine.store.append_audit(
                 AuditRecord(
                     actor=current_actor(),
-                    action=f"playbook.{command}",
+                    action="playbook.approval",
                     subject=step,
                     payload={"run": run_id, **approval.to_json()},
                 )
