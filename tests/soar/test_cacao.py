@@ -17,7 +17,9 @@ from seccli.soar.interface import SoarConfig
 from seccli.soar.loader import PlaybookLibrary
 from tests.soar.conftest import PLAYBOOKS, SHIPPED
 
-UUID4 = re.compile(r"^[a-z][a-z0-9-]+--[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+UUID4 = re.compile(
+    r"^[a-z][a-z0-9-]+--[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
 
 
 @pytest.fixture
@@ -42,9 +44,10 @@ def test_shipped_playbook_exports_schema_valid_cacao(name: str, copied: Path) ->
         assert UUID4.match(step_id), step_id
         assert step_id.startswith(step["type"] + "--")
     # the shipped lock files already hold every id: exporting changes nothing on disk
-    assert lock_path(copied / f"{name}.yaml").read_bytes() == lock_path(
-        PLAYBOOKS / f"{name}.yaml"
-    ).read_bytes()
+    assert (
+        lock_path(copied / f"{name}.yaml").read_bytes()
+        == lock_path(PLAYBOOKS / f"{name}.yaml").read_bytes()
+    )
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -68,9 +71,12 @@ def test_ids_are_stable_and_new_steps_get_new_ids(copied: Path) -> None:
     second = json.loads(_export(copied, "crypto-miner"))
     assert first == second
     text = (copied / "crypto-miner.yaml").read_text()
-    text = text.replace("    onCompletion: done\n  done:", "    onCompletion: extra\n  extra:\n"
-                        "    type: action\n    action: log\n    args:\n      message: x\n"
-                        "    onCompletion: done\n  done:")
+    text = text.replace(
+        "    onCompletion: done\n  done:",
+        "    onCompletion: extra\n  extra:\n"
+        "    type: action\n    action: log\n    args:\n      message: x\n"
+        "    onCompletion: done\n  done:",
+    )
     (copied / "crypto-miner.yaml").write_text(text)
     third = json.loads(_export(copied, "crypto-miner"))
     old = {s["name"]: i for i, s in first["workflow"].items()}

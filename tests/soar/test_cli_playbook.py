@@ -19,7 +19,9 @@ from tests.soar.helpers import write_playbook
 from tests.soar.recording_server import RecordingServer
 
 
-def seccli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def seccli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "seccli", *args],
         cwd=cwd,
@@ -56,7 +58,13 @@ def test_schema_playbook(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", SHIPPED)
 def test_dry_run_of_every_shipped_playbook(name: str, tmp_path: Path) -> None:
     result = seccli(
-        "playbook", "run", name, "--incident", str(INCIDENTS / f"{name}.json"), "-f", "json",
+        "playbook",
+        "run",
+        name,
+        "--incident",
+        str(INCIDENTS / f"{name}.json"),
+        "-f",
+        "json",
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
@@ -82,9 +90,11 @@ def _everything_written(tmp_path: Path) -> str:
     db = sqlite3.connect(tmp_path / "state.db")
     parts.extend(db.iterdump())
     db.close()
-    for path in tmp_path.rglob("*"):
-        if path.is_file() and path.suffix != ".db":
-            parts.append(path.read_bytes().decode(errors="replace"))
+    parts.extend(
+        path.read_bytes().decode(errors="replace")
+        for path in tmp_path.rglob("*")
+        if path.is_file() and path.suffix != ".db"
+    )
     return "\n".join(parts)
 
 
@@ -94,9 +104,17 @@ def test_execute_records_steps_and_never_leaks_secrets(
     outputs = []
     for extra in ([], ["--debug"]):
         result = seccli(
-            *extra, "playbook", "run", "leaked-secret", "--incident",
-            str(INCIDENTS / "leaked-secret.json"), "--execute", "-f", "json",
-            cwd=tmp_path, env=env,
+            *extra,
+            "playbook",
+            "run",
+            "leaked-secret",
+            "--incident",
+            str(INCIDENTS / "leaked-secret.json"),
+            "--execute",
+            "-f",
+            "json",
+            cwd=tmp_path,
+            env=env,
         )
         assert result.returncode == 0, result.stderr
         outputs.append(result.stdout + result.stderr)
@@ -122,27 +140,44 @@ def test_execute_records_steps_and_never_leaks_secrets(
 
 def test_approval_through_the_cli(tmp_path: Path, env: dict[str, str]) -> None:
     result = seccli(
-        "playbook", "run", "compromised-sa-token", "--incident",
-        str(INCIDENTS / "compromised-sa-token.json"), "--execute", "-f", "json",
-        cwd=tmp_path, env=env,
+        "playbook",
+        "run",
+        "compromised-sa-token",
+        "--incident",
+        str(INCIDENTS / "compromised-sa-token.json"),
+        "--execute",
+        "-f",
+        "json",
+        cwd=tmp_path,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     run = json.loads(result.stdout)
     assert run["state"] == "waiting-approval"
     assert [w["step"] for w in run["waiting"]] == ["approve"]
-    empty = seccli("playbook", "approve", run["run"], "approve", "--reason", " ",
-                   cwd=tmp_path, env=env)
+    empty = seccli(
+        "playbook", "approve", run["run"], "approve", "--reason", " ", cwd=tmp_path, env=env
+    )
     assert empty.returncode == 2
     approved = seccli(
-        "playbook", "approve", run["run"], "approve", "--reason", "token seen in logs",
-        "-f", "json", cwd=tmp_path, env={**env, "SECCLI_ACTOR": "alice"},
+        "playbook",
+        "approve",
+        run["run"],
+        "approve",
+        "--reason",
+        "token seen in logs",
+        "-f",
+        "json",
+        cwd=tmp_path,
+        env={**env, "SECCLI_ACTOR": "alice"},
     )
     assert approved.returncode == 0, approved.stderr
     done = json.loads(approved.stdout)
     assert done["state"] == "completed"
     assert any(s["step"] == "revoke" and s["state"] == "completed" for s in done["steps"])
-    again = seccli("playbook", "reject", run["run"], "approve", "--reason", "x",
-                   cwd=tmp_path, env=env)
+    again = seccli(
+        "playbook", "reject", run["run"], "approve", "--reason", "x", cwd=tmp_path, env=env
+    )
     assert again.returncode == 2 and "already approved" in again.stderr
     audit = seccli("audit", "log", "--format", "json", cwd=tmp_path, env=env)
     entries = json.loads(audit.stdout)["entries"]
@@ -150,11 +185,21 @@ def test_approval_through_the_cli(tmp_path: Path, env: dict[str, str]) -> None:
     assert decision and decision[0]["actor"] == "alice"
 
 
-def test_missing_input_is_exit_2_and_nothing_is_written(tmp_path: Path, env: dict[str, str]) -> None:
+def test_missing_input_is_exit_2_and_nothing_is_written(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
     incident = tmp_path / "incident.json"
     incident.write_text(json.dumps({"repository": "r", "commit": 5}))
-    result = seccli("playbook", "run", "leaked-secret", "--incident", str(incident), "--execute",
-                    cwd=tmp_path, env=env)
+    result = seccli(
+        "playbook",
+        "run",
+        "leaked-secret",
+        "--incident",
+        str(incident),
+        "--execute",
+        cwd=tmp_path,
+        env=env,
+    )
     assert result.returncode == 2
     assert "secret_path: missing required input" in result.stderr
     assert "commit: expected a string, got int" in result.stderr
@@ -165,14 +210,25 @@ def test_missing_input_is_exit_2_and_nothing_is_written(tmp_path: Path, env: dic
 
 def test_invalid_playbook_is_exit_2_with_lines(tmp_path: Path, env: dict[str, str]) -> None:
     path = write_playbook(
-        tmp_path / "pb", "bad",
-        {"a": {"type": "action", "action": "log", "args": {"message": "x"}, "onSuccess": "zz"},
-         "b": {"type": "end"}},
+        tmp_path / "pb",
+        "bad",
+        {
+            "a": {"type": "action", "action": "log", "args": {"message": "x"}, "onSuccess": "zz"},
+            "b": {"type": "end"},
+        },
     )
     incident = tmp_path / "i.json"
     incident.write_text("{}")
-    result = seccli("playbook", "run", str(path), "--incident", str(incident), "--execute",
-                    cwd=tmp_path, env=env)
+    result = seccli(
+        "playbook",
+        "run",
+        str(path),
+        "--incident",
+        str(incident),
+        "--execute",
+        cwd=tmp_path,
+        env=env,
+    )
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert any(f"{path}:" in line and "steps.a.onSuccess" in line for line in lines)

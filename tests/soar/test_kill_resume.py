@@ -35,8 +35,14 @@ main(sys.argv[1:])
 """
 
 
-def _seccli(args: list[str], env: dict[str, str], kill_at: int | None = None) -> subprocess.CompletedProcess[str]:
-    code = KILLER if kill_at is not None else "from seccli.cli.app import main; import sys; main(sys.argv[1:])"
+def _seccli(
+    args: list[str], env: dict[str, str], kill_at: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    code = (
+        KILLER
+        if kill_at is not None
+        else "from seccli.cli.app import main; import sys; main(sys.argv[1:])"
+    )
     run_env = {**env, "KILL_AT": str(kill_at or 0)}
     return subprocess.run(
         [sys.executable, "-c", code, *args],

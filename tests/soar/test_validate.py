@@ -16,8 +16,9 @@ from tests.soar.helpers import write_playbook
 LOG = {"type": "action", "action": "log", "args": {"message": "x"}}
 
 
-def _problems(tmp_path: Path, steps: dict[str, Any], config: SoarConfig | None = None,
-              **extra: Any) -> list[str]:
+def _problems(
+    tmp_path: Path, steps: dict[str, Any], config: SoarConfig | None = None, **extra: Any
+) -> list[str]:
     folder = tmp_path / "pb"
     write_playbook(folder, "t", steps, **extra)
     library = PlaybookLibrary((folder,), config or SoarConfig())
@@ -117,8 +118,12 @@ def test_step_output_used_before_the_step(tmp_path: Path) -> None:
     problems = _problems(
         tmp_path,
         {
-            "a": {"type": "action", "action": "log", "args": {"message": "${steps.b.output.x}"},
-                  "onSuccess": "b"},
+            "a": {
+                "type": "action",
+                "action": "log",
+                "args": {"message": "${steps.b.output.x}"},
+                "onSuccess": "b",
+            },
             "b": {"type": "action", "action": "log", "args": {"message": "${steps.zz.output}"}},
         },
     )
@@ -131,8 +136,12 @@ def test_bad_expressions(tmp_path: Path) -> None:
         tmp_path,
         {
             "a": {"type": "if-condition", "condition": "1 ==", "onTrue": "b"},
-            "b": {"type": "action", "action": "log", "args": {"message": "${__import__('os')}"},
-                  "onSuccess": "c"},
+            "b": {
+                "type": "action",
+                "action": "log",
+                "args": {"message": "${__import__('os')}"},
+                "onSuccess": "c",
+            },
             "c": {"type": "switch-condition", "switch": "$x $y", "cases": {"1": "d"}},
             "d": {"type": "action", "action": "log", "args": {"message": "${nofn(1)}"}},
         },
@@ -149,12 +158,24 @@ def test_unknown_action_and_arguments(tmp_path: Path) -> None:
         tmp_path,
         {
             "a": {"type": "action", "action": "shell.exec", "args": {}, "onSuccess": "b"},
-            "b": {"type": "action", "action": "wait", "args": {"seconds": "soon"},
-                  "onSuccess": "c"},
-            "c": {"type": "action", "action": "http.request", "args": {"url": "http://x"},
-                  "onSuccess": "d"},
-            "d": {"type": "action", "action": "approval", "args": {"ttlSeconds": 0, "reason": "r"},
-                  "onSuccess": "e"},
+            "b": {
+                "type": "action",
+                "action": "wait",
+                "args": {"seconds": "soon"},
+                "onSuccess": "c",
+            },
+            "c": {
+                "type": "action",
+                "action": "http.request",
+                "args": {"url": "http://x"},
+                "onSuccess": "d",
+            },
+            "d": {
+                "type": "action",
+                "action": "approval",
+                "args": {"ttlSeconds": 0, "reason": "r"},
+                "onSuccess": "e",
+            },
             "e": {"type": "action", "action": "wait", "args": {"seconds": "${$n} s"}},
         },
         inputs=[{"name": "n"}],
@@ -174,14 +195,29 @@ def test_literal_references_checked_against_estate_and_org(
     problems = _problems(
         tmp_path,
         {
-            "a": {"type": "action", "action": "kubernetes.quarantine",
-                  "args": {"namespace": "holding", "workload": "no-such-svc"}, "onSuccess": "b"},
-            "b": {"type": "action", "action": "notify.team",
-                  "args": {"team": "no-such-team", "message": "m"}, "onSuccess": "c"},
-            "c": {"type": "action", "action": "vault.rotate", "args": {"path": "kv/not/declared"},
-                  "onSuccess": "d"},
-            "d": {"type": "action", "action": "oncall.page",
-                  "args": {"subdomain": "nope", "summary": "s"}},
+            "a": {
+                "type": "action",
+                "action": "kubernetes.quarantine",
+                "args": {"namespace": "holding", "workload": "no-such-svc"},
+                "onSuccess": "b",
+            },
+            "b": {
+                "type": "action",
+                "action": "notify.team",
+                "args": {"team": "no-such-team", "message": "m"},
+                "onSuccess": "c",
+            },
+            "c": {
+                "type": "action",
+                "action": "vault.rotate",
+                "args": {"path": "kv/not/declared"},
+                "onSuccess": "d",
+            },
+            "d": {
+                "type": "action",
+                "action": "oncall.page",
+                "args": {"subdomain": "nope", "summary": "s"},
+            },
         },
         config=config,
     )
@@ -209,8 +245,12 @@ def test_called_playbooks(tmp_path: Path) -> None:
         tmp_path,
         {
             "a": {"type": "playbook-action", "playbook": "missing", "onSuccess": "b"},
-            "b": {"type": "playbook-action", "playbook": "child", "inputs": {"bogus": 1},
-                  "onSuccess": "c"},
+            "b": {
+                "type": "playbook-action",
+                "playbook": "child",
+                "inputs": {"bogus": 1},
+                "onSuccess": "c",
+            },
             "c": {"type": "playbook-action", "playbook": "loop2"},
         },
     )
