@@ -689,7 +689,7 @@ def _describe(step: Any, scope: Scope, config: SoarConfig) -> str:
         action = ACTIONS[step.action]
         extra = {"item": "<each item>"} if step.for_each else {}
         try:
-            args = render(step.args, Scope({**scope.variables, **extra}, {}, {}))
+            args = render(step.args, Scope({**scope.variables, **extra}, _PendingOutcomes(), {}))
             described = action.describe(
                 action.args_model.model_validate(args, by_alias=True, by_name=False), config
             )
@@ -711,6 +711,13 @@ def _describe(step: Any, scope: Scope, config: SoarConfig) -> str:
     if isinstance(step, PlaybookActionStep):
         return f"run playbook {step.playbook}"
     return "end"
+
+
+class _PendingOutcomes(dict[str, str]):
+    """Outcomes in a dry run: known only when the run gets there."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return f"<outcome of {key}>"
 
 
 def _evaluated(step: Any, scope: Scope) -> Any:
