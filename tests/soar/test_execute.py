@@ -187,3 +187,23 @@ def test_dry_run_changes_nothing(tmp_path: Path, library: PlaybookLibrary, confi
         plan = dry_run(playbook, inputs, config, library.resolve)
         assert {entry["step"] for entry in plan} >= set(playbook.steps)
     assert not config.workdir.exists()
+
+
+def test_quarantine_fails_when_an_existing_policy_still_allows_traffic(
+    library: PlaybookLibrary, make_engine: EngineFactory, config: Any, server: RecordingServer
+) -> None:
+    """NetworkPolicies are additive: a deny-all does not isolate past an allow rule."""
+    tree = config.gitops_root() / "netpol"
+    tree.mkdir(parents=True)
+    (tree / "allow.yaml").write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
+        "  name: allow-from-anywhere\n  namespace: holding\nspec:\n  podSelector: {}\n"
+        "  policyTypes: [Ingress]\n  ingress:\n  - from:\n    - namespaceSelector: {}\n"
+    )
+    playbook, inputs = _inputs(library, "crypto-miner")
+    result = make_engine().start(playbook, inputs)
+    quarantine = next(s for s in result.steps if s["step"] == "quarantine")
+    assert quarantine["state"] == "failed"
+    assert "not isolated" in quarantine["error"]
+    assert "seccli-probe/seccli-probe -> holding/metrics-collector" in quarantine["error"]
+    assert not (config.gitops_root() / "quarantine").exists()  # nothing written unproven

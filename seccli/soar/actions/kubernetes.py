@@ -19,6 +19,8 @@ from seccli.soar.interface import Action, ActionArgs, ActionContext, ActionFaile
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 DIGEST = r"^sha256:[0-9a-f]{64}$"
+GENERATED_FOLDERS = frozenset({"quarantine", "scale", "nodes", "supplychain", "gatekeeper"})
+"""Folders of the GitOps tree these actions write (patches, not deployable manifests)."""
 
 
 def _dump(objects: list[dict[str, Any]]) -> bytes:
@@ -120,38 +122,76 @@ class QuarantineAction(Action[WorkloadArgs]):
         problems = _schema_problems(relative, [policy])
         if problems:
             raise ActionFailed(f"generated policy is not schema-valid: {problems[0]}")
-        isolated = _prove_isolated(args, labels, policy)
-        if not isolated:
-            raise ActionFailed(f"{args.namespace}/{args.workload} is not isolated by the policy")
+        allowing = _prove_isolated(args, labels, policy, ctx.config.gitops_root())
+        if allowing:
+            raise ActionFailed(
+                f"{args.namespace}/{args.workload} is not isolated: traffic is still allowed "
+                f"({', '.join(allowing[:3])})"
+            )
         path = _write(ctx, relative, [policy])
         return {"file": str(path), "isolated": True, "selector": labels}
 
 
-def _prove_isolated(args: WorkloadArgs, labels: dict[str, str], policy: dict[str, Any]) -> bool:
-    """Analyse the workload with an allow-all neighbour: nothing may reach it or leave it."""
+def _prove_isolated(
+    args: WorkloadArgs, labels: dict[str, str], policy: dict[str, Any], tree: Path
+) -> list[str]:
+    """What still reaches or leaves the workload under the tree's policies plus ``policy``.
+
+    The workload (by its pod labels) and an unrestricted probe pod are analysed with every
+    NetworkPolicy the GitOps tree already deploys (policies are additive: an existing allow
+    rule defeats a deny-all) and the new one; the answer lists the allowed connections.
+    """
     from seccli.core.documents import Document
     from seccli.zerotrust.analyzer import analyse
-    from seccli.zerotrust.manifests import build_manifest_set
+    from seccli.zerotrust.manifests import build_manifest_set, load_manifests
 
-    def pod(name: str, pod_labels: dict[str, str]) -> dict[str, Any]:
+    def pod(name: str, pod_labels: dict[str, str], namespace: str = args.namespace) -> Any:
         return {
             "apiVersion": "v1",
             "kind": "Pod",
-            "metadata": {"name": name, "namespace": args.namespace, "labels": pod_labels},
+            "metadata": {"name": name, "namespace": namespace, "labels": pod_labels},
             "spec": {"containers": [{"name": "c", "image": "x"}]},
         }
 
-    objects = [pod(args.workload, labels), pod("seccli-probe", {"seccli.io/probe": "1"}), policy]
+    probe = {"seccli.io/probe": "1"}
+    objects = [
+        pod(args.workload, labels),
+        pod("seccli-probe", probe),  # a neighbour in the namespace
+        pod("seccli-probe", probe, "seccli-probe"),  # and one in another namespace
+        policy,
+    ]
     documents = [
         Document(source="quarantine", index=i, data=obj, start_line=1)
         for i, obj in enumerate(objects)
     ]
-    reach = analyse(build_manifest_set(documents))
+    world = build_manifest_set(documents)
+    existing = (
+        sorted(p for p in tree.iterdir() if p.name not in GENERATED_FOLDERS)
+        if tree.is_dir()
+        else []
+    )
+    if existing:
+        try:
+            deployed = load_manifests(existing)
+        except SeccliError as exc:
+            raise ActionFailed(f"cannot read the GitOps tree to prove isolation: {exc}") from None
+        ours = {(p.namespace, p.name) for p in world.policies}
+        world.policies.extend(p for p in deployed.policies if (p.namespace, p.name) not in ours)
+        for name, ns_labels in deployed.namespaces.items():
+            world.namespaces.setdefault(name, ns_labels)
+    reach = analyse(world)
     ident = f"{args.namespace}/{args.workload}"
-    for src, dst, ports in reach.edges():
-        if ident in (src.ident, dst.ident) and src.ident != dst.ident and ports:
-            return False
-    return not any(w.ident == ident for w, _, _ in reach.external())
+    allowing = [
+        f"{src.ident} -> {dst.ident}"
+        for src, dst, ports in reach.edges()
+        if ident in (src.ident, dst.ident) and src.ident != dst.ident and ports
+    ]
+    allowing.extend(
+        f"{direction} {','.join(access.cidrs)}"
+        for workload, direction, access in reach.external()
+        if workload.ident == ident
+    )
+    return allowing
 
 
 class ScaleArgs(WorkloadArgs):
