@@ -6,12 +6,14 @@ redacted; the CLI redacts the final text once more.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from seccli.core.findings import Finding
 from seccli.core.severity import Severity
+from seccli.render.findings_json import SEVERITY_ORDER, finding_json, severity_counts
+from seccli.render.sarif import SECURITY_SEVERITY as _SECURITY_SEVERITY
+from seccli.render.text import markdown_cell as _cell
 from seccli.scan.model import TOOL_ERROR_RULE, ScanReport, ToolRun
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -21,36 +23,6 @@ TOOL_URIS = {
     "bandit": "https://bandit.readthedocs.io/",
     "semgrep": "https://semgrep.dev/",
 }
-# GitHub code scanning reads rule severity from this number (as a string).
-_SECURITY_SEVERITY = {
-    Severity.CRITICAL: "9.5",
-    Severity.HIGH: "8.0",
-    Severity.MEDIUM: "5.5",
-    Severity.LOW: "3.0",
-    Severity.INFO: "0.0",
-}
-SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
-
-
-def severity_counts(findings: Sequence[Finding]) -> dict[str, int]:
-    """How many findings per severity, every severity present (critical first)."""
-    counts = Counter(f.severity for f in findings)
-    return {level.value: counts.get(level, 0) for level in SEVERITY_ORDER}
-
-
-def finding_json(finding: Finding, end_line: int | None = None) -> dict[str, Any]:
-    """A finding as stable JSON."""
-    data: dict[str, Any] = finding.model_dump(mode="json")
-    data["location"] = {
-        "file": finding.location.file,
-        "line": finding.location.line,
-        "endLine": end_line,
-        "column": finding.location.column,
-        "path": finding.location.path,
-    }
-    return data
-
-
 def report_json(
     report: ScanReport,
     findings: Sequence[Finding],
@@ -193,10 +165,9 @@ def to_markdown(
     return "\n".join(lines) + "\n"
 
 
-def _cell(text: str) -> str:
-    return " ".join(text.replace("|", "\\|").split())
-
-
 def is_tool_error(finding: Finding) -> bool:
     """True for the findings that stand for a tool failure."""
     return finding.rule_id == TOOL_ERROR_RULE
+
+
+__all__ = ["SEVERITY_ORDER", "finding_json", "severity_counts"]
