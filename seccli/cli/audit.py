@@ -51,23 +51,34 @@ def verify(
 
     A database or checkpoint that cannot be read is a broken log too (exit 1), never a pass.
     """
+    from seccli.cli.images import cache_key_path
     from seccli.store.errors import AuditLogBroken
+    from seccli.supplychain.cache import audit_verification_cache
 
+    state = app_state(ctx)
     try:
-        with app_state(ctx).open_store(create=False) as store:
+        with state.open_store(create=False) as store:
             result = store.verify_audit()
     except AuditLogBroken as exc:
         _report_unreadable(exc, output)
         raise typer.Exit(int(ExitCode.VIOLATIONS)) from None
+    # Cached image verdicts live in the same database (often a CI cache others can write):
+    # a row that fails authentication is ignored by the gate and reported here.
+    cache = audit_verification_cache(state.resolved_store_path(), cache_key_path())
     if output is OutputFormat.JSON:
         print_json(
             {
-                "ok": result.ok,
+                "ok": result.ok and not cache.unauthenticated,
                 "entries": result.entries,
                 "head": {"seq": result.head.seq, "entryHash": result.head.entry_hash}
                 if result.head
                 else None,
                 "problems": [{"seq": p.seq, "reason": p.reason} for p in result.problems],
+                "verificationCache": {
+                    "entries": cache.entries,
+                    "unauthenticated": list(cache.unauthenticated),
+                    "problem": cache.problem,
+                },
             }
         )
     else:
@@ -76,7 +87,16 @@ def verify(
             console.print(f"[green]ok[/green] audit log intact: {result.entries} entries verified")
         for problem in result.problems:
             console.print(f"[red]BROKEN[/red] {problem}", markup=True, highlight=False)
-    if not result.ok:
+        for entry in cache.unauthenticated:
+            console.print(
+                f"[red]FORGED[/red] verification cache entry {entry} fails authentication "
+                "(ignored by the image gate)",
+                markup=True,
+                highlight=False,
+            )
+        if cache.problem and (cache.unauthenticated or not cache.entries):
+            console.print(f"note: {cache.problem}", markup=False, highlight=False)
+    if not result.ok or cache.unauthenticated:
         raise typer.Exit(int(ExitCode.VIOLATIONS))
 
 

@@ -24,6 +24,7 @@ import secrets
 import sqlite3
 import stat
 import threading
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -322,3 +323,41 @@ def _parse_entry(stored: Any) -> dict[str, Any] | None:
     if "verdict" not in entry:
         return None
     return entry
+
+
+@dataclass(frozen=True, slots=True)
+class CacheAudit:
+    """What an audit of the verification cache found: how many entries and which fail
+    authentication (a forged, copied or edited row, or rows whose key is gone)."""
+
+    entries: int
+    unauthenticated: tuple[str, ...]
+    problem: str | None = None
+
+
+def audit_verification_cache(db_path: Path, key_path: Path) -> CacheAudit:
+    """Check every cached verdict against the key in ``key_path`` without creating a key.
+
+    Without the key nothing in the cache can be authenticated, so every entry is reported.
+    """
+    try:
+        key: CacheKey | None = _read_key(key_path)
+    except FileNotFoundError:
+        key = None
+    except CacheKeyError as exc:
+        return CacheAudit(0, (), problem=exc.message)
+    try:
+        with closing(sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True)) as db:
+            rows = db.execute("SELECT image, digest FROM verification_cache").fetchall()
+    except sqlite3.DatabaseError as exc:
+        return CacheAudit(0, (), problem=f"verification cache unreadable ({exc})")
+    if not rows:
+        return CacheAudit(0, ())
+    if key is None:
+        names = tuple(sorted(f"{image}@{digest}" for image, digest in rows))
+        return CacheAudit(len(rows), names, problem=f"{key_path}: no cache key to check against")
+    cache = SqliteCache(db_path, key)
+    try:
+        return CacheAudit(len(rows), tuple(sorted(cache.unauthenticated_entries())))
+    finally:
+        cache.close()
