@@ -13,6 +13,7 @@ import typer
 
 from seccli import __version__
 from seccli.cli import audit, estate, images, sbom, schema, sign
+from seccli.cli import bus as bus_cli
 from seccli.cli import gatekeeper as gatekeeper_cli
 from seccli.cli import generate as generate_cli
 from seccli.cli import netpol as netpol_cli
@@ -58,6 +59,13 @@ app.add_typer(policy_cli.app, name="policy")
 app.add_typer(playbook_cli.app, name="playbook")
 policy_cli.app.command("verify")(gatekeeper_cli.verify_command)
 policy_cli.app.command("test")(gatekeeper_cli.test_command)
+app.command(
+    name="submit",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)(bus_cli.submit_command)
+app.command(name="worker")(bus_cli.worker_command)
+app.add_typer(bus_cli.jobs_app, name="jobs")
+audit.app.command("sync")(bus_cli.audit_sync_command)
 
 
 def _version(value: bool) -> None:
@@ -83,6 +91,7 @@ def _root(
 ) -> None:
     """seccli: security and compliance automation."""
     ctx.obj = AppState(store_path=store, debug=debug)
+    ctx.call_on_close(lambda: bus_cli.mirror_audit_after_command(ctx))
 
 
 def main(argv: list[str] | None = None) -> None:
