@@ -14,6 +14,8 @@ class OutputFormat(StrEnum):
     SARIF = "sarif"
     MARKDOWN = "markdown"
     CSV = "csv"
+    DOT = "dot"  # graphs (Graphviz source)
+    SVG = "svg"  # graphs rendered by Graphviz
 
 
 SEVERITY_ORDER_NAMES = ("critical", "high", "medium", "low", "info")
