@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from seccli.cli.context import app_state, current_actor, default_estate_path
-from seccli.cli.output import OutputFormat, invalid_document_payload, print_json, stdout_console
+from seccli.cli.output import (
+    OutputFormat,
+    format_option,
+    invalid_document_payload,
+    print_json,
+    stdout_console,
+)
 from seccli.core.errors import DocumentInvalid, ExitCode
 
 if TYPE_CHECKING:
@@ -21,58 +27,42 @@ MAX_INPUT_OPTION = typer.Option(
 )
 
 
+VALIDATE_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
+
+
 @app.command("validate")
 def validate(
     ctx: typer.Context,
     path: Path | None = typer.Argument(
         None, help="Estate file (default: the example estate).", show_default=False
     ),
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    output: OutputFormat = VALIDATE_FORMATS,
     max_input_size: int = MAX_INPUT_OPTION,
 ) -> None:
     """Validate an estate: schema, types and cross-references, every problem at once."""
     from seccli.core.documents import LoadLimits
-    from seccli.core.hashing import sha256_file
-    from seccli.estate.loader import load_estate
-    from seccli.estate.summary import summarise
-    from seccli.store.interface import AuditRecord
+    from seccli.estate.summary import validate_estate_file
+    from seccli.store.runs import recorded_run
 
     estate_path = path or default_estate_path()
-    try:
-        loaded = load_estate(estate_path, LoadLimits(max_bytes=max_input_size))
-    except DocumentInvalid as exc:
-        if output is OutputFormat.JSON:
-            print_json(invalid_document_payload(estate_path, exc))
-            raise typer.Exit(int(ExitCode.INPUT)) from None
-        raise
-    summary = summarise(loaded.estate)
-    digest = sha256_file(estate_path)
-    state = app_state(ctx)
-    with state.open_store() as store:
-        run_id = store.start_run("estate validate", current_actor(), {"file": str(estate_path)})
-        store.append_audit(
-            AuditRecord(
-                actor=current_actor(),
-                action="estate.validate",
-                subject=str(estate_path),
-                payload={"sha256": digest, "valid": True, "counts": summary.as_dict()},
-            )
-        )
-        store.finish_run(run_id, "ok", 0, {"counts": summary.as_dict()})
+    store = app_state(ctx).open_store()
+    subject = str(estate_path)
+    recording = recorded_run(
+        store, "estate validate", current_actor(), subject, summary={"file": subject}
+    )
+    with store, recording as run:
+        try:
+            result = validate_estate_file(estate_path, LoadLimits(max_bytes=max_input_size))
+        except DocumentInvalid as exc:
+            if output is OutputFormat.JSON:
+                print_json(invalid_document_payload(estate_path, exc))
+                raise typer.Exit(int(ExitCode.INPUT)) from None
+            raise
+        run.finish(0, summary={"counts": result.summary.as_dict()}, audit=result.audit_payload())
     if output is OutputFormat.JSON:
-        print_json(
-            {
-                "file": str(estate_path),
-                "sha256": digest,
-                "valid": True,
-                "estate": loaded.estate.metadata.name,
-                "organisation": loaded.estate.organisation,
-                "trustDomain": loaded.estate.trust_domain,
-                "counts": summary.as_dict(),
-            }
-        )
+        print_json(result.as_json())
         return
-    _print_summary(estate_path, loaded.estate.organisation, summary)
+    _print_summary(estate_path, result.organisation, result.summary)
 
 
 def _print_summary(path: Path, organisation: str, summary: EstateSummary) -> None:

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from seccli.cli.context import app_state, current_actor, default_estate_path
-from seccli.cli.output import OutputFormat, invalid_document_payload, print_json, stdout_console
+from seccli.cli.output import (
+    OutputFormat,
+    format_option,
+    invalid_document_payload,
+    print_json,
+    stdout_console,
+)
 from seccli.core.errors import DocumentInvalid, ExitCode, InputError
+from seccli.org.reports import ReportKind
 
 if TYPE_CHECKING:
     from seccli.org.loader import LoadedOrg
@@ -27,6 +33,7 @@ app = typer.Typer(
 )
 
 EXAMPLE_ORG = Path("examples") / "claytom" / "org.yaml"
+MAX_INPUT = 20 * 1024 * 1024
 
 ORG_OPTION = typer.Option(
     None, "--org", help="Org file (default: SECCLI_ORG or the example org).", show_default=False
@@ -35,34 +42,15 @@ ESTATE_OPTION = typer.Option(
     None, "--estate", help="Estate file (default: the example estate).", show_default=False
 )
 MAX_INPUT_OPTION = typer.Option(
-    20 * 1024 * 1024, "--max-input-size", min=1, help="Largest input file accepted, in bytes."
+    MAX_INPUT, "--max-input-size", min=1, help="Largest input file accepted, in bytes."
 )
-
-
-class RosterFormat(StrEnum):
-    """Roster export formats."""
-
-    CSV = "csv"
-    JSON = "json"
-    TABLE = "table"
-
-
-class ReportKind(StrEnum):
-    """Reports ``seccli org report`` can produce."""
-
-    HEADCOUNT = "headcount"
-    COVERAGE = "coverage"
-    LOAD = "load"
-    CHART = "chart"
-
-
-class ReportFormat(StrEnum):
-    """Report formats (dot and svg for the chart only)."""
-
-    TABLE = "table"
-    JSON = "json"
-    DOT = "dot"
-    SVG = "svg"
+OUT_OPTION = typer.Option(None, "--output", "-o", help="Write to a file instead.")
+TABLE_JSON = format_option(OutputFormat.TABLE, OutputFormat.JSON)
+ROSTER_FORMATS = format_option(OutputFormat.CSV, OutputFormat.JSON, OutputFormat.TABLE)
+HOLDING_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.CSV, OutputFormat.JSON)
+REPORT_FORMATS = format_option(
+    OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.DOT, OutputFormat.SVG
+)
 
 
 def default_org_path() -> Path:
@@ -76,20 +64,12 @@ def default_org_path() -> Path:
     return beside_source if beside_source.exists() else EXAMPLE_ORG
 
 
-def _subdomains(estate: Path | None, max_bytes: int) -> list[str]:
+def _load(org: Path | None, estate: Path | None, max_bytes: int = MAX_INPUT) -> LoadedOrg:
     from seccli.core.documents import LoadLimits
-    from seccli.estate.loader import load_estate
+    from seccli.org.loader import load_org_for_estate
 
-    loaded = load_estate(estate or default_estate_path(), LoadLimits(max_bytes=max_bytes))
-    return [subdomain.name for subdomain in loaded.estate.subdomains]
-
-
-def _load(org: Path | None, estate: Path | None, max_bytes: int = 20 * 1024 * 1024) -> LoadedOrg:
-    from seccli.core.documents import LoadLimits
-    from seccli.org.loader import load_org
-
-    return load_org(
-        org or default_org_path(), _subdomains(estate, max_bytes), LoadLimits(max_bytes=max_bytes)
+    return load_org_for_estate(
+        org or default_org_path(), estate or default_estate_path(), LoadLimits(max_bytes=max_bytes)
     )
 
 
@@ -106,6 +86,21 @@ def parse_instant(text: str, option: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _epoch(text: str | None, option: str) -> int | None:
+    from seccli.org.oncall import to_epoch
+
+    return None if text is None else to_epoch(parse_instant(text, option))
+
+
+def _write_or_echo(text: str, out: Path | None) -> None:
+    from seccli.core.atomic import atomic_write_text
+
+    if out is not None:
+        atomic_write_text(out, text)
+    else:
+        typer.echo(text, nl=False)
+
+
 @app.command("validate")
 def validate(
     ctx: typer.Context,
@@ -113,78 +108,49 @@ def validate(
         None, help="Org file (default: the example org).", show_default=False
     ),
     estate: Path | None = ESTATE_OPTION,
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    output: OutputFormat = TABLE_JSON,
     max_input_size: int = MAX_INPUT_OPTION,
 ) -> None:
     """Validate an org: schema, headcounts, lead chains, squads, allocations, 24x7 on-call,
     and the holding. Every problem at once, with file and line; exit 2 when any."""
-    from seccli.core.hashing import sha256_file
-    from seccli.org.holding import generate_holding, validate_holding
-    from seccli.store.interface import AuditRecord
+    from seccli.core.documents import LoadLimits
+    from seccli.org.summary import validate_org_file
+    from seccli.store.runs import recorded_run
 
     org_path = path or default_org_path()
-    try:
-        loaded = _load(org_path, estate, max_input_size)
-    except DocumentInvalid as exc:
-        if output is OutputFormat.JSON:
-            print_json(invalid_document_payload(org_path, exc))
-            raise typer.Exit(int(ExitCode.INPUT)) from None
-        raise
-    org = loaded.org
-    holding_agents = 0
-    if org.holding is not None:
-        holding = generate_holding(org)
-        issues = validate_holding(org, holding)
-        if issues:
-            location = loaded.document.locate(("holding",))
-            from seccli.core.errors import Problem
-
-            raise DocumentInvalid([Problem(location, issue) for issue in issues])
-        holding_agents = len(holding)
-    counts = {
-        "teams": len(org.teams),
-        "security": sum(t.headcount for t in org.teams if t.track.value == "security"),
-        "api": sum(t.headcount for t in org.teams if t.track.value == "api"),
-        "squads": len(org.squads),
-        "subdomains": len(org.squad_of_subdomain),
-        "schedules": len(org.schedules),
-        "escalationPolicies": len(org.escalation_policies),
-        "raciFamilies": len(org.raci),
-        "holdingAgents": holding_agents,
-    }
-    digest = sha256_file(org_path)
-    with app_state(ctx).open_store() as store:
-        run_id = store.start_run("org validate", current_actor(), {"file": str(org_path)})
-        store.append_audit(
-            AuditRecord(
-                actor=current_actor(),
-                action="org.validate",
-                subject=str(org_path),
-                payload={"sha256": digest, "valid": True, "counts": counts},
+    subject = str(org_path)
+    store = app_state(ctx).open_store()
+    recording = recorded_run(
+        store, "org validate", current_actor(), subject, summary={"file": subject}
+    )
+    with store, recording as run:
+        try:
+            result = validate_org_file(
+                org_path, estate or default_estate_path(), LoadLimits(max_bytes=max_input_size)
             )
-        )
-        store.finish_run(run_id, "ok", 0, {"counts": counts})
+        except DocumentInvalid as exc:
+            if output is OutputFormat.JSON:
+                print_json(invalid_document_payload(org_path, exc))
+                raise typer.Exit(int(ExitCode.INPUT)) from None
+            raise
+        run.finish(0, summary={"counts": result.counts}, audit=result.audit_payload())
     if output is OutputFormat.JSON:
-        print_json(
-            {
-                "file": str(org_path),
-                "sha256": digest,
-                "valid": True,
-                "organisation": org.organisation,
-                "counts": counts,
-            }
-        )
+        print_json(result.as_json())
         return
+    console = stdout_console()
+    console.print(f"[green]valid[/green] {org_path}: {result.organisation}")
+    _print_counts(result.counts)
+
+
+def _print_counts(counts: dict[str, int]) -> None:
     from rich.table import Table
 
-    console = stdout_console()
-    console.print(f"[green]valid[/green] {org_path}: {org.organisation}")
     table = Table(show_header=True, header_style="bold")
     table.add_column("what")
     table.add_column("count", justify="right")
     for name, value in counts.items():
         table.add_row(name, f"{value:,}")
-    console.print(table)
+    stdout_console().print(table)
 
 
 @app.command("roster")
@@ -192,16 +158,15 @@ def roster(
     org: Path | None = ORG_OPTION,
     estate: Path | None = ESTATE_OPTION,
     seed: int | None = typer.Option(None, "--seed", help="Seed (default: the org's roster.seed)."),
-    output: RosterFormat = typer.Option(RosterFormat.CSV, "--format", "-f", help="csv|json|table"),
-    out: Path | None = typer.Option(None, "--output", "-o", help="Write to a file instead."),
+    output: OutputFormat = ROSTER_FORMATS,
+    out: Path | None = OUT_OPTION,
 ) -> None:
     """Generate the roster: stable IDs, synthetic names, team, level, region, skills, squads.
     The same seed always gives the same roster, byte for byte."""
-    from seccli.core.atomic import atomic_write_text
     from seccli.org.roster import generate_roster
 
     generated = generate_roster(_load(org, estate).org, seed)
-    if output is RosterFormat.TABLE:
+    if output is OutputFormat.TABLE:
         from rich.table import Table
 
         table = Table(show_header=True, header_style="bold")
@@ -213,12 +178,10 @@ def roster(
             )
         stdout_console().print(table)
         return
-    text = generated.to_csv() if output is RosterFormat.CSV else generated.to_json()
+    text = generated.to_csv() if output is OutputFormat.CSV else generated.to_json()
+    _write_or_echo(text, out)
     if out is not None:
-        atomic_write_text(out, text)
         typer.echo(f"wrote {len(generated.people)} people to {out}", err=True)
-    else:
-        typer.echo(text, nl=False)
 
 
 @app.command("who")
@@ -227,7 +190,7 @@ def who(
     at: str | None = typer.Option(None, "--at", help="ISO 8601 instant (default: now)."),
     org: Path | None = ORG_OPTION,
     estate: Path | None = ESTATE_OPTION,
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """Who is paged for a subdomain: primary, secondary, and the escalations with times."""
     from seccli.core.clock import SystemClock
@@ -278,58 +241,24 @@ def oncall(
     schedule: str | None = typer.Option(None, "--schedule", help="Only this schedule."),
     org: Path | None = ORG_OPTION,
     estate: Path | None = ESTATE_OPTION,
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """The on-call timeline between two instants (hand-offs, overrides and gaps)."""
-    from seccli.org.oncall import OnCallIndex, gaps, iso, to_epoch
+    from seccli.org.oncall import iso
+    from seccli.org.timeline import oncall_timelines
 
-    loaded = _load(org, estate)
-    low = to_epoch(parse_instant(start, "--from"))
-    high = to_epoch(parse_instant(end, "--to"))
-    if high <= low:
-        raise InputError("--to must be after --from")
-    if high - low > 366 * 86400:
-        raise InputError("the window is limited to 366 days")
-    the_org = loaded.org
-    if schedule is not None:
-        if schedule not in the_org.schedules_by_id:
-            raise InputError(f"no schedule {schedule!r} in the org")
-        ids = [schedule]
-    elif subdomain is not None:
-        squad = the_org.squad_of_subdomain.get(subdomain)
-        if squad is None:
-            raise InputError(f"no squad owns subdomain {subdomain!r}")
-        ids = [s.id for s in the_org.schedules if s.squad == squad.id]
-    else:
-        ids = [s.id for s in the_org.schedules]
-    index = OnCallIndex(the_org)
-    timelines = {sid: index.timeline(sid, low, high) for sid in ids}
+    the_org = _load(org, estate).org
+    low, high = _epoch(start, "--from") or 0, _epoch(end, "--to") or 0
+    result = oncall_timelines(the_org, low, high, subdomain=subdomain, schedule=schedule)
     if output is OutputFormat.JSON:
-        print_json(
-            {
-                "from": iso(low),
-                "to": iso(high),
-                "schedules": {
-                    sid: {
-                        "segments": [seg.as_dict() for seg in segs],
-                        "gaps": [
-                            {"start": iso(g.start), "end": iso(g.end)}
-                            for g in gaps(segs, low, high)
-                        ],
-                    }
-                    for sid, segs in timelines.items()
-                },
-            }
-        )
+        print_json(result.as_json())
         return
     lines = [f"on call from {iso(low)} to {iso(high)}"]
-    for sid, segs in timelines.items():
-        rows = [(seg.start, seg.end, seg.person, seg.source) for seg in segs]
-        rows += [(g.start, g.end, "NOBODY", "gap") for g in gaps(segs, low, high)]
-        lines.append(f"{sid}:")
+    for line in result.schedules:
+        lines.append(f"{line.schedule}:")
         lines += [
             f"  {iso(begin)}  {iso(finish)}  {person:<24} {source}"
-            for begin, finish, person, source in sorted(rows)
+            for begin, finish, person, source in line.rows()
         ]
     typer.echo("\n".join(lines))
 
@@ -339,51 +268,39 @@ def report(
     kind: ReportKind = typer.Argument(..., help="headcount|coverage|load|chart"),
     org: Path | None = ORG_OPTION,
     estate: Path | None = ESTATE_OPTION,
-    output: ReportFormat = typer.Option(
-        ReportFormat.TABLE, "--format", "-f", help="table|json (dot|svg for chart)"
-    ),
-    out: Path | None = typer.Option(None, "--output", "-o", help="Write to a file instead."),
+    output: OutputFormat = REPORT_FORMATS,
+    out: Path | None = OUT_OPTION,
     start: str | None = typer.Option(None, "--from", help="Load window start (ISO 8601)."),
     end: str | None = typer.Option(None, "--to", help="Load window end (ISO 8601)."),
     squads: bool = typer.Option(False, "--squads", help="Chart: draw the squads too."),
 ) -> None:
-    """Headcount vs plan, coverage per subdomain, on-call load per person, or the org chart."""
-    from seccli.org.oncall import OnCallIndex, to_epoch
-    from seccli.org.reports import coverage_report, headcount_report, load_report, org_chart_dot
+    """Headcount vs plan, coverage per subdomain, on-call load per person, or the org chart
+    (dot and svg are for the chart only)."""
+    from seccli.org.loader import estate_subdomains
+    from seccli.org.reports import org_chart_dot, org_report
     from seccli.org.roster import generate_roster
-    from seccli.org.validate import coverage_window
 
-    loaded = _load(org, estate)
-    the_org = loaded.org
+    the_org = _load(org, estate).org
     if kind is ReportKind.CHART:
         dot = org_chart_dot(the_org, generate_roster(the_org), squads=squads)
-        if output is ReportFormat.SVG:
-            _write_or_echo(_render_svg(dot), out)
-        else:
-            _write_or_echo(dot, out)
+        if output is OutputFormat.SVG:
+            from seccli.render.graphviz import render_dot
+
+            dot = render_dot(dot).decode("utf-8")
+        _write_or_echo(dot, out)
         return
-    if output in (ReportFormat.DOT, ReportFormat.SVG):
+    if output in (OutputFormat.DOT, OutputFormat.SVG):
         raise InputError(f"--format {output.value} is only for the chart report")
-    payload: dict[str, Any]
-    if kind is ReportKind.HEADCOUNT:
-        payload = headcount_report(the_org, generate_roster(the_org))
-    elif kind is ReportKind.COVERAGE:
-        window = coverage_window(the_org)
-        if window is None:
-            raise InputError("the org has no schedules to check")
-        payload = {
-            "subdomains": coverage_report(
-                the_org, _subdomains(estate, 20 * 1024 * 1024), window[0], window[1]
-            )
-        }
-    else:
-        window = coverage_window(the_org)
-        low = to_epoch(parse_instant(start, "--from")) if start else (window or (0, 0))[0]
-        high = to_epoch(parse_instant(end, "--to")) if end else low + 28 * 86400
-        if high <= low or high - low > 366 * 86400:
-            raise InputError("the load window must be positive and at most 366 days")
-        payload = load_report(OnCallIndex(the_org), low, high)
-    if output is ReportFormat.JSON:
+    coverage = kind is ReportKind.COVERAGE
+    subdomains = estate_subdomains(estate or default_estate_path()) if coverage else []
+    payload = org_report(
+        kind,
+        the_org,
+        subdomains,
+        start=_epoch(start, "--from"),
+        end=_epoch(end, "--to"),
+    )
+    if output is OutputFormat.JSON:
         document = {"report": kind.value, **payload}
         if out is not None:
             import json
@@ -401,38 +318,6 @@ def report(
         print_json(document)
         return
     _print_report(kind, payload)
-
-
-def _write_or_echo(text: str, out: Path | None) -> None:
-    from seccli.core.atomic import atomic_write_text
-
-    if out is not None:
-        atomic_write_text(out, text)
-    else:
-        typer.echo(text, nl=False)
-
-
-def _render_svg(dot: str) -> str:
-    import shutil
-    import subprocess
-
-    from seccli.core.errors import DependencyError
-
-    binary = shutil.which("dot")
-    if binary is None:
-        raise DependencyError(
-            "Graphviz is not installed (no `dot` on PATH)",
-            hint="install graphviz or use --format dot",
-        )
-    try:
-        done = subprocess.run(
-            [binary, "-Tsvg"], input=dot, capture_output=True, text=True, timeout=60, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise DependencyError(f"Graphviz failed: {exc}") from None
-    if done.returncode != 0:
-        raise DependencyError(f"Graphviz failed: {done.stderr.strip()[:300]}")
-    return done.stdout
 
 
 def _print_report(kind: ReportKind, payload: dict[str, Any]) -> None:
@@ -497,27 +382,16 @@ def route(
     file_path: str | None = typer.Option(None, "--path", help="File path of the finding."),
     org: Path | None = ORG_OPTION,
     estate: Path | None = ESTATE_OPTION,
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """Who owns a finding (squad) and who responds to it (team)."""
-    from seccli.core.documents import LoadLimits
     from seccli.estate.loader import load_estate
     from seccli.org.loader import load_org
-    from seccli.org.routing import FindingLocation, Router
+    from seccli.org.routing import FindingLocation, estate_router
 
-    loaded_estate = load_estate(estate or default_estate_path(), LoadLimits())
-    the_estate = loaded_estate.estate
+    the_estate = load_estate(estate or default_estate_path()).estate
     loaded = load_org(org or default_org_path(), [s.name for s in the_estate.subdomains])
-    services = {svc.key: svc.subdomain for svc in the_estate.services}
-    by_namespace: dict[str, dict[str, int]] = {}
-    for svc in the_estate.services:
-        counts = by_namespace.setdefault(svc.namespace, {})
-        counts[svc.subdomain] = counts.get(svc.subdomain, 0) + 1
-    namespaces = {
-        ns: sorted(counts.items(), key=lambda item: (-item[1], item[0]))[0][0]
-        for ns, counts in by_namespace.items()
-    }
-    result = Router(loaded.org, services, namespaces).route(
+    result = estate_router(loaded.org, the_estate).route(
         FindingLocation(namespace, service, subdomain, file_path), category
     )
     if output is OutputFormat.JSON:
@@ -534,7 +408,7 @@ def raci(
     family: str | None = typer.Option(None, "--family", help="Only this control family."),
     org: Path | None = ORG_OPTION,
     estate: Path | None = ESTATE_OPTION,
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """Which teams are Responsible, Accountable, Consulted and Informed per control family."""
     from seccli.org.routing import raci_entry, raci_matrix
@@ -569,37 +443,23 @@ def holding(
     seed: int | None = typer.Option(None, "--seed", help="Roster seed (default: the org's)."),
     org: Path | None = ORG_OPTION,
     estate: Path | None = ESTATE_OPTION,
-    output: RosterFormat = typer.Option(
-        RosterFormat.TABLE, "--format", "-f", help="table|csv|json"
-    ),
+    output: OutputFormat = HOLDING_FORMATS,
     out: Path | None = typer.Option(None, "--output", "-o", help="Write csv/json to a file."),
 ) -> None:
     """The holding's agents: headcount per subsidiary and level, one agent, or a full export."""
-    from seccli.org.holding import generate_holding, validate_holding
+    from seccli.org.holding import agent_card, generate_holding, validate_holding
 
     the_org = _load(org, estate).org
     generated = generate_holding(the_org, seed)
     if agent is not None:
-        found = generated.agent(agent)
-        if found is None:
-            raise InputError(f"no agent {agent!r} in the holding")
-        role, cohort = generated.training_roles().get(found.id, (None, None))
-        info = {
-            "id": found.id,
-            "name": found.name,
-            "subsidiary": found.subsidiary,
-            "level": found.level,
-            "trainingRole": role,
-            "cohort": cohort,
-            "cohortMembers": list(generated.cohorts.get(cohort, ())) if cohort else [],
-        }
-        if output is RosterFormat.JSON:
+        info = agent_card(generated, agent)
+        if output is OutputFormat.JSON:
             print_json(info)
         else:
             typer.echo("\n".join(f"{k}: {v}" for k, v in info.items()))
         return
-    if output is not RosterFormat.TABLE:
-        text = generated.to_csv() if output is RosterFormat.CSV else generated.to_json()
+    if output is not OutputFormat.TABLE:
+        text = generated.to_csv() if output is OutputFormat.CSV else generated.to_json()
         _write_or_echo(text, out)
         return
     from rich.table import Table
@@ -633,10 +493,10 @@ def replenish(
     seed: int | None = typer.Option(None, "--seed", help="Roster seed (default: the org's)."),
     org: Path | None = ORG_OPTION,
     estate: Path | None = ESTATE_OPTION,
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """List who must be added so each subsidiary stays at or above its minimum headcount."""
-    from seccli.org.holding import generate_holding, simulate_departures
+    from seccli.org.holding import generate_holding, read_departures, simulate_departures
     from seccli.org.holding import replenish as plan_for
 
     if (departures is None) == (simulate is None):
@@ -644,7 +504,7 @@ def replenish(
     the_org = _load(org, estate).org
     holding = generate_holding(the_org, seed)
     if departures is not None:
-        gone = _read_departures(departures, holding)
+        gone = read_departures(departures, holding)
     else:
         gone = simulate_departures(holding, simulate or 0, holding.seed)
     plan = plan_for(the_org, holding, gone)
@@ -667,24 +527,3 @@ def replenish(
     console.print(table)
     if plan.orphaned_cohorts:
         console.print("cohorts without a trainer: " + ", ".join(plan.orphaned_cohorts))
-
-
-def _read_departures(path: Path, holding: Any) -> list[str]:
-    from seccli.core.documents import read_source
-    from seccli.core.errors import Problem
-    from seccli.core.location import Location
-
-    text = read_source(path)
-    ids: list[str] = []
-    problems: list[Problem] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        if holding.agent(line) is None:
-            problems.append(Problem(Location(str(path), number), f"unknown agent {line!r}"))
-        else:
-            ids.append(line)
-    if problems:
-        raise DocumentInvalid(problems)
-    return ids

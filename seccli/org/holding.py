@@ -14,6 +14,7 @@ import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from seccli.core.errors import InputError
@@ -334,3 +335,42 @@ def simulate_departures(roster: HoldingRoster, count: int, seed: int) -> list[st
         raise InputError(f"cannot simulate {count} departures from {len(roster.agents)} agents")
     rng = random.Random(f"{seed}:departures")
     return sorted(agent.id for agent in rng.sample(roster.agents, count))
+
+
+def agent_card(roster: HoldingRoster, agent: str) -> dict[str, Any]:
+    """One agent with its training role, cohort and the cohort's members."""
+    found = roster.agent(agent)
+    if found is None:
+        raise InputError(f"no agent {agent!r} in the holding")
+    role, cohort = roster.training_roles().get(found.id, (None, None))
+    return {
+        "id": found.id,
+        "name": found.name,
+        "subsidiary": found.subsidiary,
+        "level": found.level,
+        "trainingRole": role,
+        "cohort": cohort,
+        "cohortMembers": list(roster.cohorts.get(cohort, ())) if cohort else [],
+    }
+
+
+def read_departures(path: Path, roster: HoldingRoster) -> list[str]:
+    """Departed agent IDs from a file, one per line (``#`` comments); ``DocumentInvalid``
+    with the line of every ID that names no agent."""
+    from seccli.core.documents import read_source
+    from seccli.core.errors import DocumentInvalid, Problem
+    from seccli.core.location import Location
+
+    ids: list[str] = []
+    problems: list[Problem] = []
+    for number, raw in enumerate(read_source(path).splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if roster.agent(line) is None:
+            problems.append(Problem(Location(str(path), number), f"unknown agent {line!r}"))
+        else:
+            ids.append(line)
+    if problems:
+        raise DocumentInvalid(problems)
+    return ids

@@ -60,3 +60,15 @@ def validate_org_document(document: Document, subdomains: Iterable[str] | None =
     if problems:
         raise DocumentInvalid(problems)
     return LoadedOrg(org, document)
+
+
+def estate_subdomains(estate: Path, limits: LoadLimits | None = None) -> list[str]:
+    """The subdomain names of the estate at ``estate`` (each needs a squad)."""
+    from seccli.estate.loader import load_estate
+
+    return [subdomain.name for subdomain in load_estate(estate, limits).estate.subdomains]
+
+
+def load_org_for_estate(path: Path, estate: Path, limits: LoadLimits | None = None) -> LoadedOrg:
+    """Load the org at ``path``, checked against the subdomains of the estate at ``estate``."""
+    return load_org(path, estate_subdomains(estate, limits), limits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from seccli.org.model import SecurityOrg, Track
@@ -167,3 +168,51 @@ def org_chart_dot(org: SecurityOrg, roster: Roster | None = None, *, squads: boo
             )
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+class ReportKind(StrEnum):
+    """Reports ``seccli org report`` can produce."""
+
+    HEADCOUNT = "headcount"
+    COVERAGE = "coverage"
+    LOAD = "load"
+    CHART = "chart"
+
+
+DEFAULT_LOAD_DAYS = 28
+
+
+def org_report(
+    kind: ReportKind,
+    org: SecurityOrg,
+    subdomains: Iterable[str],
+    *,
+    start: int | None = None,
+    end: int | None = None,
+) -> dict[str, Any]:
+    """The headcount, coverage or load report as a JSON-ready mapping.
+
+    Coverage is judged over the org's coverage window; the load window defaults to 28 days
+    from the coverage window's start.
+    """
+    from seccli.core.errors import InputError
+    from seccli.org.roster import generate_roster
+    from seccli.org.timeline import check_window
+    from seccli.org.validate import coverage_window
+
+    if kind is ReportKind.HEADCOUNT:
+        return headcount_report(org, generate_roster(org))
+    window = coverage_window(org)
+    if kind is ReportKind.COVERAGE:
+        if window is None:
+            raise InputError("the org has no schedules to check")
+        return {"subdomains": coverage_report(org, subdomains, window[0], window[1])}
+    if kind is ReportKind.LOAD:
+        low = start if start is not None else (window or (0, 0))[0]
+        high = end if end is not None else low + DEFAULT_LOAD_DAYS * 86400
+        try:
+            check_window(low, high)
+        except InputError:
+            raise InputError("the load window must be positive and at most 366 days") from None
+        return load_report(OnCallIndex(org), low, high)
+    raise InputError(f"{kind.value} is not a tabular report")

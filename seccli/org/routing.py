@@ -2,8 +2,8 @@
 
 ``Router.route`` answers "who owns this finding and who responds": the owning squad comes from
 the subdomain (given, or found through the service or namespace), the responding team from the
-finding's category; explicit routing rules of the org win over both. The estate is not imported:
-callers pass the service -> subdomain and namespace -> subdomain maps.
+finding's category; explicit routing rules of the org win over both. ``Router`` takes the
+service -> subdomain and namespace -> subdomain maps; ``estate_router`` derives them from an estate.
 """
 
 from __future__ import annotations
@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seccli.core.errors import InputError
 from seccli.org.model import RaciEntry, RoutingRule, SecurityOrg
+
+if TYPE_CHECKING:
+    from seccli.estate.model import Estate
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +171,18 @@ def raci_by_team(org: SecurityOrg) -> dict[str, dict[str, str]]:
                 cell = out.setdefault(team, {})
                 cell[entry.family] = cell.get(entry.family, "") + letter
     return out
+
+
+def estate_router(org: SecurityOrg, estate: Estate) -> Router:
+    """A router over ``estate``'s services; a namespace maps to the subdomain most of its
+    services belong to (ties: the first name in order)."""
+    services = {svc.key: svc.subdomain for svc in estate.services}
+    by_namespace: dict[str, dict[str, int]] = {}
+    for svc in estate.services:
+        counts = by_namespace.setdefault(svc.namespace, {})
+        counts[svc.subdomain] = counts.get(svc.subdomain, 0) + 1
+    namespaces = {
+        ns: sorted(counts.items(), key=lambda item: (-item[1], item[0]))[0][0]
+        for ns, counts in by_namespace.items()
+    }
+    return Router(org, services, namespaces)
