@@ -9,24 +9,24 @@ command-line flag (argv is visible to other users).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from seccli.cli.context import app_state, current_actor, default_estate_path
-from seccli.cli.output import OutputFormat, print_json, stdout_console
-from seccli.core.errors import ExitCode, InputError
+from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
+from seccli.core.errors import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from seccli.core.findings import Finding
     from seccli.estate.loader import LoadedEstate
+    from seccli.secrets.apply import PolicyChange
     from seccli.secrets.client import VaultApi
     from seccli.secrets.inventory import SecretStatus
 
@@ -179,11 +179,10 @@ def _read_token(path: Path) -> str:
     return read_source(path, LoadLimits(max_bytes=64 * 1024)).strip()
 
 
-def _load(path: Path | None) -> tuple[Path, LoadedEstate]:
+def _load(estate_path: Path) -> LoadedEstate:
     from seccli.estate.loader import load_estate
 
-    estate_path = path or default_estate_path()
-    return estate_path, load_estate(estate_path)
+    return load_estate(estate_path)
 
 
 def _install_redacting_log_filter() -> None:
@@ -205,6 +204,11 @@ def _install_redacting_log_filter() -> None:
 # --------------------------------------------------------------------- audit
 
 
+AUDIT_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.SARIF)
+TABLE_JSON = format_option(OutputFormat.TABLE, OutputFormat.JSON)
+WIRING_FORMATS = format_option(OutputFormat.YAML, OutputFormat.JSON)
+
+
 @app.command("audit")
 def audit(
     ctx: typer.Context,
@@ -212,9 +216,7 @@ def audit(
     prefix: list[str] = typer.Option(
         [], "--prefix", "-p", help="Also list everything under <mount>/<path> (repeatable)."
     ),
-    output: OutputFormat = typer.Option(
-        OutputFormat.TABLE, "--format", "-f", help="table|json|sarif"
-    ),
+    output: OutputFormat = AUDIT_FORMATS,
     fail_on: str = typer.Option(
         "high", "--fail-on", help="Exit 1 on findings at or above this severity."
     ),
@@ -228,59 +230,45 @@ def audit(
     """Audit secret ages from Vault metadata (never values); exit 1 when anything is overdue."""
     from seccli.core.clock import SystemClock
     from seccli.core.severity import Severity
+    from seccli.secrets.audit_report import VaultAuditVerdict
     from seccli.secrets.inventory import audit_secrets
-    from seccli.store.interface import AuditRecord
+    from seccli.store.runs import recorded_run
 
     _install_redacting_log_filter()
-    if output is OutputFormat.MARKDOWN:
-        raise InputError("vault audit supports --format table, json or sarif")
     threshold = Severity.parse(fail_on)
-    estate_path, loaded = _load(path)
-    api = _connect(ctx)
-    report = audit_secrets(
-        api,
-        loaded.estate,
-        clock=SystemClock(),
-        prefixes=prefix,
-        estate_file=str(estate_path),
-        locate=loaded.document.locate,
-        min_max_versions=min_max_versions,
-        workers=workers,
+    estate_path = path or default_estate_path()
+    subject = str(estate_path)
+    store = app_state(ctx).open_store()
+    recording = recorded_run(
+        store, "vault audit", current_actor(), subject, summary={"estate": subject}
     )
-    failing = [f for f in report.findings if f.at_least(threshold)]
-    exit_code = ExitCode.VIOLATIONS if failing or report.overdue else ExitCode.OK
-    with app_state(ctx).open_store() as store:
-        actor = current_actor()
-        run_id = store.start_run("vault audit", actor, {"estate": str(estate_path)})
-        delta = store.record_findings(run_id, "vault", list(report.findings))
-        summary = {
-            "secrets": len(report.statuses),
-            "overdue": len(report.overdue),
-            "findings": len(report.findings),
-            "new": len(delta.new),
-            "resolved": len(delta.resolved),
-        }
-        store.append_audit(
-            AuditRecord(
-                actor=actor, action="vault.audit", subject=str(estate_path), payload=summary
-            )
+    with store, recording as run:
+        loaded = _load(estate_path)
+        report = audit_secrets(
+            _connect(ctx),
+            loaded.estate,
+            clock=SystemClock(),
+            prefixes=prefix,
+            estate_file=subject,
+            locate=loaded.document.locate,
+            min_max_versions=min_max_versions,
+            workers=workers,
         )
-        store.finish_run(run_id, "violations" if exit_code else "ok", int(exit_code), summary)
+        verdict = VaultAuditVerdict(report, threshold)
+        delta = store.record_findings(run.run_id, "vault", list(report.findings))
+        summary = verdict.summary(len(delta.new), len(delta.resolved))
+        run.finish(verdict.exit_code, summary=summary, audit=summary)
     if output is OutputFormat.JSON:
-        print_json(
-            {
-                "estate": str(estate_path),
-                "summary": summary,
-                "secrets": [s.to_json() for s in report.statuses],
-                "findings": [f.model_dump(mode="json") for f in report.findings],
-            }
-        )
+        print_json(verdict.as_json(subject, summary))
     elif output is OutputFormat.SARIF:
-        sys.stdout.write(json.dumps(sarif_report(report.findings), indent=2, sort_keys=True))
-        sys.stdout.write("\n")
+        from seccli.render.interface import render_findings
+
+        # Relative estate paths are relative to here; an absolute one to its own folder.
+        root = estate_path.parent if estate_path.is_absolute() else Path.cwd()
+        sys.stdout.write(render_findings(output, verdict.findings_report(root)))
     else:
         _print_audit(report.statuses, report.findings, summary)
-    raise typer.Exit(int(exit_code))
+    raise typer.Exit(verdict.exit_code)
 
 
 def _print_audit(
@@ -326,50 +314,6 @@ def _print_audit(
     )
 
 
-def sarif_report(findings: Sequence[Finding]) -> dict[str, Any]:
-    """A SARIF 2.1.0 log of the audit's findings."""
-    rules: dict[str, dict[str, Any]] = {}
-    results: list[dict[str, Any]] = []
-    for finding in findings:
-        rules.setdefault(
-            finding.rule_id,
-            {
-                "id": finding.rule_id,
-                "shortDescription": {"text": finding.title},
-                "defaultConfiguration": {"level": finding.severity.sarif_level},
-            },
-        )
-        region = {"startLine": finding.location.line} if finding.location.line else None
-        physical: dict[str, Any] = {"artifactLocation": {"uri": finding.location.file}}
-        if region:
-            physical["region"] = region
-        results.append(
-            {
-                "ruleId": finding.rule_id,
-                "level": finding.severity.sarif_level,
-                "message": {"text": finding.message},
-                "locations": [{"physicalLocation": physical}],
-                "partialFingerprints": {"seccli/v1": finding.id},
-            }
-        )
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "seccli-vault",
-                        "informationUri": "https://seccli.dev",
-                        "rules": [rules[k] for k in sorted(rules)],
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
-
-
 # -------------------------------------------------------------------- rotate
 
 
@@ -383,35 +327,36 @@ def rotate(
     lease_minutes: float = typer.Option(
         15.0, "--lease-minutes", min=0, help="Age after which an interrupted rotation is resumed."
     ),
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """Rotate overdue secrets in two phases (write with CAS, verify, then retire the old one)."""
     from datetime import timedelta
 
     from seccli.core.clock import SystemClock
-    from seccli.secrets.rotation import RotationOptions, Rotator
+    from seccli.secrets.rotation import (
+        RotationOptions,
+        Rotator,
+        outcome_counts,
+        rotation_exit_code,
+    )
+    from seccli.store.runs import recorded_run
 
     _install_redacting_log_filter()
-    estate_path, loaded = _load(path)
-    api = _connect(ctx)
+    estate_path = path or default_estate_path()
     options = RotationOptions(
         dry_run=dry_run, only=tuple(only), force=force, lease=timedelta(minutes=lease_minutes)
     )
     actor = current_actor()
-    with app_state(ctx).open_store() as store:
-        run_id = store.start_run("vault rotate", actor, {"estate": str(estate_path)})
-        rotator = Rotator(api=api, audit=store, actor=actor, clock=SystemClock())
-        try:
-            outcomes = rotator.rotate_estate(loaded.estate, options)
-        except Exception:
-            store.finish_run(run_id, "error", int(ExitCode.DEPENDENCY))
-            raise
-        counts: dict[str, int] = {}
-        for outcome in outcomes:
-            counts[outcome.action] = counts.get(outcome.action, 0) + 1
-        failed = [o for o in outcomes if o.failed]
-        exit_code = ExitCode.VIOLATIONS if failed else ExitCode.OK
-        store.finish_run(run_id, "violations" if failed else "ok", int(exit_code), counts)
+    subject = str(estate_path)
+    store = app_state(ctx).open_store()
+    recording = recorded_run(store, "vault rotate", actor, subject, summary={"estate": subject})
+    with store, recording as run:
+        loaded = _load(estate_path)
+        rotator = Rotator(api=_connect(ctx), audit=store, actor=actor, clock=SystemClock())
+        outcomes = rotator.rotate_estate(loaded.estate, options)
+        counts = outcome_counts(outcomes)
+        exit_code = rotation_exit_code(outcomes)
+        run.finish(exit_code, summary=counts, audit={"dryRun": dry_run, "counts": counts})
     if output is OutputFormat.JSON:
         print_json(
             {
@@ -446,7 +391,7 @@ def rotate(
         console = stdout_console()
         console.print(table)
         console.print(", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "nothing")
-    raise typer.Exit(int(exit_code))
+    raise typer.Exit(exit_code)
 
 
 # ------------------------------------------------------------ apply-policies
@@ -465,43 +410,32 @@ def apply_policies_command(
         "--operator-policies",
         help="Also write seccli's own least-privilege auditor and rotator policies.",
     ),
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """Write each service's read-only policy and Kubernetes auth role, showing the diff first."""
-    from seccli.secrets.apply import apply_policies, change_digest, plan_policies
-    from seccli.store.interface import AuditRecord
+    from seccli.secrets.apply import apply_policies, change_summary, plan_policies
+    from seccli.store.runs import recorded_run
 
-    estate_path, loaded = _load(path)
-    api = _connect(ctx)
-    changes = plan_policies(api, loaded.estate, kubernetes_mount=auth_mount, operators=operators)
-    pending = [c for c in changes if c.action != "unchanged"]
-    if output is not OutputFormat.JSON:
-        from rich.text import Text
-
-        console = stdout_console()
-        for change in pending:
-            console.print(Text(f"{change.action} {change.kind} {change.name}", style="bold"))
-            console.out(change.diff, highlight=False)
-    written = []
-    if not dry_run and pending:
-        written = apply_policies(api, pending, kubernetes_mount=auth_mount)
-        actor = current_actor()
-        with app_state(ctx).open_store() as store:
-            for change in written:
-                store.append_audit(
-                    AuditRecord(
-                        actor=actor,
-                        action=f"vault.{change.kind}.{change.action}",
-                        subject=change.name,
-                        payload={"sha256": change_digest(change)},
-                    )
-                )
-    summary = {
-        "create": sum(c.action == "create" for c in changes),
-        "update": sum(c.action == "update" for c in changes),
-        "unchanged": sum(c.action == "unchanged" for c in changes),
-        "written": len(written),
-    }
+    estate_path = path or default_estate_path()
+    actor = current_actor()
+    store = app_state(ctx).open_store()
+    recording = recorded_run(store, "vault apply-policies", actor, str(estate_path))
+    with store, recording as run:
+        loaded = _load(estate_path)
+        api = _connect(ctx)
+        changes = plan_policies(
+            api, loaded.estate, kubernetes_mount=auth_mount, operators=operators
+        )
+        pending = [c for c in changes if c.action != "unchanged"]
+        if output is not OutputFormat.JSON:
+            _print_diffs(pending)
+        written = []
+        if not dry_run and pending:
+            written = apply_policies(
+                api, pending, kubernetes_mount=auth_mount, audit=store, actor=actor
+            )
+        summary = change_summary(changes, written)
+        run.finish(0, summary=summary, audit={"dryRun": dry_run, **summary})
     if output is OutputFormat.JSON:
         print_json(
             {
@@ -518,6 +452,15 @@ def apply_policies_command(
         )
 
 
+def _print_diffs(pending: Sequence[PolicyChange]) -> None:
+    from rich.text import Text
+
+    console = stdout_console()
+    for change in pending:
+        console.print(Text(f"{change.action} {change.kind} {change.name}", style="bold"))
+        console.out(change.diff, highlight=False)
+
+
 # -------------------------------------------------------------------- wiring
 
 
@@ -530,23 +473,40 @@ def wiring(
     ),
     auth_mount: str = typer.Option("kubernetes", "--auth-mount", help="Kubernetes auth mount."),
     refresh_after: str = typer.Option("60s", "--refresh-after", help="VSO refresh interval."),
+    output: OutputFormat = WIRING_FORMATS,
 ) -> None:
-    """Generate the Kubernetes consumer wiring so workloads pick up rotated values."""
+    """Generate the Kubernetes consumer wiring so workloads pick up rotated values.
+
+    ``--format json`` prints one entry per file (path, SHA-256, and the YAML text unless
+    ``--out`` wrote it)."""
     from seccli.core.atomic import atomic_write_many
+    from seccli.core.hashing import sha256_hex
     from seccli.secrets.wiring import consumer_wiring
 
     if mode not in ("vso", "agent"):
         raise InputError(f"--mode must be vso or agent, not {mode!r}")
-    _, loaded = _load(path)
+    loaded = _load(path or default_estate_path())
     files = consumer_wiring(
         loaded.estate,
         mode="vso" if mode == "vso" else "agent",
         auth_mount=auth_mount,
         refresh_after=refresh_after,
     )
-    if out is None:
+    if out is not None:
+        # Every target is judged first (no link or non-folder inside --out): all or nothing.
+        encoded = {out / name: text.encode("utf-8") for name, text in files.items()}
+        atomic_write_many(encoded, root=out)
+    if output is OutputFormat.JSON:
+        entries = [
+            {
+                "path": str(out / name) if out is not None else name,
+                "sha256": sha256_hex(text.encode("utf-8")),
+                **({} if out is not None else {"content": text}),
+            }
+            for name, text in sorted(files.items())
+        ]
+        print_json({"mode": mode, "written": out is not None, "files": entries})
+    elif out is None:
         sys.stdout.write("".join(files.values()))
-        return
-    # Every target is judged first (no link or non-folder inside --out): all or nothing.
-    atomic_write_many({out / name: text.encode("utf-8") for name, text in files.items()}, root=out)
-    stdout_console().print(f"wrote {len(files)} files under {out}")
+    else:
+        stdout_console().print(f"wrote {len(files)} files under {out}")

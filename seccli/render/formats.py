@@ -16,6 +16,7 @@ class OutputFormat(StrEnum):
     CSV = "csv"
     DOT = "dot"  # graphs (Graphviz source)
     SVG = "svg"  # graphs rendered by Graphviz
+    YAML = "yaml"  # generated Kubernetes manifests
 
 
 SEVERITY_ORDER_NAMES = ("critical", "high", "medium", "low", "info")

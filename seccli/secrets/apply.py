@@ -12,12 +12,15 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from seccli.core.hashing import sha256_hex
 from seccli.estate.model import Estate
 from seccli.secrets.client import VaultApi
 from seccli.secrets.policies import kubernetes_auth_roles, operator_policies, vault_policies
+
+if TYPE_CHECKING:
+    from seccli.secrets.rotation import AuditSink
 
 ChangeKind = Literal["policy", "role"]
 ChangeAction = Literal["create", "update", "unchanged"]
@@ -69,9 +72,21 @@ def plan_policies(
 
 
 def apply_policies(
-    api: VaultApi, changes: Sequence[PolicyChange], *, kubernetes_mount: str = "kubernetes"
+    api: VaultApi,
+    changes: Sequence[PolicyChange],
+    *,
+    kubernetes_mount: str = "kubernetes",
+    audit: AuditSink | None = None,
+    actor: str = "unknown",
 ) -> list[PolicyChange]:
-    """Write every created or updated policy and role; the changes written."""
+    """Write every created or updated policy and role; the changes written.
+
+    Each write is recorded in ``audit`` right after it succeeded (``vault.<kind>.<action>``
+    with the digest of what was written), so a run that fails half-way still shows what it
+    changed.
+    """
+    from seccli.store.interface import AuditRecord
+
     written: list[PolicyChange] = []
     for change in changes:
         if change.action == "unchanged":
@@ -81,7 +96,28 @@ def apply_policies(
         elif isinstance(change.desired, dict):
             api.write_kubernetes_role(kubernetes_mount, change.name, change.desired)
         written.append(change)
+        if audit is not None:
+            audit.append_audit(
+                AuditRecord(
+                    actor=actor,
+                    action=f"vault.{change.kind}.{change.action}",
+                    subject=change.name,
+                    payload={"sha256": change_digest(change)},
+                )
+            )
     return written
+
+
+def change_summary(
+    changes: Sequence[PolicyChange], written: Sequence[PolicyChange]
+) -> dict[str, int]:
+    """Counts of planned creates, updates and unchanged items, and of the writes done."""
+    return {
+        "create": sum(c.action == "create" for c in changes),
+        "update": sum(c.action == "update" for c in changes),
+        "unchanged": sum(c.action == "unchanged" for c in changes),
+        "written": len(written),
+    }
 
 
 def change_digest(change: PolicyChange) -> str:

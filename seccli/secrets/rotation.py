@@ -516,3 +516,16 @@ def _since_of_version(metadata: dict[str, Any], version: int) -> datetime | None
 
 def _cleared() -> dict[str, str | None]:
     return {STATE_KEY: None, FROM_KEY: None, TO_KEY: None, ID_KEY: None, STARTED_KEY: None}
+
+
+def outcome_counts(outcomes: Sequence[RotationOutcome]) -> dict[str, int]:
+    """How many secrets ended in each action (``rotated``, ``not-due``, ``rolled-back``...)."""
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.action] = counts.get(outcome.action, 0) + 1
+    return counts
+
+
+def rotation_exit_code(outcomes: Sequence[RotationOutcome]) -> int:
+    """1 when any secret was left unrotated because something went wrong, else 0."""
+    return 1 if any(o.failed for o in outcomes) else 0
