@@ -10,6 +10,7 @@ payloads. Publications carry a ``Nats-Msg-Id`` so that a repeated publication is
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ssl
 from collections.abc import Sequence
@@ -108,8 +109,13 @@ class NatsBus:
         if url.startswith("tls://") or self.config.tls_ca or self.config.tls_cert:
             options["tls"] = self._tls_context()
         try:
-            # The first connection fails fast; once connected, the client reconnects.
-            self._nc = await nats.connect(**{**options, "max_reconnect_attempts": 0})
+            # The first connection fails fast (no retry loop); once connected, the client
+            # reconnects on its own (a server restart during a run loses nothing).
+            self._nc = await asyncio.wait_for(
+                nats.connect(**{**options, "allow_reconnect": False, "max_reconnect_attempts": 1}),
+                timeout=self.config.connect_timeout * 2 + 1,
+            )
+            self._nc.options["allow_reconnect"] = True
             self._nc.options["max_reconnect_attempts"] = -1
             self._js = self._nc.jetstream(timeout=max(5.0, self.config.connect_timeout))
             await self._ensure_streams()

@@ -183,6 +183,12 @@ async def _handle(
 
 async def _run(bus: Bus, execute: Execute, job: Job) -> CommandOutcome:
     if job.verb is JobVerb.NOOP:
+        # ``noop [SECONDS]``: the bus's own cost, or a stand-in for a long job.
+        seconds = _seconds(job.args[0]) if job.args else 0.0
+        if seconds is None:
+            return CommandOutcome(2, "", f"error: noop takes seconds, not {job.args[0]!r}")
+        if seconds:
+            await asyncio.sleep(seconds)
         return CommandOutcome(0, "", "")
     with tempfile.TemporaryDirectory(prefix="seccli-job-") as folder:
         try:
@@ -259,6 +265,14 @@ async def _dead_letter_malformed(
     )
     await bus.publish_result(result)
     await delivery.term()
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 <= value <= 3600 else None
 
 
 def _last_line(text: str) -> str:

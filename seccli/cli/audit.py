@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from seccli.cli.context import app_state
 from seccli.cli.output import OutputFormat, print_json, stdout_console
 from seccli.core.errors import ExitCode, SeccliError
+
+if TYPE_CHECKING:
+    from seccli.bus.audit_mirror import MirrorCheck
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 
@@ -46,6 +51,12 @@ def log(
 def verify(
     ctx: typer.Context,
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    bus: str | None = typer.Option(
+        None,
+        "--bus",
+        metavar="<nats://HOST:PORT>",
+        help="Also check the copy on the organisation's audit subject; name the first divergence.",
+    ),
 ) -> None:
     """Verify the hash chain and its checkpoint; exit 1 and name the entry if it is broken.
 
@@ -65,10 +76,16 @@ def verify(
     # Cached image verdicts live in the same database (often a CI cache others can write):
     # a row that fails authentication is ignored by the gate and reported here.
     cache = audit_verification_cache(state.resolved_store_path(), cache_key_path())
+    mirror = None
+    if bus is not None:
+        from seccli.cli.bus import check_audit_mirror
+
+        mirror = check_audit_mirror(ctx, bus)
+    mirror_ok = mirror is None or mirror.ok
     if output is OutputFormat.JSON:
         print_json(
             {
-                "ok": result.ok and not cache.unauthenticated,
+                "ok": result.ok and not cache.unauthenticated and mirror_ok,
                 "entries": result.entries,
                 "head": {"seq": result.head.seq, "entryHash": result.head.entry_hash}
                 if result.head
@@ -78,6 +95,14 @@ def verify(
                     "entries": cache.entries,
                     "unauthenticated": list(cache.unauthenticated),
                     "problem": cache.problem,
+                },
+                "bus": None
+                if mirror is None
+                else {
+                    "ok": mirror.ok,
+                    "mirrored": mirror.mirrored,
+                    "divergence": mirror.divergence,
+                    "unsent": mirror.unsent,
                 },
             }
         )
@@ -96,8 +121,21 @@ def verify(
             )
         if cache.problem and (cache.unauthenticated or not cache.entries):
             console.print(f"note: {cache.problem}", markup=False, highlight=False)
-    if not result.ok or cache.unauthenticated:
+        if mirror is not None:
+            console.print(_mirror_line(mirror), markup=False, highlight=False)
+    if not result.ok or cache.unauthenticated or not mirror_ok:
         raise typer.Exit(int(ExitCode.VIOLATIONS))
+
+
+def _mirror_line(mirror: MirrorCheck) -> str:
+    if mirror.divergence is not None:
+        return f"BROKEN audit subject copy diverges at {mirror.divergence}"
+    if mirror.unsent:
+        return (
+            f"BROKEN {mirror.unsent} entries are not on the audit subject yet "
+            "(send them with seccli audit sync)"
+        )
+    return f"ok audit subject holds the same {mirror.mirrored} entries"
 
 
 def _report_unreadable(exc: SeccliError, output: OutputFormat) -> None:

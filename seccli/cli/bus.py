@@ -21,8 +21,9 @@ from seccli.render.formats import OutputFormat
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
+    from seccli.bus.audit_mirror import MirrorCheck
     from seccli.bus.config import BusConfig
-    from seccli.bus.interface import Bus
+    from seccli.bus.interface import AuditCopy, Bus
     from seccli.bus.worker import CommandOutcome
 
 BUS_ENV = "SECCLI_BUS"
@@ -105,7 +106,9 @@ def submit_command(
     """
     import asyncio
 
+    from seccli.bus.interface import JobStatus
     from seccli.bus.jobs import prepare
+    from seccli.bus.model import JobState
     from seccli.bus.select import open_bus
 
     words = list(ctx.args)
@@ -115,7 +118,10 @@ def submit_command(
     async def work(b: Bus) -> bool:
         for name, data in prepared.payloads:
             await b.put_payload(name, data)  # payloads first: a job never lacks its files
-        return await b.submit(prepared.job)
+        new = await b.submit(prepared.job)
+        if new:
+            await b.set_status(JobStatus(prepared.job.id, JobState.QUEUED))
+        return new
 
     new = asyncio.run(_with_bus(open_bus(config), work))
     job = prepared.job
@@ -450,3 +456,21 @@ def mirror_audit_after_command(ctx: typer.Context) -> None:
             markup=False,
             highlight=False,
         )
+
+
+def check_audit_mirror(ctx: typer.Context, selection: str) -> MirrorCheck:
+    """Compare the local chain with its copy on the bus's audit subject."""
+    import asyncio
+
+    from seccli.bus.audit_mirror import compare
+    from seccli.bus.select import open_bus
+
+    config = _config(ctx, selection)
+    with app_state(ctx).open_store(create=False) as store:
+        entries = store.audit_entries()
+
+    async def work(b: Bus) -> list[AuditCopy]:
+        return await b.audit_copies()
+
+    copies = asyncio.run(_with_bus(open_bus(config), work))
+    return compare(entries, copies)
