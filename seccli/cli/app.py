@@ -61,7 +61,12 @@ policy_cli.app.command("verify")(gatekeeper_cli.verify_command)
 policy_cli.app.command("test")(gatekeeper_cli.test_command)
 app.command(
     name="submit",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    # seccli submit [OPTIONS] COMMAND...: everything from the command on belongs to the job.
+    context_settings={
+        "allow_extra_args": True,
+        "ignore_unknown_options": True,
+        "allow_interspersed_args": False,
+    },
 )(bus_cli.submit_command)
 app.command(name="worker")(bus_cli.worker_command)
 app.add_typer(bus_cli.jobs_app, name="jobs")

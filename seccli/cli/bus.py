@@ -99,8 +99,8 @@ def submit_command(
     tls_cert: Path | None = TLS_CERT_OPTION,
     tls_key: Path | None = TLS_KEY_OPTION,
 ) -> None:
-    """Submit a command as a job: scan PATH | images verify REF... --policy P | policy test
-    PATH... | playbook run NAME --incident F | drill simulate S | noop.
+    """Submit a command as a job (submit's options first): scan PATH | images verify REF...
+    --policy P | policy test PATH... | playbook run NAME --incident F | drill simulate S | noop.
 
     File and folder arguments travel with the job; a job submitted twice is one job.
     """
