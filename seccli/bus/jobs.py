@@ -29,6 +29,7 @@ REFUSED_OPTIONS = frozenset(
         "--interactive",
         "--html",
         "--report",
+        "--gitops",
     }
 )
 #: The CLI words a submitted command may start with, and the verb they make.
