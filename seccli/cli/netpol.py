@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from seccli.cli.context import app_state, current_actor, default_estate_path
-from seccli.cli.output import print_json, stdout_console
+from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
 from seccli.core.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -20,21 +20,6 @@ app = typer.Typer(
     help="Offline NetworkPolicy reachability and the proof that policies match the estate.",
     no_args_is_help=True,
 )
-
-
-class ReachFormat(StrEnum):
-    """Output formats of ``netpol reach``."""
-
-    TABLE = "table"
-    JSON = "json"
-    DOT = "dot"
-
-
-class ProveFormat(StrEnum):
-    """Output formats of ``netpol prove``."""
-
-    TABLE = "table"
-    JSON = "json"
 
 
 class MeshChoice(StrEnum):
@@ -53,12 +38,14 @@ ROOT_OPTION = typer.Option(
 MAX_INPUT_OPTION = typer.Option(
     20 * 1024 * 1024, "--max-input-size", min=1, help="Largest input file accepted, in bytes."
 )
+REACH_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.DOT)
+PROVE_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
 
 
 @app.command("reach")
 def reach(
     paths: list[Path] = typer.Argument(..., help="Manifest files or folders (YAML/JSON)."),
-    output: ReachFormat = typer.Option(ReachFormat.TABLE, "--format", "-f", help="table|json|dot"),
+    output: OutputFormat = REACH_FORMATS,
     namespace: str | None = typer.Option(
         None, "--namespace", "-n", help="DOT/SVG: only edges touching this namespace."
     ),
@@ -71,56 +58,25 @@ def reach(
     """Compute what the NetworkPolicies in PATH... allow, between every ordered pair of workloads
     and to/from external addresses (pairs not listed allow nothing)."""
     from seccli.core.documents import LoadLimits
-    from seccli.zerotrust.analyzer import analyse
-    from seccli.zerotrust.manifests import load_manifests
+    from seccli.zerotrust.reachreport import reach_paths
 
-    manifests = load_manifests(paths, LoadLimits(max_bytes=max_input_size), root=root)
-    if not manifests.files:
-        raise InputError(
-            f"{', '.join(map(str, paths))}: no Kubernetes manifests to judge",
-            hint="name manifest files, a folder of them, or a folder with a kustomization",
-        )
-    result = analyse(manifests)
-    if svg is not None or output is ReachFormat.DOT:
+    result = reach_paths(paths, LoadLimits(max_bytes=max_input_size), root=root)
+    if svg is not None or output is OutputFormat.DOT:
         from seccli.zerotrust.graph import to_dot, to_svg
 
-        dot_text = to_dot(result, namespace)
+        dot_text = to_dot(result.reachability, namespace)
         if svg is not None:
             from seccli.core.atomic import atomic_write_bytes
 
             atomic_write_bytes(svg, to_svg(dot_text))
-        if output is ReachFormat.DOT:
+        if output is OutputFormat.DOT:
             typer.echo(dot_text, nl=False)
             return
-    if output is ReachFormat.JSON:
-        print_json(reach_payload(result, manifests.files))
+    if output is OutputFormat.JSON:
+        print_json(result.as_json())
         return
-    _print_reach(result)
-    _print_files(manifests.files)
-
-
-def reach_payload(result: Reachability, files: list[str] | None = None) -> dict[str, Any]:
-    """The JSON document of ``netpol reach``; ``files``: the files that made the build."""
-    return {
-        "files": list(files or []),
-        "workloads": [
-            {"id": w.ident, "namespace": w.namespace, "name": w.name, "kind": w.kind}
-            for w in result.workloads()
-        ],
-        "edges": [
-            {"src": src.ident, "dst": dst.ident, "ports": ports.to_json()}
-            for src, dst, ports in result.edges()
-        ],
-        "external": [
-            {
-                "workload": workload.ident,
-                "direction": direction,
-                "cidrs": list(access.cidrs),
-                "ports": access.ports.to_json(),
-            }
-            for workload, direction, access in result.external()
-        ],
-    }
+    _print_reach(result.reachability)
+    _print_files(list(result.files))
 
 
 def _print_reach(result: Reachability) -> None:
@@ -156,7 +112,7 @@ def prove_command(
         help="Mesh the tree was generated for (default: the estate's).",
         show_default=False,
     ),
-    output: ProveFormat = typer.Option(ProveFormat.TABLE, "--format", "-f", help="table|json"),
+    output: OutputFormat = PROVE_FORMATS,
     dot: Path | None = typer.Option(
         None, "--dot", help="Write the allowed service graph over the estate as DOT."
     ),
@@ -170,9 +126,8 @@ def prove_command(
 ) -> None:
     """Prove the generated NetworkPolicies allow exactly the estate's declared traffic (intents,
     DNS, mesh control plane, external egress): exit 0 if equal, 1 listing every difference."""
-    from seccli.estate.loader import load_estate
-    from seccli.store.interface import AuditRecord
-    from seccli.zerotrust.prove import prove
+    from seccli.store.runs import recorded_run
+    from seccli.zerotrust.prove import prove_tree
 
     if len(paths) == 1:
         estate_path, tree = default_estate_path(), paths[0]
@@ -180,45 +135,27 @@ def prove_command(
         estate_path, tree = paths[0], paths[1]
     else:
         raise InputError("expected [ESTATE] DIR: at most two paths")
-    if not tree.is_dir():
-        raise InputError(f"{tree}: folder not found (the generated tree)")
-    loaded = load_estate(estate_path)
-    proof = prove(loaded.estate, [tree], mesh.value if mesh is not None else None, root=root)
+    store = app_state(ctx).open_store()
+    recording = recorded_run(
+        store, "netpol prove", current_actor(), str(tree), summary={"estate": str(estate_path)}
+    )
+    with store, recording as run:
+        result = prove_tree(
+            estate_path, tree, mesh.value if mesh is not None else None, root=root
+        )
+        run.finish(result.exit_code, summary=result.audit_payload(), audit=result.audit_payload())
+    proof = result.proof
     if (dot is not None or svg is not None) and proof.reachability is not None:
         from seccli.core.atomic import atomic_write_bytes, atomic_write_text
         from seccli.zerotrust.graph import to_dot, to_svg
 
-        dot_text = to_dot(proof.reachability, namespace, title=loaded.estate.metadata.name)
+        dot_text = to_dot(proof.reachability, namespace, title=result.estate_name)
         if dot is not None:
             atomic_write_text(dot, dot_text)
         if svg is not None:
             atomic_write_bytes(svg, to_svg(dot_text))
-    with app_state(ctx).open_store() as store:
-        store.append_audit(
-            AuditRecord(
-                actor=current_actor(),
-                action="zerotrust.prove",
-                subject=str(tree),
-                payload={
-                    "estate": str(estate_path),
-                    "equal": proof.equal,
-                    "extra": len(proof.extra),
-                    "missing": len(proof.missing),
-                },
-            )
-        )
-    if output is ProveFormat.JSON:
-        print_json(
-            {
-                "estate": str(estate_path),
-                "tree": str(tree),
-                "equal": proof.equal,
-                "declaredEdges": proof.declared_edges,
-                "allowedEdges": proof.allowed_edges,
-                "differences": [d.to_json() for d in proof.differences],
-                "files": proof.files,
-            }
-        )
+    if output is OutputFormat.JSON:
+        print_json(result.as_json())
     else:
         _print_proof(proof, tree)
         _print_files(proof.files)

@@ -267,3 +267,53 @@ def _selected_by(analyzer: Analyzer, index: int, direction: str) -> str:
         return f"no policy isolates it for {direction}"
     names = ", ".join(f"{p.ident} ({p.location})" if p.location else p.ident for p in policies)
     return f"{direction} policies: {names}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProofRun:
+    """A proof of the tree at ``tree`` against the estate at ``estate`` (what the CLI needs)."""
+
+    estate: str
+    estate_name: str
+    tree: str
+    proof: Proof
+
+    def as_json(self) -> dict[str, object]:
+        """The JSON document of ``netpol prove``."""
+        return {
+            "estate": self.estate,
+            "tree": self.tree,
+            "equal": self.proof.equal,
+            "declaredEdges": self.proof.declared_edges,
+            "allowedEdges": self.proof.allowed_edges,
+            "differences": [d.to_json() for d in self.proof.differences],
+            "files": self.proof.files,
+        }
+
+    def audit_payload(self) -> dict[str, object]:
+        """What the audit log records: the verdict and how many edges differ."""
+        return {
+            "estate": self.estate,
+            "equal": self.proof.equal,
+            "extra": len(self.proof.extra),
+            "missing": len(self.proof.missing),
+        }
+
+    @property
+    def exit_code(self) -> int:
+        """0 when proven, 1 when any edge differs."""
+        return 0 if self.proof.equal else 1
+
+
+def prove_tree(
+    estate_path: Path, tree: Path, mesh: str | None = None, *, root: Path | None = None
+) -> ProofRun:
+    """Load the estate and prove the NetworkPolicies the generated ``tree`` deploys."""
+    from seccli.core.errors import InputError
+    from seccli.estate.loader import load_estate
+
+    if not tree.is_dir():
+        raise InputError(f"{tree}: folder not found (the generated tree)")
+    estate = load_estate(estate_path).estate
+    proof = prove(estate, [tree], mesh, root=root)
+    return ProofRun(str(estate_path), estate.metadata.name, str(tree), proof)

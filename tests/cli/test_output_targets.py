@@ -21,6 +21,7 @@ from tests.core.fifo import FifoReader
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = ROOT / "tests" / "zerotrust" / "fixtures" / "mini-estate.yaml"
+WORKLOADS = ROOT / "tests" / "zerotrust" / "fixtures" / "mini-workloads.yaml"
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -46,7 +47,7 @@ def _private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 FILE_COMMANDS: dict[str, tuple[list[str], bytes]] = {
     "sbom": (["sbom", "project", "-o", "TARGET"], b"CycloneDX"),
     "org-roster": (["org", "roster", "-f", "json", "-o", "TARGET"], b'"people"'),
-    "netpol-svg": (["netpol", "reach", str(MINI), "--svg", "TARGET"], b"<svg"),
+    "netpol-svg": (["netpol", "reach", str(WORKLOADS), "--svg", "TARGET"], b"<svg"),
 }
 
 

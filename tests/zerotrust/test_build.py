@@ -146,8 +146,15 @@ def test_a_permissive_policy_is_judged_however_it_is_written(
     assert payload["equal"] is False
     assert any("core/allow-all" in " ".join(d["responsible"]) for d in payload["differences"])
     assert f"{core / name}" in payload["files"]
-    code, stdout, _ = run(capsys, "netpol", "reach", str(tree), "-f", "json")
-    assert code == 0
+    code, stdout, stderr = run(capsys, "netpol", "reach", str(tree), "-f", "json")
+    assert code == 2 and "no workloads" in stderr  # policies alone: nothing to judge
+    pod = tree.parent / "pod.yaml"
+    pod.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: core}\n"
+        "spec: {containers: [{name: c, image: i}]}\n"
+    )
+    code, stdout, stderr = run(capsys, "netpol", "reach", str(tree), str(pod), "-f", "json")
+    assert code == 0, stderr
     assert f"{core / name}" in json.loads(stdout)["files"]
 
 
@@ -245,7 +252,10 @@ def test_root_option_allows_bases_beside_the_overlay(
     base = tmp_path / "base"
     base.mkdir()
     (base / "p.yaml").write_text(f"{HEADER}kind: NetworkPolicy\n{META}{SPEC}")
-    (base / "kustomization.yaml").write_text("resources: [p.yaml]\n")
+    (base / "pod.yaml").write_text(  # a workload: policies alone are nothing to judge
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: w}\nspec: {containers: [{name: c}]}\n"
+    )
+    (base / "kustomization.yaml").write_text("resources: [p.yaml, pod.yaml]\n")
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     (overlay / "kustomization.yaml").write_text("resources: [../base]\nnamespace: other\n")
@@ -259,4 +269,5 @@ def test_root_option_allows_bases_beside_the_overlay(
         f"{overlay}/kustomization.yaml",
         f"{base}/kustomization.yaml",
         f"{base}/p.yaml",
+        f"{base}/pod.yaml",
     ]

@@ -1,0 +1,76 @@
+"""``netpol reach`` as a capability: what the NetworkPolicies in some manifests allow, and the
+JSON document describing it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seccli.core.documents import LoadLimits
+from seccli.core.errors import InputError
+from seccli.zerotrust.analyzer import Reachability, analyse
+
+
+@dataclass(frozen=True, slots=True)
+class ReachReport:
+    """The reachability of the workloads some paths deploy, and the files that made the build."""
+
+    reachability: Reachability
+    files: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON document of ``netpol reach``."""
+        return reach_json(self.reachability, self.files)
+
+
+def reach_json(result: Reachability, files: Sequence[str] = ()) -> dict[str, Any]:
+    """Workloads, allowed edges and external access as JSON; ``files``: the build's files."""
+    return {
+        "files": list(files),
+        "workloads": [
+            {"id": w.ident, "namespace": w.namespace, "name": w.name, "kind": w.kind}
+            for w in result.workloads()
+        ],
+        "edges": [
+            {"src": src.ident, "dst": dst.ident, "ports": ports.to_json()}
+            for src, dst, ports in result.edges()
+        ],
+        "external": [
+            {
+                "workload": workload.ident,
+                "direction": direction,
+                "cidrs": list(access.cidrs),
+                "ports": access.ports.to_json(),
+            }
+            for workload, direction, access in result.external()
+        ],
+    }
+
+
+def reach_paths(
+    paths: Sequence[Path], limits: LoadLimits | None = None, *, root: Path | None = None
+) -> ReachReport:
+    """Load what ``paths`` deploy and compute its reachability.
+
+    Nothing to judge is an input error, never a clean result: no manifest at all, or no
+    workload among them (an empty reachability would claim total isolation).
+    """
+    from seccli.zerotrust.manifests import load_manifests
+
+    manifests = load_manifests(paths, limits, root=root)
+    named = ", ".join(map(str, paths))
+    if not manifests.files:
+        raise InputError(
+            f"{named}: no Kubernetes manifests to judge",
+            hint="name manifest files, a folder of them, or a folder with a kustomization",
+        )
+    if not manifests.workloads:
+        raise InputError(
+            f"{named}: no workloads (Pods or pod controllers) in {len(manifests.files)} "
+            "files: nothing to judge",
+            hint="reachability is between workloads; add the Pods, Deployments, ... the "
+            "policies select",
+        )
+    return ReachReport(analyse(manifests), tuple(manifests.files))
