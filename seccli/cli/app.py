@@ -14,6 +14,7 @@ import typer
 from seccli import __version__
 from seccli.cli import audit, estate, images, sbom, schema, sign
 from seccli.cli import bus as bus_cli
+from seccli.cli import evidence as evidence_cli
 from seccli.cli import gatekeeper as gatekeeper_cli
 from seccli.cli import generate as generate_cli
 from seccli.cli import netpol as netpol_cli
@@ -71,6 +72,7 @@ app.command(
 app.command(name="worker")(bus_cli.worker_command)
 app.add_typer(bus_cli.jobs_app, name="jobs")
 audit.app.command("sync")(bus_cli.audit_sync_command)
+app.add_typer(evidence_cli.app, name="evidence")
 
 
 def _version(value: bool) -> None:
