@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +10,8 @@ import typer
 from seccli.cli.context import app_state, current_actor, default_estate_path
 from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
 from seccli.core.errors import ExitCode, InputError
+from seccli.zerotrust.hostnet import HostNetwork
+from seccli.zerotrust.meshes import MeshChoice
 
 if TYPE_CHECKING:
     from seccli.zerotrust.analyzer import Reachability
@@ -20,14 +21,6 @@ app = typer.Typer(
     help="Offline NetworkPolicy reachability and the proof that policies match the estate.",
     no_args_is_help=True,
 )
-
-
-class MeshChoice(StrEnum):
-    """Meshes whose control plane the proof expects to be reachable."""
-
-    ISTIO = "istio"
-    LINKERD = "linkerd"
-    NONE = "none"
 
 
 ROOT_OPTION = typer.Option(
@@ -54,13 +47,22 @@ def reach(
     ),
     max_input_size: int = MAX_INPUT_OPTION,
     root: Path | None = ROOT_OPTION,
+    host_network: HostNetwork = typer.Option(
+        HostNetwork.UNRESTRICTED,
+        "--host-network",
+        help="Host-network pods: unrestricted (NetworkPolicy does not govern them on most "
+        "CNIs: everything to and from them is reported allowed) or as-pods (analysed as "
+        "ordinary pods).",
+    ),
 ) -> None:
     """Compute what the NetworkPolicies in PATH... allow, between every ordered pair of workloads
     and to/from external addresses (pairs not listed allow nothing)."""
     from seccli.core.documents import LoadLimits
     from seccli.zerotrust.reachreport import reach_paths
 
-    result = reach_paths(paths, LoadLimits(max_bytes=max_input_size), root=root)
+    result = reach_paths(
+        paths, LoadLimits(max_bytes=max_input_size), root=root, host_network=host_network
+    )
     if svg is not None or output is OutputFormat.DOT:
         from seccli.zerotrust.graph import to_dot, to_svg
 
@@ -76,6 +78,8 @@ def reach(
         print_json(result.as_json())
         return
     _print_reach(result.reachability)
+    for note in result.notes():
+        stdout_console().print(f"note: {note}", markup=False)
     _print_files(list(result.files))
 
 

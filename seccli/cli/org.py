@@ -23,7 +23,7 @@ from seccli.cli.output import (
     stdout_console,
 )
 from seccli.core.errors import DocumentInvalid, ExitCode, InputError
-from seccli.org.reports import ReportKind
+from seccli.org.report_kind import ReportKind
 
 if TYPE_CHECKING:
     from seccli.org.loader import LoadedOrg

@@ -150,6 +150,7 @@ def split_objects(document: Document, *, strict: bool) -> Iterator[SourcedObject
             path: DocPath = ("items", index)
             if isinstance(item, dict) and _is_list(item):
                 raise InputError(f"{document.locate(path)}: a List inside a List is not supported")
+            item = typed_list_item(data, item)
             _check_object(document, path, item, strict=True)
             yield SourcedObject(item, document, path)
         return
@@ -159,6 +160,20 @@ def split_objects(document: Document, *, strict: bool) -> Iterator[SourcedObject
         return
     _check_object(document, (), data, strict=strict)
     yield SourcedObject(data, document, ())
+
+
+def typed_list_item(container: dict[str, Any], item: Any) -> Any:
+    """An item of a typed list (``PodList``, ``NetworkPolicyList``...) without its own
+    ``kind``/``apiVersion`` gets the list's (the API server returns items that way);
+    items of a generic ``List`` must carry their own."""
+    kind = container.get("kind")
+    if not isinstance(item, dict) or not isinstance(kind, str) or kind == "List":
+        return item
+    if "kind" in item and "apiVersion" in item:
+        return item
+    typed = {"apiVersion": container.get("apiVersion"), "kind": kind[: -len("List")]}
+    typed.update(item)
+    return typed
 
 
 def _is_list(data: dict[str, Any]) -> bool:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from seccli.org.model import SecurityOrg, Track
 from seccli.org.oncall import OnCallIndex, gaps, iso, on_call_hours, schedule_coverage
+from seccli.org.report_kind import ReportKind
 from seccli.org.roster import Roster, headcount_by_level, level_counts
 
 
@@ -168,15 +168,6 @@ def org_chart_dot(org: SecurityOrg, roster: Roster | None = None, *, squads: boo
             )
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-class ReportKind(StrEnum):
-    """Reports ``seccli org report`` can produce."""
-
-    HEADCOUNT = "headcount"
-    COVERAGE = "coverage"
-    LOAD = "load"
-    CHART = "chart"
 
 
 DEFAULT_LOAD_DAYS = 28

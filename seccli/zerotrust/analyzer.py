@@ -17,8 +17,12 @@ Pods are grouped into classes of identical namespace, labels and container ports
 follows the number of distinct classes and allowed edges, not the number of pods.
 
 Outside the model, as in Kubernetes: a pod can always reach itself (a pair of a workload with
-itself means between two of its pods), traffic with the pod's own node is always allowed, and
-host-network pods are not subject to NetworkPolicy (they are left out).
+itself means between two of its pods) and traffic with the pod's own node is always allowed.
+
+Host-network pods share their node's address, so on most CNIs NetworkPolicy neither selects
+nor isolates them and pod selectors do not match them: by default (``HostNetwork.UNRESTRICTED``)
+they are kept, flagged, and every connection to or from them is reported as allowed (the
+safe over-approximation for a gate). ``HostNetwork.AS_PODS`` analyses them as ordinary pods.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from seccli.zerotrust.gcpause import without_gc
+from seccli.zerotrust.hostnet import HOST_NETWORK_NOTE, HostNetwork
 from seccli.zerotrust.manifests import (
     ContainerPort,
     IpBlock,
@@ -44,6 +49,8 @@ from seccli.zerotrust.selectors import LabelSelector
 _ALL = PortSet.all()
 
 
+
+
 @dataclass(slots=True)
 class WorkloadClass:
     """Workloads indistinguishable to NetworkPolicies."""
@@ -53,6 +60,7 @@ class WorkloadClass:
     labels: dict[str, str]
     ports: tuple[ContainerPort, ...]
     members: list[Workload] = field(default_factory=list)
+    host_network: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +83,12 @@ class RuleRef:
     direction: str
     rule: Rule | None
     ports: PortSet
+    note: str | None = None
 
     def describe(self) -> str:
         """``ns/policy egress[2] (file:line)`` or ``not isolated for egress``."""
+        if self.note is not None:
+            return self.note
         if self.policy is None or self.rule is None:
             return f"not isolated for {self.direction} (no policy selects it)"
         where = f" ({self.rule.location})" if self.rule.location else ""
@@ -102,6 +113,12 @@ class Reachability:
     egress_external: dict[int, list[ExternalAccess]]
     ingress_external: dict[int, list[ExternalAccess]]
     class_of: dict[str, int]
+    unrestricted: frozenset[int] = frozenset()  # host-network classes reported unrestricted
+
+    def is_unrestricted(self, workload: Workload) -> bool:
+        """Whether ``workload`` is a host-network workload reported as unrestricted."""
+        index = self.class_of.get(workload.ident)
+        return index is not None and index in self.unrestricted and workload.host_network
 
     def workloads(self) -> list[Workload]:
         """Every workload, sorted by identity."""
@@ -141,25 +158,41 @@ class Analyzer:
     """Computes reachability for a ``ManifestSet``."""
 
     @without_gc
-    def __init__(self, manifests: ManifestSet) -> None:
+    def __init__(
+        self, manifests: ManifestSet, host_network: HostNetwork = HostNetwork.UNRESTRICTED
+    ) -> None:
         self.manifests = manifests
+        self.host_network = host_network
         self.classes: list[WorkloadClass] = []
         self.class_of: dict[str, int] = {}
-        keyed: dict[tuple[str, tuple[tuple[str, str], ...], tuple[ContainerPort, ...]], int] = {}
+        keyed: dict[
+            tuple[str, tuple[tuple[str, str], ...], tuple[ContainerPort, ...], bool], int
+        ] = {}
+        apart = host_network is HostNetwork.UNRESTRICTED
         for workload in sorted(manifests.workloads, key=lambda w: (w.ident, w.kind)):
-            key = (workload.namespace, workload.labels, workload.ports)
+            flagged = apart and workload.host_network
+            key = (workload.namespace, workload.labels, workload.ports, flagged)
             index = keyed.get(key)
             if index is None:
                 index = len(self.classes)
                 keyed[key] = index
                 self.classes.append(
-                    WorkloadClass(index, workload.namespace, dict(workload.labels), workload.ports)
+                    WorkloadClass(
+                        index,
+                        workload.namespace,
+                        dict(workload.labels),
+                        workload.ports,
+                        host_network=flagged,
+                    )
                 )
             self.classes[index].members.append(workload)
             self.class_of.setdefault(workload.ident, index)
+        self.unrestricted = frozenset(c.index for c in self.classes if c.host_network)
         self._by_ns: dict[str, list[int]] = {}
         self._by_label: dict[tuple[str, str, str], set[int]] = {}
         for cls in self.classes:
+            if cls.host_network:
+                continue  # on the node's address: no pod selector matches, no policy selects
             self._by_ns.setdefault(cls.namespace, []).append(cls.index)
             for key_, value in cls.labels.items():
                 self._by_label.setdefault((cls.namespace, key_, value), set()).add(cls.index)
@@ -353,6 +386,9 @@ class Analyzer:
         ingress = [self._ingress_by_source(d) for d in range(count)]
         pairs: dict[tuple[int, int], PortSet] = {}
         for src in range(count):
+            if src in self.unrestricted:
+                pairs.update(((src, dst), _ALL) for dst in range(count))
+                continue
             egress = self._egress_by_destination(src)
             targets = egress.items() if egress is not None else ((d, _ALL) for d in range(count))
             for dst, out_ports in targets:
@@ -366,6 +402,7 @@ class Analyzer:
                     allowed = out_ports.intersection(in_ports)
                 if allowed:
                     pairs[(src, dst)] = allowed
+            pairs.update(((src, dst), _ALL) for dst in self.unrestricted)
         egress_ext: dict[int, list[ExternalAccess]] = {}
         ingress_ext: dict[int, list[ExternalAccess]] = {}
         for index in range(count):
@@ -375,17 +412,21 @@ class Analyzer:
             inc = self._external(index, self.ingress_isolated, self.ingress_rules)
             if inc:
                 ingress_ext[index] = inc
-        return Reachability(self.classes, pairs, egress_ext, ingress_ext, dict(self.class_of))
+        return Reachability(
+            self.classes, pairs, egress_ext, ingress_ext, dict(self.class_of), self.unrestricted
+        )
 
     def _external(
         self, index: int, isolated: set[int], rules: dict[int, list[_RuleInfo]]
     ) -> list[ExternalAccess]:
-        if index not in isolated:
+        if index not in isolated or index in self.unrestricted:
             return external_partition([(None, _ALL)])
+        # Ingress: named ports resolve on this pod (the destination); egress: the destination
+        # is outside the cluster, where a named port names nothing.
+        own = self.classes[index].ports if rules is self.ingress_rules else None
         pieces: list[tuple[IpBlock | None, PortSet]] = []
         for info in rules.get(index, []):
-            # Named ports on an external address resolve to nothing.
-            allowed = self._ports_for(info, None)
+            allowed = self._ports_for(info, own)
             if not allowed:
                 continue
             if info.blocks is None:
@@ -398,6 +439,9 @@ class Analyzer:
 
     def explain(self, src: int, dst: int) -> tuple[list[RuleRef], list[RuleRef]]:
         """The egress rules at ``src`` and ingress rules at ``dst`` that allow something."""
+        if src in self.unrestricted or dst in self.unrestricted:
+            note = RuleRef(None, "egress", None, _ALL, HOST_NETWORK_NOTE)
+            return [note], [RuleRef(None, "ingress", None, _ALL, HOST_NETWORK_NOTE)]
         out_refs: list[RuleRef] = []
         if src not in self.egress_isolated:
             out_refs.append(RuleRef(None, "egress", None, _ALL))
@@ -422,21 +466,26 @@ class Analyzer:
         """The rules letting ``index`` reach (egress) or be reached from (ingress) outside."""
         isolated = self.egress_isolated if direction == "egress" else self.ingress_isolated
         rules = self.egress_rules if direction == "egress" else self.ingress_rules
+        if index in self.unrestricted:
+            return [RuleRef(None, direction, None, _ALL, HOST_NETWORK_NOTE)]
         if index not in isolated:
             return [RuleRef(None, direction, None, _ALL)]
+        own = self.classes[index].ports if direction == "ingress" else None
         refs: list[RuleRef] = []
         for info in rules.get(index, []):
             if info.blocks is None or len(info.blocks) > 0:
-                ports = self.resolve_ports(info.rule.ports, None)
+                ports = self.resolve_ports(info.rule.ports, own)
                 if ports:
                     refs.append(RuleRef(info.policy, direction, info.rule, ports))
         return refs
 
 
 @without_gc
-def analyse(manifests: ManifestSet) -> Reachability:
+def analyse(
+    manifests: ManifestSet, host_network: HostNetwork = HostNetwork.UNRESTRICTED
+) -> Reachability:
     """Reachability of the workloads in ``manifests`` under its NetworkPolicies."""
-    return Analyzer(manifests).run()
+    return Analyzer(manifests, host_network).run()
 
 
 # -- external address partitions -----------------------------------------------------------

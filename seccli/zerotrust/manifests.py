@@ -21,6 +21,7 @@ from seccli.core.documents import Document, LoadLimits, detect_format, parse_doc
 from seccli.core.errors import Problem, raise_if_problems
 from seccli.core.location import DocPath, Location
 from seccli.manifests import SourcedObject, collect_documents
+from seccli.manifests.model import typed_list_item
 from seccli.zerotrust.fastyaml import read_dialect
 from seccli.zerotrust.gcpause import without_gc
 from seccli.zerotrust.selectors import LabelSelector, Requirement
@@ -82,11 +83,17 @@ class Workload:
     labels: tuple[tuple[str, str], ...]
     ports: tuple[ContainerPort, ...] = ()
     location: SourceRef | None = field(default=None, compare=False)
+    host_network: bool = False
 
     @property
     def ident(self) -> str:
         """``namespace/name``."""
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def display(self) -> str:
+        """``namespace/name[Kind]``: the workload as ``kubectl`` users name it."""
+        return f"{self.namespace}/{self.name}[{self.kind}]"
 
     @property
     def label_map(self) -> dict[str, str]:
@@ -163,6 +170,7 @@ class ManifestSet:
     workloads: list[Workload] = field(default_factory=list)
     policies: list[Policy] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    workloads_seen: set[Workload] = field(default_factory=set, repr=False)
 
     def namespace_labels(self, name: str) -> dict[str, str]:
         """Labels of ``name`` including the implicit ``kubernetes.io/metadata.name`` label."""
@@ -234,7 +242,7 @@ def _objects(data: Any, base: DocPath) -> Iterator[tuple[dict[str, Any], DocPath
     kind = data.get("kind")
     if isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list):
         for index, item in enumerate(data["items"]):
-            yield from _objects(item, (*base, "items", index))
+            yield from _objects(typed_list_item(data, item), (*base, "items", index))
         return
     if "kind" in data:
         yield data, base
@@ -302,7 +310,9 @@ class _Reader:
                 result.namespaces[name] = labels
         elif kind == "Pod" or kind in _TEMPLATE_PATHS:
             workload = self.workload(obj, kind)
-            if workload is not None:
+            if workload is not None and workload not in result.workloads_seen:
+                # Replicas of one controller (pods read from a cluster) are one workload.
+                result.workloads_seen.add(workload)
                 result.workloads.append(workload)
 
     # -- metadata -------------------------------------------------------------------------
@@ -352,13 +362,19 @@ class _Reader:
         if not isinstance(spec, dict):
             self.fail("the pod spec must be a mapping", *path, "spec")
             return None
-        if spec.get("hostNetwork") is True:
-            return None  # NetworkPolicy does not apply to host-network pods
         ports = self.container_ports(spec, (*path, "spec"))
         if name is None or labels is None or ports is None:
             return None
+        if kind == "Pod":
+            kind, name = controller_of(meta, name, labels)
         return Workload(
-            namespace, name, kind, tuple(sorted(labels.items())), ports, self.ref("metadata")
+            namespace,
+            name,
+            kind,
+            tuple(sorted(labels.items())),
+            ports,
+            self.ref("metadata"),
+            host_network=spec.get("hostNetwork") is True,
         )
 
     def container_ports(
@@ -657,6 +673,43 @@ def _match_labels(items: tuple[tuple[str, str], ...]) -> LabelSelector:
         if len(_SELECTORS) < 100_000:
             _SELECTORS[items] = selector
     return selector
+
+
+# A CronJob names its Jobs ``<cronjob>-<scheduled time in minutes>``.
+_CRONJOB_JOB = re.compile(r"^(?P<cronjob>.+)-\d{8,}$")
+
+
+def controller_of(meta: dict[str, Any], name: str, labels: dict[str, str]) -> tuple[str, str]:
+    """(kind, name) of the controller a pod belongs to, as ``kubectl`` users name it.
+
+    A pod read from a cluster names its controller in ``ownerReferences``: a ReplicaSet
+    ``web-5d9c7b8f4`` created by a Deployment (its ``pod-template-hash`` label) is Deployment
+    ``web``; a Job created by a CronJob (a scheduled-time suffix) is that CronJob; StatefulSet,
+    DaemonSet, ReplicaSet and Job pods are named by those. A bare pod stays a Pod.
+    """
+    owners = meta.get("ownerReferences")
+    if not isinstance(owners, list):
+        return "Pod", name
+    controller = next(
+        (
+            o
+            for o in owners
+            if isinstance(o, dict) and o.get("controller") is True
+            and isinstance(o.get("kind"), str) and isinstance(o.get("name"), str) and o["name"]
+        ),
+        None,
+    )
+    if controller is None:
+        return "Pod", name
+    kind, owner = str(controller["kind"]), str(controller["name"])
+    template_hash = labels.get("pod-template-hash")
+    if kind == "ReplicaSet" and template_hash and owner.endswith("-" + template_hash):
+        return "Deployment", owner[: -len(template_hash) - 1]
+    if kind == "Job":
+        scheduled = _CRONJOB_JOB.match(owner)
+        if scheduled is not None:
+            return "CronJob", scheduled.group("cronjob")
+    return kind, owner
 
 
 def _is_port(value: Any) -> bool:

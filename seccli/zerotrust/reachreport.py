@@ -11,6 +11,7 @@ from typing import Any
 from seccli.core.documents import LoadLimits
 from seccli.core.errors import InputError
 from seccli.zerotrust.analyzer import Reachability, analyse
+from seccli.zerotrust.hostnet import HOST_NETWORK_NOTE, HostNetwork
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,10 +20,24 @@ class ReachReport:
 
     reachability: Reachability
     files: tuple[str, ...]
+    host_network: HostNetwork = HostNetwork.UNRESTRICTED
+
+    def notes(self) -> list[str]:
+        """Why some connectivity is reported as it is (host-network workloads)."""
+        flagged = [w for w in self.reachability.workloads() if w.host_network]
+        if not flagged:
+            return []
+        names = ", ".join(w.display for w in flagged)
+        if self.host_network is HostNetwork.AS_PODS:
+            return [f"host-network workloads analysed as pods (--host-network as-pods): {names}"]
+        return [f"{names}: {HOST_NETWORK_NOTE}"]
 
     def as_json(self) -> dict[str, Any]:
         """The JSON document of ``netpol reach``."""
-        return reach_json(self.reachability, self.files)
+        document = reach_json(self.reachability, self.files)
+        document["hostNetwork"] = self.host_network.value
+        document["notes"] = self.notes()
+        return document
 
 
 def reach_json(result: Reachability, files: Sequence[str] = ()) -> dict[str, Any]:
@@ -30,7 +45,14 @@ def reach_json(result: Reachability, files: Sequence[str] = ()) -> dict[str, Any
     return {
         "files": list(files),
         "workloads": [
-            {"id": w.ident, "namespace": w.namespace, "name": w.name, "kind": w.kind}
+            {
+                "id": w.ident,
+                "namespace": w.namespace,
+                "name": w.name,
+                "kind": w.kind,
+                "hostNetwork": w.host_network,
+                "unrestricted": result.is_unrestricted(w),
+            }
             for w in result.workloads()
         ],
         "edges": [
@@ -50,7 +72,11 @@ def reach_json(result: Reachability, files: Sequence[str] = ()) -> dict[str, Any
 
 
 def reach_paths(
-    paths: Sequence[Path], limits: LoadLimits | None = None, *, root: Path | None = None
+    paths: Sequence[Path],
+    limits: LoadLimits | None = None,
+    *,
+    root: Path | None = None,
+    host_network: HostNetwork = HostNetwork.UNRESTRICTED,
 ) -> ReachReport:
     """Load what ``paths`` deploy and compute its reachability.
 
@@ -73,4 +99,5 @@ def reach_paths(
             hint="reachability is between workloads; add the Pods, Deployments, ... the "
             "policies select",
         )
-    return ReachReport(analyse(manifests), tuple(manifests.files))
+    reachability = analyse(manifests, host_network)
+    return ReachReport(reachability, tuple(manifests.files), host_network)

@@ -372,11 +372,15 @@ spec:
     docs = parse_documents(pods, "pods.yaml")
     analyzer = Analyzer(build_manifest_set(docs))
     idents = sorted(c.members[0].ident for c in analyzer.classes)
-    assert "b/agent" not in [m.ident for c in analyzer.classes for m in c.members]
+    # The host-network DaemonSet is kept, flagged, in a class of its own (issue 15: it used
+    # to disappear from the analysis).
+    agent = next(c for c in analyzer.classes if c.members[0].ident == "b/agent")
+    assert agent.host_network and agent.members[0].host_network
     # nightly has the same labels and ports as the api Deployment: one class.
-    assert len(analyzer.classes) == 3 and idents == ["a/db", "a/web", "b/api"]
+    assert len(analyzer.classes) == 4 and idents == ["a/db", "a/web", "b/agent", "b/api"]
     result = analyzer.run()
     assert allowed(result, "b/nightly", "a/web") == ALL
+    assert allowed(result, "b/agent", "a/web") == ALL
 
 
 def test_external_partition_is_canonical() -> None:
