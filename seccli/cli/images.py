@@ -5,19 +5,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from seccli.cli.context import app_state, current_actor
-from seccli.cli.output import print_json, require_format, stdout_console
-from seccli.core.errors import ExitCode, InputError, SeccliError
-from seccli.render.formats import OutputFormat
+from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
+from seccli.core.errors import ExitCode
 
 if TYPE_CHECKING:
-    from seccli.supplychain.refs import FoundImage
+    from seccli.supplychain.gate_run import GateRun
     from seccli.supplychain.registry import RegistryOptions
-    from seccli.supplychain.verify import ImageVerdict
 
 app = typer.Typer(
     help="List the container images of manifests, Dockerfiles and kustomizations, and verify "
@@ -85,77 +83,33 @@ def cache_key_path() -> Path:
     return (Path(base) if base else Path.home() / ".config") / "seccli" / KEY_FILE_NAME
 
 
-def _find_per_input(
-    paths: list[Path] | None, estate: Path | None
-) -> tuple[list[FoundImage], list[str]]:
-    """Every image of the inputs, and why each input that holds none has nothing to judge."""
-    from seccli.supplychain.refs import images_in_estate, scan_inputs
-
-    if not paths and estate is None:
-        raise InputError("give files or folders to read (or --estate FILE)")
-    found: list[FoundImage] = []
-    empty: list[str] = []
-    for item in scan_inputs(paths or [], stdin=sys.stdin.buffer):
-        found.extend(item.images)
-        if item.emptiness is not None:
-            empty.append(item.emptiness)
-    if estate is not None:
-        services = images_in_estate(estate)
-        found.extend(services)
-        if not services:
-            empty.append(f"{estate}: the estate declares no service images")
-    return found, empty
-
-
-def _find(paths: list[Path] | None, estate: Path | None) -> list[FoundImage]:
-    from seccli.supplychain.refs import find_images, images_in_estate
-
-    if not paths and estate is None:
-        raise InputError("give files or folders to read (or --estate FILE)")
-    found = find_images(paths or [], stdin=sys.stdin.buffer)
-    if estate is not None:
-        found.extend(images_in_estate(estate))
-    return found
+LIST_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
+VERIFY_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.SARIF)
 
 
 @app.command("list")
 def list_images(
     paths: list[Path] | None = PATHS_ARGUMENT,
     estate: Path | None = ESTATE_OPTION,
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    output: OutputFormat = LIST_FORMATS,
 ) -> None:
     """List every image reference, normalised, with the file and line it was written on."""
-    require_format(output, "images list")
-    found = _find(paths, estate)
+    from seccli.supplychain.gate_run import list_images as find_listing
+
+    listing = find_listing(paths or [], estate, stdin=sys.stdin.buffer)
     if output is OutputFormat.JSON:
-        print_json(
-            {
-                "images": [
-                    {
-                        "reference": item.text,
-                        "normalised": str(item.ref) if item.ref else None,
-                        "pinned": bool(item.ref and item.ref.pinned),
-                        "error": item.error,
-                        "source": item.source_kind,
-                        "file": item.location.file,
-                        "line": item.location.line,
-                        "path": item.location.path,
-                    }
-                    for item in found
-                ]
-            }
-        )
+        print_json(listing.to_json())
         return
     from rich.markup import escape
 
     console = stdout_console()
-    for item in found:
+    for item in listing.images:
         if item.ref is None:
             text = f"[bold red]{escape(item.text)}[/] (invalid: {escape(item.error or '')})"
         else:
             text = escape(str(item.ref)) + ("" if item.ref.pinned else " [yellow](not pinned)[/]")
         console.print(f"{text}  [dim]{escape(str(item.location))}[/]")
-    console.print(f"{len(found)} reference(s), {len({i.normalised for i in found})} distinct")
+    console.print(f"{len(listing.images)} reference(s), {listing.distinct} distinct")
 
 
 @app.command("verify")
@@ -164,9 +118,7 @@ def verify_images(
     paths: list[Path] | None = PATHS_ARGUMENT,
     estate: Path | None = ESTATE_OPTION,
     policy: Path = typer.Option(..., "--policy", "-p", help="TrustPolicy document."),
-    output: OutputFormat = typer.Option(
-        OutputFormat.TABLE, "--format", "-f", help="table|json|sarif"
-    ),
+    output: OutputFormat = VERIFY_FORMATS,
     require_digest: bool = typer.Option(
         False, "--require-digest", help="Block references that are not pinned by digest."
     ),
@@ -195,117 +147,59 @@ def verify_images(
 ) -> None:
     """Verify every image against the trust policy: exit 1 if any is blocked, 3 if a registry
     failed or timed out (still blocked) or the policy is broken, 2 if an input holds no image."""
-    from seccli.store.interface import AuditRecord
-    from seccli.supplychain.cache import CacheKeyError, SqliteCache, open_cache_key
-    from seccli.supplychain.policy import load_trust_policy
+    from seccli.store.runs import recorded_run
+    from seccli.supplychain.gate_run import (
+        GateSettings,
+        gate_inputs,
+        load_gate_policy,
+        open_gate_cache,
+        run_gate,
+    )
     from seccli.supplychain.registry import RegistryClient
-    from seccli.supplychain.verify import Gate, Verdict, summarise
 
-    try:
-        trust = load_trust_policy(policy)
-    except SeccliError as exc:
-        exc.exit_code = ExitCode.DEPENDENCY  # a broken policy: the gate cannot decide
-        raise
-    found, empty = _find_per_input(paths, estate)
-    if empty and not allow_empty:
-        raise InputError(
-            "nothing to verify: " + "; ".join(empty),
-            hint="pass --allow-empty if an input without images is expected",
-        )
-    notes = [f"{reason} (allowed by --allow-empty)" for reason in empty]
+    trust = load_gate_policy(policy)
+    inputs = gate_inputs(paths or [], estate, stdin=sys.stdin.buffer, allow_empty=allow_empty)
+    settings = GateSettings(require_digest, workers, image_timeout, max_platforms)
     options = registry_options(insecure, docker_config, timeout)
-    state = app_state(ctx)
-    with state.open_store() as store, RegistryClient(options) as client:
-        cache = None
-        if not no_cache:
-            try:
-                cache = SqliteCache(store.path, open_cache_key(cache_key_path()))
-            except CacheKeyError as exc:
-                notes.append(f"verification cache not used: {exc}")
-        run_id = store.start_run("images verify", current_actor(), {"policy": str(policy)})
-        gate = Gate(
-            trust,
-            client,
-            cache=cache,
-            require_digest=require_digest,
-            workers=workers,
-            image_timeout=image_timeout,
-            max_platforms=max_platforms,
+    store = app_state(ctx).open_store()
+    subject = str(policy)
+    recording = recorded_run(
+        store, "images verify", current_actor(), subject, summary={"policy": subject}
+    )
+    with store, recording as run, RegistryClient(options) as client:
+        cache, cache_note = (
+            (None, None) if no_cache else open_gate_cache(store.path, cache_key_path())
         )
-        verdicts = gate.verify_found(found)
-        counts = summarise(verdicts)
-        blocked = counts[Verdict.BLOCK.value] > 0
-        failed = any(v.dependency_failure and v.verdict is Verdict.BLOCK for v in verdicts)
-        store.append_audit(
-            AuditRecord(
-                actor=current_actor(),
-                action="images.verify",
-                subject=str(policy),
-                payload={
-                    "policy": trust.name,
-                    "policyDigest": trust.digest,
-                    "counts": counts,
-                    "notes": notes + [n for v in verdicts for n in v.notes],
-                    "images": [
-                        {
-                            "reference": v.reference,
-                            "digest": v.digest,
-                            "verdict": v.verdict.value,
-                            "reasons": list(v.reasons)[:10],
-                            "signers": list(v.signers),
-                            "attestations": list(v.attestations),
-                        }
-                        for v in verdicts
-                    ],
-                },
-            )
-        )
-        exit_code = (
-            ExitCode.DEPENDENCY if failed else ExitCode.VIOLATIONS if blocked else ExitCode.OK
-        )
-        store.finish_run(run_id, "blocked" if blocked else "ok", int(exit_code), counts)
-        if cache is not None:
-            cache.close()
-    _render(verdicts, output, trust.name, trust.digest, counts, notes)
-    if exit_code is not ExitCode.OK:
-        raise typer.Exit(int(exit_code))
+        notes = [cache_note] if cache_note else []
+        try:
+            result = run_gate(trust, inputs, client, cache=cache, settings=settings, notes=notes)
+        finally:
+            if cache is not None:
+                cache.close()
+        run.finish(result.exit_code, summary=result.counts, audit=result.audit_payload())
+    _render(result, output)
+    if result.exit_code is not ExitCode.OK:
+        raise typer.Exit(int(result.exit_code))
 
 
-def _render(
-    verdicts: list[ImageVerdict],
-    output: OutputFormat,
-    policy_name: str,
-    policy_digest: str,
-    counts: dict[str, int],
-    notes: list[str],
-) -> None:
+def _render(result: GateRun, output: OutputFormat) -> None:
     if output is OutputFormat.JSON:
-        print_json(
-            {
-                "policy": {"name": policy_name, "digest": policy_digest},
-                "summary": counts,
-                "notes": notes,
-                "images": [v.to_json() for v in verdicts],
-            }
-        )
+        print_json(result.to_json())
         return
-    image_notes = [n for v in verdicts for n in v.notes] if output is OutputFormat.SARIF else []
-    for note in notes + image_notes:  # a table shows each image's notes under it
+    shown = result.all_notes if output is OutputFormat.SARIF else result.notes
+    for note in shown:  # a table shows each image's notes under it
         sys.stderr.write(f"warning: {note}\n")
     if output is OutputFormat.SARIF:
-        import json
+        from seccli.render.interface import render_findings
 
-        sys.stdout.write(json.dumps(sarif_report(verdicts), indent=2, sort_keys=True) + "\n")
+        # Relative file names in the verdicts are relative to the working directory.
+        sys.stdout.write(render_findings(output, result.findings_report(Path.cwd())))
         return
-    if output is not OutputFormat.TABLE:
-        raise InputError(
-            f"images verify supports --format table, json or sarif, not {output.value}"
-        )
     from rich.markup import escape
 
     styles = {"pass": "green", "warn": "yellow", "block": "bold red"}
     console = stdout_console()
-    for item in verdicts:
+    for item in result.verdicts:
         verdict = item.verdict.value
         where = f" @ {item.digest}" if item.digest and not item.pinned else ""
         console.print(
@@ -317,70 +211,13 @@ def _render(
         for note in item.notes:
             console.print(f"      [yellow]warning: {escape(note)}[/]")
         if item.locations:
-            shown = ", ".join(str(loc) for loc in item.locations[:3])
+            shown_locations = ", ".join(str(loc) for loc in item.locations[:3])
             more = f" (+{len(item.locations) - 3} more)" if len(item.locations) > 3 else ""
-            console.print(f"      [dim]in {escape(shown)}{more}[/]")
+            console.print(f"      [dim]in {escape(shown_locations)}{more}[/]")
+    counts = result.counts
     console.print(
-        f"{len(verdicts)} image(s): {counts['pass']} pass, {counts['warn']} warn, "
-        f"{counts['block']} blocked (policy {policy_name})"
+        f"{len(result.verdicts)} image(s): {counts['pass']} pass, {counts['warn']} warn, "
+        f"{counts['block']} blocked (policy {result.policy.name})"
     )
-    if not verdicts:
+    if not result.verdicts:
         console.print("[yellow]nothing was verified; exit 0 only because of --allow-empty[/]")
-
-
-_SARIF_RULES = {
-    "block": ("SC001", "Image blocked by the trust policy", "error"),
-    "warn": ("SC002", "Image fails the trust policy (warn mode)", "warning"),
-}
-
-
-def sarif_report(verdicts: list[ImageVerdict]) -> dict[str, Any]:
-    """A SARIF 2.1.0 log: one result per location of each blocked or warned image."""
-    from seccli import __version__
-
-    results: list[dict[str, Any]] = []
-    for item in verdicts:
-        if item.verdict.value == "pass":
-            continue
-        rule_id, _, level = _SARIF_RULES[item.verdict.value]
-        locations = [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": loc.file},
-                    "region": {"startLine": loc.line or 1},
-                }
-            }
-            for loc in item.locations
-        ]
-        result: dict[str, Any] = {
-            "ruleId": rule_id,
-            "level": level,
-            "message": {"text": f"{item.reference}: " + "; ".join(item.reasons)},
-            "properties": {"digest": item.digest, "verdict": item.verdict.value},
-        }
-        if locations:
-            result["locations"] = locations
-        results.append(result)
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "seccli-images",
-                        "version": __version__,
-                        "rules": [
-                            {
-                                "id": rule_id,
-                                "shortDescription": {"text": text},
-                                "defaultConfiguration": {"level": level},
-                            }
-                            for rule_id, text, level in _SARIF_RULES.values()
-                        ],
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import typer
 
-from seccli.cli.output import OutputFormat, print_json, stdout_console
+from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
 from seccli.core.errors import InputError
+
+DIFF_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
 
 
 def sbom_command(
@@ -25,9 +27,7 @@ def sbom_command(
         None, "--python", help="With --environment: interpreter or virtualenv (default: this one)."
     ),
     out: Path | None = typer.Option(None, "--output", "-o", help="Write the SBOM here."),
-    output: OutputFormat = typer.Option(
-        OutputFormat.TABLE, "--format", "-f", help="For diff: table|json."
-    ),
+    output: OutputFormat = DIFF_FORMATS,
 ) -> None:
     """Build a CycloneDX 1.6 JSON SBOM (validated against the schema), or diff two SBOMs
     (`seccli sbom diff OLD NEW`: exit 0 if equal, 1 if they differ)."""

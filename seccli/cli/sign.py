@@ -19,23 +19,23 @@ from seccli.cli.images import (
     TIMEOUT_OPTION,
     registry_options,
 )
-from seccli.cli.output import OutputFormat, print_json, stdout_console
+from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
 from seccli.core.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
-    from seccli.core.imageref import ImageRef
+    from collections.abc import Callable
+
     from seccli.core.redaction import Secret
     from seccli.supplychain.registry import RegistryClient
+    from seccli.supplychain.sign_run import Signed
 
 keys_app = typer.Typer(help="Signing keys.", no_args_is_help=True)
 verify_app = typer.Typer(help="Verify signed artifacts offline.", no_args_is_help=True)
 
-# sign --blob reads the whole file to sign it; larger artifacts are better signed by digest.
-MAX_BLOB_BYTES = 2 * 1024 * 1024 * 1024
-
 PASSWORD_STDIN = typer.Option(
     False, "--password-stdin", help="Read the key password from the first line of stdin."
 )
+TABLE_JSON = format_option(OutputFormat.TABLE, OutputFormat.JSON)
 
 
 def _password(from_stdin: bool) -> Secret | None:
@@ -55,43 +55,44 @@ def generate(
     ),
     password_stdin: bool = PASSWORD_STDIN,
     force: bool = typer.Option(False, "--force", help="Overwrite existing key files."),
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """Generate an ECDSA P-256 key pair (private key PKCS#8 PEM, mode 0600; encrypted when a
     password is given)."""
-    from seccli.core.atomic import atomic_write_bytes
-    from seccli.supplychain.keys import generate_key_pair
+    from seccli.supplychain.sign_run import generate_keys
 
-    private = prefix.with_name(prefix.name + ".key")
-    public = prefix.with_name(prefix.name + ".pub")
-    for path in (private, public):
-        if path.exists() and not force:
-            raise InputError(f"{path}: already exists", hint="pass --force to overwrite")
-    password = _password(password_stdin)
-    private_pem, public_pem = generate_key_pair(password)
-    atomic_write_bytes(private, private_pem, mode=0o600)
-    atomic_write_bytes(public, public_pem)
-    state = "encrypted" if password is not None else "NOT encrypted (no password given)"
-    stdout_console().print(f"private key: {private} ({state})\npublic key:  {public}")
+    pair = generate_keys(prefix, _password(password_stdin), force=force)
+    if output is OutputFormat.JSON:
+        print_json(pair.to_json())
+        return
+    state = "encrypted" if pair.encrypted else "NOT encrypted (no password given)"
+    stdout_console().print(f"private key: {pair.private} ({state})\npublic key:  {pair.public}")
 
 
-def _client_and_ref(
-    image: str, insecure: list[str], docker_config: Path | None, timeout: float
-) -> tuple[RegistryClient, ImageRef]:
-    from seccli.core.imageref import parse_image_ref
+def _record(ctx: typer.Context, command: str, act: Callable[[], Signed]) -> Signed:
+    """Run a signing action inside a recorded run (its audit action is the result's)."""
+    from seccli.store.runs import recorded_run
+
+    store = app_state(ctx).open_store()
+    with store, recorded_run(store, command, current_actor(), command) as run:
+        signed = act()
+        run.subject = signed.subject
+        run.action = signed.action
+        run.finish(ExitCode.OK, summary={"where": signed.where}, audit=signed.audit_payload())
+    return signed
+
+
+def _show(signed: Signed, output: OutputFormat, text: str) -> None:
+    if output is OutputFormat.JSON:
+        print_json(signed.to_json())
+    else:
+        stdout_console().print(text, markup=False)
+
+
+def _client(insecure: list[str], docker_config: Path | None, timeout: float) -> RegistryClient:
     from seccli.supplychain.registry import RegistryClient
 
-    try:
-        ref = parse_image_ref(image)
-    except ValueError as exc:
-        raise InputError(f"invalid image reference: {exc}") from None
-    return RegistryClient(registry_options(insecure, docker_config, timeout)), ref
-
-
-def _audit(ctx: typer.Context, action: str, subject: str, payload: dict[str, str]) -> None:
-    from seccli.store.interface import AuditRecord
-
-    with app_state(ctx).open_store() as store:
-        store.append_audit(AuditRecord(current_actor(), action, subject, payload))
+    return RegistryClient(registry_options(insecure, docker_config, timeout))
 
 
 def sign_command(
@@ -114,34 +115,29 @@ def sign_command(
     insecure: list[str] = INSECURE_OPTION,
     docker_config: Path | None = DOCKER_CONFIG_OPTION,
     timeout: float = TIMEOUT_OPTION,
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """Sign an image with a key (cosign's key-based format by default), or a file (--blob)."""
-    from seccli.core.atomic import atomic_write_bytes
     from seccli.supplychain.keys import load_private_key
-    from seccli.supplychain.signing import sign_blob, sign_image, sign_image_bundle
+    from seccli.supplychain.sign_run import parse_reference, sign_blob_file, sign_image_ref
 
     private = load_private_key(key, _password(password_stdin))
     if blob is not None:
         if image is not None:
             raise InputError("give an image or --blob, not both")
-        from seccli.core.documents import read_file_bytes
-
-        data = read_file_bytes(blob, MAX_BLOB_BYTES)
-        target = bundle_out or blob.with_name(blob.name + ".sigstore.json")
-        atomic_write_bytes(target, sign_blob(data, private))
-        _audit(ctx, "blob.sign", str(blob), {"bundle": str(target)})
-        stdout_console().print(f"signed {blob} → {target}")
+        signed = _record(ctx, "sign", lambda: sign_blob_file(blob, private, bundle_out))
+        _show(signed, output, f"signed {blob} → {signed.where}")
         return
     if image is None:
         raise InputError("give the image to sign (or --blob FILE)")
-    if signature_format not in {"cosign", "bundle"}:
-        raise InputError("--signature-format is cosign or bundle")
-    client, ref = _client_and_ref(image, insecure, docker_config, timeout)
-    with client:
-        signer = sign_image if signature_format == "cosign" else sign_image_bundle
-        pushed = signer(client, ref, private)
-    _audit(ctx, "image.sign", f"{pushed.image}@{pushed.digest}", {"signature": pushed.where})
-    stdout_console().print(f"signed {pushed.image}@{pushed.digest} → {pushed.where}")
+    ref = parse_reference(image)
+
+    def sign() -> Signed:
+        with _client(insecure, docker_config, timeout) as client:
+            return sign_image_ref(client, ref, private, signature_format)
+
+    signed = _record(ctx, "sign", sign)
+    _show(signed, output, f"signed {signed.subject} → {signed.where}")
 
 
 def attest_command(
@@ -159,21 +155,28 @@ def attest_command(
     insecure: list[str] = INSECURE_OPTION,
     docker_config: Path | None = DOCKER_CONFIG_OPTION,
     timeout: float = TIMEOUT_OPTION,
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """Attach a key-signed in-toto attestation (DSSE in a Sigstore bundle) to an image."""
-    from seccli.core.documents import load_documents, only_document
     from seccli.supplychain.dsse import predicate_type
     from seccli.supplychain.keys import load_private_key
-    from seccli.supplychain.signing import attest_image
+    from seccli.supplychain.sign_run import attest_image_ref, load_predicate, parse_reference
 
-    body = only_document(load_documents(predicate, fmt="json"), str(predicate)).data
+    body = load_predicate(predicate)
     private = load_private_key(key, _password(password_stdin))
-    kind = predicate_type(predicate_kind)
-    client, ref = _client_and_ref(image, insecure, docker_config, timeout)
-    with client:
-        pushed = attest_image(client, ref, private, body, kind)
-    _audit(ctx, "image.attest", f"{pushed.image}@{pushed.digest}", {"predicateType": kind})
-    stdout_console().print(f"attested {kind} for {pushed.image}@{pushed.digest} → {pushed.where}")
+    predicate_type(predicate_kind)  # an unknown alias is refused before the registry is reached
+    ref = parse_reference(image)
+
+    def attest() -> Signed:
+        with _client(insecure, docker_config, timeout) as client:
+            return attest_image_ref(client, ref, private, body, predicate_kind)
+
+    signed = _record(ctx, "attest", attest)
+    _show(
+        signed,
+        output,
+        f"attested {signed.predicate_type} for {signed.subject} → {signed.where}",
+    )
 
 
 @verify_app.command("blob")
@@ -190,52 +193,19 @@ def verify_blob(
         "--trusted-root",
         help="trusted_root.json, or sigstore:production / sigstore:staging (embedded).",
     ),
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
-    """Verify a Sigstore bundle for a file, fully offline: exit 0 verified, 1 not verified."""
-    from seccli.supplychain.bundles import KeylessIdentity, verify_bundle_file
-    from seccli.supplychain.keys import load_public_key_file
+    """Verify a Sigstore bundle for a file, offline (no network: the trusted root is a file or
+    embedded): exit 0 verified, 1 not verified."""
+    from seccli.supplychain.sign_run import SignerRequirement
+    from seccli.supplychain.sign_run import verify_blob as check_blob
 
-    keyless = any(v is not None for v in (identity, identity_regex, issuer, issuer_regex))
-    if key is not None and keyless:
-        raise InputError("give --key, or --identity/--issuer, not both")
-    if key is None and not keyless:
-        raise InputError(
-            "say who must have signed: --identity and --issuer (keyless) or --key",
-            hint="there is no 'any signer' mode: that would verify nothing",
-        )
-    if keyless and (
-        (identity is None) == (identity_regex is None) or (issuer is None) == (issuer_regex is None)
-    ):
-        raise InputError(
-            "keyless verification needs one of --identity/--identity-regex "
-            "and one of --issuer/--issuer-regex"
-        )
-    keys = [load_public_key_file(key)] if key is not None else []
-    identities = (
-        [KeylessIdentity("cli", identity, identity_regex, issuer, issuer_regex)] if keyless else []
-    )
-    if trusted_root.startswith("sigstore:") and trusted_root not in {
-        "sigstore:production",
-        "sigstore:staging",
-    }:
-        raise InputError(f"unknown trusted root {trusted_root!r}")
-    result = verify_bundle_file(
-        artifact, bundle, keys=keys, identities=identities, trusted_root=trusted_root
-    )
+    signer = SignerRequirement(key, identity, identity_regex, issuer, issuer_regex)
+    checked = check_blob(artifact, bundle, signer, trusted_root)
     if output is OutputFormat.JSON:
-        print_json(
-            {
-                "artifact": artifact,
-                "bundle": str(bundle),
-                "verified": result.ok,
-                "reason": result.reason,
-                "signer": result.signer,
-                "predicateType": result.statement.predicate_type if result.statement else None,
-            }
-        )
+        print_json(checked.to_json())
     else:
-        status = "[green]VERIFIED[/]" if result.ok else "[bold red]NOT VERIFIED[/]"
-        stdout_console().print(f"{status} {artifact}: {result.reason}")
-    if not result.ok:
+        status = "[green]VERIFIED[/]" if checked.result.ok else "[bold red]NOT VERIFIED[/]"
+        stdout_console().print(f"{status} {artifact}: {checked.result.reason}")
+    if not checked.result.ok:
         raise typer.Exit(int(ExitCode.VIOLATIONS))

@@ -44,6 +44,7 @@ class RunRecorder:
     command: str
     actor: str
     subject: str
+    action: str | None = None
     exit_code: int = 0
     summary: dict[str, Any] = field(default_factory=dict)
     audit: Any = None
@@ -81,16 +82,20 @@ def recorded_run(
     subject: str,
     *,
     summary: dict[str, Any] | None = None,
+    action: str | None = None,
 ) -> Iterator[RunRecorder]:
     """Record a run of ``command`` by ``actor`` on ``subject``, with its audit entry.
 
     On a normal exit the audit entry carries ``recorder.audit`` (plus the exit code and status)
     and the run ends with the status of ``recorder.exit_code``. On an exception the run ends as
     ``input-error`` or ``error`` with the exception's exit code (3 if it has none), an audit
-    entry records the failure, and the exception propagates unchanged.
+    entry records the failure, and the exception propagates unchanged. ``action`` names the
+    audit action when it is not the command's (``sign`` of an image audits ``image.sign``).
     """
     run_id = store.start_run(command, actor, summary)
-    recorder = RunRecorder(run_id=run_id, command=command, actor=actor, subject=subject)
+    recorder = RunRecorder(
+        run_id=run_id, command=command, actor=actor, subject=subject, action=action
+    )
     try:
         yield recorder
     except BaseException as exc:
@@ -124,7 +129,7 @@ def _append(store: Store, recorder: RunRecorder, payload: dict[str, Any]) -> Non
     store.append_audit(
         AuditRecord(
             actor=recorder.actor,
-            action=action_name(recorder.command),
+            action=recorder.action or action_name(recorder.command),
             subject=recorder.subject,
             payload=payload,
         )
