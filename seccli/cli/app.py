@@ -99,6 +99,7 @@ def _root(
     """seccli: security and compliance automation."""
     ctx.obj = AppState(store_path=store, debug=debug)
     ctx.call_on_close(lambda: bus_cli.mirror_audit_after_command(ctx))
+    ctx.call_on_close(lambda: audit.sign_audit_after_command(ctx))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,6 +14,7 @@ class OutputFormat(StrEnum):
     SARIF = "sarif"
     MARKDOWN = "markdown"
     CSV = "csv"
+    JSONL = "jsonl"  # one JSON document per line (audit export)
     DOT = "dot"  # graphs (Graphviz source)
     SVG = "svg"  # graphs rendered by Graphviz
     YAML = "yaml"  # generated Kubernetes manifests
