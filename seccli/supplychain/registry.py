@@ -360,7 +360,7 @@ class RegistryClient:
                 last_error = f"HTTP {response.status}"
                 continue
             return _Response(response.status, dict(response.headers.items()), data)
-        raise RegistryError(f"{_where(url)}: {last_error}")
+        raise RegistryError(f"{_where(url)}: {last_error}{_plain_http_hint(url, last_error)}")
 
     def _request(
         self,
@@ -710,6 +710,22 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 def _without_auth(headers: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower() != "authorization"}
+
+
+# What OpenSSL says when the server answers a TLS handshake in plain HTTP.
+_PLAIN_HTTP_ANSWERS = ("WRONG_VERSION_NUMBER", "wrong version number", "http request")
+
+
+def _plain_http_hint(url: str, error: str) -> str:
+    """A hint when an HTTPS request met a server speaking plain HTTP (e.g. a local registry)."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not any(text in error for text in _PLAIN_HTTP_ANSWERS):
+        return ""
+    host = parts.netloc.rpartition("@")[2]
+    return (
+        f" (the registry seems to speak plain HTTP, not TLS: if that is intended, e.g. a local "
+        f"registry, pass --insecure-registry {host})"
+    )
 
 
 def _where(url: str) -> str:

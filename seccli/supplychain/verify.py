@@ -63,6 +63,9 @@ MAX_BUNDLE_LAYER_BYTES = 4 * 1024 * 1024
 MAX_PLATFORMS = 64
 DEFAULT_IMAGE_TIMEOUT_S = 60.0
 _ATTESTATION_REFERENCE = "vnd.docker.reference.type"
+_UNPINNED_WITHOUT_REGISTRY = (
+    "not pinned by digest (the policy requires a digest; blocked whatever the registry answers)"
+)
 
 
 class Verdict(StrEnum):
@@ -227,6 +230,8 @@ class Gate:
         rule_label = f"images[{rule.index}] {rule.glob}"
         reasons: list[str] = []
         failures: list[str] = []
+        # Decided without the registry: said first, whatever the registry answers.
+        undigested = self.require_digest and not ref.pinned
         if ref.digest is not None:
             # A digest is immutable: a cached pass for it needs no registry round trip.
             cached = self._cached(ref, ref.digest, locations, rule_label, reasons, notes)
@@ -239,14 +244,15 @@ class Gate:
         except DeadlineExceeded:
             raise
         except RegistryError as exc:
+            decided = [_UNPINNED_WITHOUT_REGISTRY] if undigested else []
             verdict = self._decide(
-                ref, locations, rule, rule_label, None, [], [f"registry: {exc}"], [], []
+                ref, locations, rule, rule_label, None, [], [*decided, f"registry: {exc}"], [], []
             )
             return replace(verdict, dependency_failure=not isinstance(exc, ManifestNotFound))
         digest = manifest.digest
         if not ref.pinned:
             message = f"tag {ref.tag} resolved to {digest}"
-            if self.require_digest:
+            if undigested:
                 failures.append(f"not pinned by digest ({message})")
             else:
                 reasons.append(message)
