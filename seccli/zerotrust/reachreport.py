@@ -12,6 +12,7 @@ from seccli.core.documents import LoadLimits
 from seccli.core.errors import InputError
 from seccli.zerotrust.analyzer import Reachability, analyse
 from seccli.zerotrust.hostnet import HOST_NETWORK_NOTE, HostNetwork
+from seccli.zerotrust.manifests import ManifestSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,16 +22,21 @@ class ReachReport:
     reachability: Reachability
     files: tuple[str, ...]
     host_network: HostNetwork = HostNetwork.UNRESTRICTED
+    rule_notes: tuple[str, ...] = ()
 
     def notes(self) -> list[str]:
         """Why some connectivity is reported as it is (host-network workloads)."""
+        notes = list(self.rule_notes)
         flagged = [w for w in self.reachability.workloads() if w.host_network]
         if not flagged:
-            return []
+            return notes
         names = ", ".join(w.display for w in flagged)
         if self.host_network is HostNetwork.AS_PODS:
-            return [f"host-network workloads analysed as pods (--host-network as-pods): {names}"]
-        return [f"{names}: {HOST_NETWORK_NOTE}"]
+            notes.append(f"host-network workloads analysed as pods (--host-network as-pods): "
+                         f"{names}")
+        else:
+            notes.append(f"{names}: {HOST_NETWORK_NOTE}")
+        return notes
 
     def as_json(self) -> dict[str, Any]:
         """The JSON document of ``netpol reach``."""
@@ -100,4 +106,23 @@ def reach_paths(
             "policies select",
         )
     reachability = analyse(manifests, host_network)
-    return ReachReport(reachability, tuple(manifests.files), host_network)
+    notes = tuple(named_ports_to_ip_blocks(manifests))
+    return ReachReport(reachability, tuple(manifests.files), host_network, notes)
+
+
+def named_ports_to_ip_blocks(manifests: ManifestSet) -> list[str]:
+    """A note per egress rule naming a port for ipBlock peers: outside the cluster there is no
+    pod whose port the name could mean, so that part of the rule allows nothing."""
+    notes = []
+    for policy in manifests.policies:
+        for rule in policy.egress:
+            names = sorted({str(p.port) for p in rule.ports or () if isinstance(p.port, str)})
+            blocks = [peer for peer in rule.peers or () if peer.ip_block is not None]
+            if names and blocks:
+                where = f" ({rule.location})" if rule.location else ""
+                notes.append(
+                    f"{policy.ident} egress[{rule.index}]{where}: named port(s) "
+                    f"{', '.join(names)} allow nothing to its ipBlock peers (a port name "
+                    "means a pod's port; there is no pod outside the cluster)"
+                )
+    return notes

@@ -497,3 +497,38 @@ def test_pods_from_a_cluster_are_named_by_their_controller() -> None:
         ("StatefulSet", "db"),
     ]
     assert {w.display for w in workloads} >= {"n/web[Deployment]", "n/debug[Pod]"}
+
+
+def test_a_named_port_to_an_ip_block_is_explained(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "in.yaml").write_text(
+        WORLD
+        + """
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: out, namespace: d}
+spec:
+  podSelector: {matchLabels: {app: client}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{ipBlock: {cidr: 203.0.113.0/24}}]
+    ports: [{port: https}, {port: 8443}]
+  - to: [{podSelector: {}}]
+    ports: [{port: http}]
+"""
+    )
+    code, out, err = run(capsys, "netpol", "reach", "in.yaml", "-f", "json")
+    assert code == 0, err
+    payload = json.loads(out)
+    notes = payload["notes"]
+    assert len(notes) == 1  # the pod-selector rule's named port is resolvable: no note
+    assert notes[0].startswith("d/out egress[0]") and "https" in notes[0]
+    outside = [
+        e for e in payload["external"] if e["workload"] == "d/client" and e["direction"] == "egress"
+    ]
+    assert outside == [
+        {"workload": "d/client", "direction": "egress", "cidrs": ["203.0.113.0/24"],
+         "ports": {"TCP": ["8443"]}}
+    ]
