@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -71,4 +72,144 @@ def _table(rows: list[dict[str, Any]]) -> None:
             ", ".join(row["checks"]) or "-",
             ", ".join(f"{r['id']} ({r['relationship']})" for r in row["related"]) or "-",
         )
+    stdout_console().print(table)
+
+
+BUILD_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
+#: Configuration: the private key that signs evidence packs when --key is not given.
+SIGNING_KEY_ENV = "SECCLI_EVIDENCE_SIGNING_KEY"
+
+
+def _source_date_epoch() -> int | None:
+    import os
+
+    from seccli.core.errors import InputError
+
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None or not value.strip():
+        return None
+    if not value.strip().isdigit():
+        raise InputError(f"SOURCE_DATE_EPOCH={value!r} is not a whole number of seconds")
+    return int(value.strip())
+
+
+@app.command("build")
+def build_command(
+    ctx: typer.Context,
+    out: Path = typer.Option(..., "--output", "-o", help="Where to write PACK.zip."),
+    framework: list[str] = typer.Option(
+        [], "--framework", help="soc2, iso27001, gdpr (repeatable; default all)."
+    ),
+    period: str | None = typer.Option(None, "--period", help="2026-Q4, 2026-11 or 2026."),
+    start: str | None = typer.Option(None, "--from", help="Period start (ISO 8601)."),
+    end: str | None = typer.Option(None, "--to", help="Period end, exclusive (ISO 8601)."),
+    key: Path | None = typer.Option(
+        None, "--key", metavar="KEY", help=f"Signing key (PEM); default ${SIGNING_KEY_ENV}."
+    ),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the key password from the first line of stdin."
+    ),
+    estate: Path | None = typer.Option(None, "--estate", help="Estate file (default: example)."),
+    suppressions: Path | None = typer.Option(
+        None, "--suppressions", help="Accepted risks (default: .seccli-suppressions.yaml)."
+    ),
+    output: OutputFormat = BUILD_FORMATS,
+) -> None:
+    """Build the signed, deterministic evidence pack for a period from the store."""
+    built = build_pack_from_cli(
+        ctx,
+        out=out,
+        frameworks=tuple(framework),
+        period=period,
+        start=start,
+        end=end,
+        key=key,
+        password_stdin=password_stdin,
+        estate=estate,
+        suppressions=suppressions,
+    )
+    if output is OutputFormat.JSON:
+        print_json(
+            {
+                "pack": str(out),
+                "keyId": built.key_id,
+                "period": built.manifest["period"],
+                "overall": built.overall,
+                "summary": built.summary,
+                "files": len(built.manifest["files"]),
+            }
+        )
+        return
+    console = stdout_console()
+    console.print(
+        f"wrote {out} ({len(built.manifest['files'])} files, period "
+        f"{built.manifest['period']['label']}, "
+        + (f"signed by key {built.key_id[:16]})" if built.key_id else "UNSIGNED)"),
+        markup=False,
+        highlight=False,
+    )
+    _summary_table(built.summary, built.overall)
+
+
+def build_pack_from_cli(
+    ctx: typer.Context,
+    *,
+    out: Path,
+    frameworks: tuple[str, ...],
+    period: str | None,
+    start: str | None,
+    end: str | None,
+    key: Path | None,
+    password_stdin: bool,
+    estate: Path | None,
+    suppressions: Path | None,
+) -> Any:
+    """Resolve the options, build the pack and write it atomically (shared with ``assess``)."""
+    import os
+    from datetime import UTC, datetime
+
+    from seccli.cli.context import app_state, default_estate_path
+    from seccli.cli.sign import _password
+    from seccli.core.atomic import atomic_write_bytes
+    from seccli.evidence.catalog import framework_key
+    from seccli.evidence.pack import BuildRequest, build_pack
+    from seccli.evidence.period import resolve_period
+    from seccli.supplychain.keys import load_private_key
+
+    keys = tuple(framework_key(name) for name in frameworks)
+    epoch = _source_date_epoch()
+    now = datetime.fromtimestamp(epoch, tz=UTC) if epoch is not None else datetime.now(UTC)
+    chosen = resolve_period(period, start, end, now)
+    configured = os.environ.get(SIGNING_KEY_ENV)
+    key_path = key or (Path(configured) if configured else None)
+    private = load_private_key(key_path, _password(password_stdin)) if key_path else None
+    default_suppressions = Path(".seccli-suppressions.yaml")
+    if suppressions is None and default_suppressions.is_file():
+        suppressions = default_suppressions
+    request = BuildRequest(
+        estate_path=estate or default_estate_path(),
+        period=chosen,
+        frameworks=keys,
+        key=private,
+        source_date_epoch=epoch,
+        suppressions=suppressions,
+    )
+    with app_state(ctx).open_store(create=False) as store:
+        built = build_pack(store, request)
+    atomic_write_bytes(out, built.data)
+    return built
+
+
+def _summary_table(counts: dict[str, dict[str, int]], overall: dict[str, str]) -> None:
+    from rich.table import Table
+
+    from seccli.evidence.status import STATUSES
+
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("framework")
+    table.add_column("overall")
+    for status in STATUSES:
+        table.add_column(status, justify="right")
+    for name, values in counts.items():
+        table.add_row(name, overall.get(name, ""), *(str(values[s]) for s in STATUSES))
     stdout_console().print(table)
