@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import seccli.manifests.fieldspecs as fieldspecs
 from seccli.core.documents import Document, LoadLimits, detect_format, parse_documents, read_source
 from seccli.core.errors import InputError
-from seccli.manifests import fieldspecs
 from seccli.manifests.model import (
     CLUSTER_SCOPED_KINDS,
     Build,

@@ -21,23 +21,15 @@ from typing import Any
 from seccli.core.errors import DependencyError, InputError
 from seccli.core.urls import redact_url, redact_urls
 from seccli.policy.interface import PolicyEngine, PreparedPolicy
-from seccli.policy.rego import EvalResult, Policy, RegoError, compile, to_json
+from seccli.policy.rego import EvalResult, Policy, RegoError, compile, entrypoint_path, to_json
 from seccli.policy.rego.errors import RegoEvalError
 from seccli.policy.rego.values import UNDEF
-
-_ENTRY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:[./][A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 def _entry_ref(query: str) -> str | None:
     """``data.a.b`` for an entrypoint query (``data.a.b`` or ``a/b``), else None."""
-    q = query.strip()
-    if not _ENTRY.match(q):
-        return None
-    if q.startswith("data.") or q == "data":
-        return q
-    if "/" in q:
-        return "data." + q.replace("/", ".")
-    return None
+    path = entrypoint_path(query)
+    return None if path is None else ".".join(["data", *path])
 
 
 def _result_from_bindings(rows: list[dict[str, Any]], entry: bool) -> EvalResult:

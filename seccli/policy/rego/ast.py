@@ -198,3 +198,19 @@ class Module:
     imports: list[Import]
     rules: list[Rule]
     v1: bool
+
+
+# Expressions that are plain terms (a query reports their value; a template embeds it).
+QUERY_TERMS = (
+    Scalar,
+    Var,
+    Ref,
+    Call,
+    ArrayTerm,
+    ObjectTerm,
+    SetTerm,
+    ArrayCompr,
+    SetCompr,
+    ObjectCompr,
+    Membership,
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from seccli.policy.rego import ast as A
+import seccli.policy.rego.ast as syntax
 from seccli.policy.rego.errors import RegoParseError
 from seccli.policy.rego.lexer import EOF, IDENT, NUMBER, OP, STRING, TEMPLATE, Token, tokenize
 
@@ -110,14 +110,14 @@ class Parser:
         self.depth -= 1
 
     # -- module --------------------------------------------------------------------------------
-    def parse_module(self) -> A.Module:
+    def parse_module(self) -> syntax.Module:
         if not self.is_kw("package"):
             raise self.err(f"expected 'package' but found {self.describe()}")
         self.advance()
         pkg_ref = self.parse_ref_path()
         package = pkg_ref
-        imports: list[A.Import] = []
-        rules: list[A.Rule] = []
+        imports: list[syntax.Import] = []
+        rules: list[syntax.Rule] = []
         while self.is_kw("import"):
             imports.append(self.parse_import())
         while self.tok.kind != EOF:
@@ -126,7 +126,7 @@ class Parser:
             if self.is_kw("package"):
                 raise self.err("unexpected 'package': one package per module")
             rules.extend(self.parse_rule())
-        return A.Module(self.file, package, imports, rules, self.strict_v1)
+        return syntax.Module(self.file, package, imports, rules, self.strict_v1)
 
     def parse_ref_path(self) -> list[str]:
         t = self.tok
@@ -148,7 +148,7 @@ class Parser:
             else:
                 return parts
 
-    def parse_import(self) -> A.Import:
+    def parse_import(self) -> syntax.Import:
         start = self.advance()
         path = self.parse_ref_path()
         alias = None
@@ -183,10 +183,10 @@ class Parser:
             raise self.err(
                 f"invalid import {'.'.join(path)}: path must begin with input or data", start
             )
-        return A.Import(start.line, start.col, path, alias)
+        return syntax.Import(start.line, start.col, path, alias)
 
     # -- rules ---------------------------------------------------------------------------------
-    def parse_rule(self) -> list[A.Rule]:
+    def parse_rule(self) -> list[syntax.Rule]:
         start = self.tok
         default = False
         if self.is_kw("default"):
@@ -195,8 +195,8 @@ class Parser:
         if self.tok.kind != IDENT or self.tok.text in _RESERVED:
             raise self.err(f"unexpected {self.describe()}: expected a rule")
         name_tok = self.advance()
-        ref: list[A.Term] = [A.Scalar(name_tok.line, name_tok.col, name_tok.text)]
-        args: list[A.Term] | None = None
+        ref: list[syntax.Term] = [syntax.Scalar(name_tok.line, name_tok.col, name_tok.text)]
+        args: list[syntax.Term] | None = None
         # head reference
         while True:
             if self.is_op(".") and not self.tok.ws:
@@ -204,7 +204,7 @@ class Parser:
                 if self.tok.kind != IDENT:
                     raise self.err("expected a name after '.'")
                 t = self.advance()
-                ref.append(A.Scalar(t.line, t.col, t.text))
+                ref.append(syntax.Scalar(t.line, t.col, t.text))
             elif self.is_op("[") and not self.tok.ws:
                 self.advance()
                 self.push(False)
@@ -225,8 +225,8 @@ class Parser:
                 break
             else:
                 break
-        key: A.Term | None = None
-        value: A.Term | None = None
+        key: syntax.Term | None = None
+        value: syntax.Term | None = None
         kind = "complete"
         if args is not None:
             kind = "func"
@@ -245,36 +245,37 @@ class Parser:
                 # v0 partial set: p[x] { ... }
                 kind = "set"
                 key = ref.pop()
-            elif not isinstance(last, A.Scalar) or not isinstance(last.value, str):
+            elif not isinstance(last, syntax.Scalar) or not isinstance(last.value, str):
                 kind = "object"
             else:
                 kind = "complete"
         if default:
             constant_keys = kind == "object" and all(
-                isinstance(t, (A.Scalar, A.ArrayTerm, A.ObjectTerm, A.SetTerm)) for t in ref[1:]
+                isinstance(t, (syntax.Scalar, syntax.ArrayTerm, syntax.ObjectTerm, syntax.SetTerm))
+                for t in ref[1:]
             )
             if (kind not in ("complete", "func") and not constant_keys) or value is None:
                 raise self.err("default rules must have a value", name_tok)
-            if args is not None and any(not isinstance(a, A.Var) for a in args):
+            if args is not None and any(not isinstance(a, syntax.Var) for a in args):
                 raise self.err("default function arguments must be variables", name_tok)
             return [
-                A.Rule(
+                syntax.Rule(
                     start.line, start.col, ref, kind, args, None, value, [], None, True, self.file
                 )
             ]
         body, has_body = self.parse_rule_body(name_tok)
-        orelse: A.RuleBody | None = None
-        tail: A.RuleBody | None = None
+        orelse: syntax.RuleBody | None = None
+        tail: syntax.RuleBody | None = None
         while self.is_kw("else"):
             if kind not in ("complete", "func"):
                 raise self.err("'else' is only allowed on complete rules and functions")
             etok = self.advance()
-            evalue: A.Term | None = None
+            evalue: syntax.Term | None = None
             if self.is_op(":=") or self.is_op("="):
                 self.advance()
                 evalue = self.parse_term_expr()
             ebody, _ = self.parse_rule_body(etok)
-            rb = A.RuleBody(etok.line, etok.col, ebody, evalue)
+            rb = syntax.RuleBody(etok.line, etok.col, ebody, evalue)
             if tail is None:
                 orelse = rb
             else:
@@ -288,7 +289,7 @@ class Parser:
         ):
             raise self.err(f"rule {name_tok.text!r} must have a body or assignment", name_tok)
         rules = [
-            A.Rule(
+            syntax.Rule(
                 start.line, start.col, ref, kind, args, key, value, body, orelse, False, self.file
             )
         ]
@@ -296,7 +297,7 @@ class Parser:
         while self.is_op("{") and has_body and kind != "func":
             extra = self.parse_braced_body()
             rules.append(
-                A.Rule(
+                syntax.Rule(
                     start.line,
                     start.col,
                     ref,
@@ -312,7 +313,7 @@ class Parser:
             )
         return rules
 
-    def parse_rule_body(self, head: Token) -> tuple[list[A.Literal], bool]:
+    def parse_rule_body(self, head: Token) -> tuple[list[syntax.Literal], bool]:
         if self.is_kw("if"):
             self.advance()
             if self.is_op("{"):
@@ -325,9 +326,10 @@ class Parser:
             if self.strict_v1:
                 raise self.err("`if` keyword is required before rule body")
             return self.parse_braced_body(), True
-        return [A.Literal(head.line, head.col, A.Scalar(head.line, head.col, True))], False
+        true = syntax.Scalar(head.line, head.col, True)
+        return [syntax.Literal(head.line, head.col, true)], False
 
-    def parse_braced_body(self) -> list[A.Literal]:
+    def parse_braced_body(self) -> list[syntax.Literal]:
         self.expect_op("{")
         body = self.parse_query("}")
         self.expect_op("}")
@@ -336,9 +338,9 @@ class Parser:
         return body
 
     # -- queries -------------------------------------------------------------------------------
-    def parse_query(self, end: str | None) -> list[A.Literal]:
+    def parse_query(self, end: str | None) -> list[syntax.Literal]:
         self.push(True)
-        lits: list[A.Literal] = []
+        lits: list[syntax.Literal] = []
         while True:
             if end is not None and self.is_op(end):
                 break
@@ -358,18 +360,18 @@ class Parser:
         self.pop()
         return lits
 
-    def parse_literal(self) -> A.Literal:
+    def parse_literal(self) -> syntax.Literal:
         t = self.tok
         if self.is_kw("some"):
-            return A.Literal(t.line, t.col, self.parse_some())
+            return syntax.Literal(t.line, t.col, self.parse_some())
         if self.is_kw("every"):
-            return A.Literal(t.line, t.col, self.parse_every())
+            return syntax.Literal(t.line, t.col, self.parse_every())
         negated = False
         if self.is_kw("not"):
             self.advance()
             negated = True
         expr = self.parse_expr()
-        withs: list[A.With] = []
+        withs: list[syntax.With] = []
         while self.is_kw("with"):
             w = self.advance()
             target = self.parse_term_expr(no_in=True)
@@ -377,10 +379,10 @@ class Parser:
                 raise self.err("expected 'as' in with modifier")
             self.advance()
             value = self.parse_term_expr(no_in=True)
-            withs.append(A.With(w.line, w.col, target, value))
-        return A.Literal(t.line, t.col, expr, negated, withs)
+            withs.append(syntax.With(w.line, w.col, target, value))
+        return syntax.Literal(t.line, t.col, expr, negated, withs)
 
-    def parse_some(self) -> A.Expr:
+    def parse_some(self) -> syntax.Expr:
         t = self.advance()
         first = self.parse_term_expr(no_in=True)
         items = [first]
@@ -393,18 +395,18 @@ class Parser:
             if len(items) > 2:
                 raise self.err("too many terms in 'some ... in'", t)
             key = items[0] if len(items) == 2 else None
-            return A.SomeIn(t.line, t.col, key, items[-1], coll)
-        names: list[A.Var] = []
+            return syntax.SomeIn(t.line, t.col, key, items[-1], coll)
+        names: list[syntax.Var] = []
         for it in items:
-            if not isinstance(it, A.Var):
+            if not isinstance(it, syntax.Var):
                 raise self.err("expected variables after 'some'", t)
             names.append(it)
-        return A.SomeDecl(t.line, t.col, names)
+        return syntax.SomeDecl(t.line, t.col, names)
 
-    def parse_every(self) -> A.Expr:
+    def parse_every(self) -> syntax.Expr:
         t = self.advance()
         first = self.parse_term_expr(no_in=True)
-        key: A.Term | None = None
+        key: syntax.Term | None = None
         value = first
         if self.is_op(","):
             self.advance()
@@ -415,24 +417,24 @@ class Parser:
         self.advance()
         domain = self.parse_term_expr(no_in=True)
         for v in (key, value):
-            if v is not None and not isinstance(v, A.Var):
+            if v is not None and not isinstance(v, syntax.Var):
                 raise self.err("every binds variables only", t)
         body = self.parse_braced_body()
-        return A.Every(t.line, t.col, key, value, domain, body)
+        return syntax.Every(t.line, t.col, key, value, domain, body)
 
-    def parse_expr(self) -> A.Expr:
+    def parse_expr(self) -> syntax.Expr:
         left = self._key_membership(self.parse_term_expr())
         if self.cont_op(":="):
             t = self.advance()
             right = self._key_membership(self.parse_term_expr())
-            return A.Assign(t.line, t.col, left, right)
+            return syntax.Assign(t.line, t.col, left, right)
         if self.cont_op("="):
             t = self.advance()
             right = self._key_membership(self.parse_term_expr())
-            return A.Unify(t.line, t.col, left, right)
+            return syntax.Unify(t.line, t.col, left, right)
         return left
 
-    def _key_membership(self, first: A.Term) -> A.Term:
+    def _key_membership(self, first: syntax.Term) -> syntax.Term:
         """``k, v in xs`` as a whole expression."""
         if not (self.is_op(",") and self.cont() and "in" in self.keywords):
             return first
@@ -448,10 +450,10 @@ class Parser:
             return first
         t = self.advance()
         coll = self._parse_rel()
-        return A.Membership(t.line, t.col, first, value, coll)
+        return syntax.Membership(t.line, t.col, first, value, coll)
 
     # -- terms with operators --------------------------------------------------------------------
-    def parse_term_expr(self, no_in: bool = False) -> A.Term:
+    def parse_term_expr(self, no_in: bool = False) -> syntax.Term:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise self.err("expression nesting too deep")
@@ -460,91 +462,93 @@ class Parser:
         finally:
             self.depth -= 1
 
-    def _parse_in(self, no_in: bool) -> A.Term:
+    def _parse_in(self, no_in: bool) -> syntax.Term:
         left = self._parse_rel()
         if no_in:
             return left
         while self.is_kw("in") and self.cont():
             t = self.advance()
             right = self._parse_rel()
-            left = A.Membership(t.line, t.col, None, left, right)
+            left = syntax.Membership(t.line, t.col, None, left, right)
         # k, v in xs  (only valid as a whole expression in a comprehension/literal context)
         return left
 
-    def _parse_rel(self) -> A.Term:
+    def _parse_rel(self) -> syntax.Term:
         left = self._parse_or()
         while self.tok.kind == OP and self.tok.text in _REL_OPS and self.cont_binop():
             t = self.advance()
             right = self._parse_or()
-            left = A.Call(
+            left = syntax.Call(
                 t.line,
                 t.col,
                 _REL_OPS[t.text],
-                A.Scalar(t.line, t.col, _REL_OPS[t.text]),
+                syntax.Scalar(t.line, t.col, _REL_OPS[t.text]),
                 [left, right],
             )
         return left
 
-    def _parse_or(self) -> A.Term:
+    def _parse_or(self) -> syntax.Term:
         left = self._parse_and()
         while self.cont_op("|") and not self.no_or[-1]:
             t = self.advance()
             right = self._parse_and()
-            left = A.Call(t.line, t.col, "or", A.Scalar(t.line, t.col, "or"), [left, right])
+            op = syntax.Scalar(t.line, t.col, "or")
+            left = syntax.Call(t.line, t.col, "or", op, [left, right])
         return left
 
-    def _parse_and(self) -> A.Term:
+    def _parse_and(self) -> syntax.Term:
         left = self._parse_arith()
         while self.cont_op("&"):
             t = self.advance()
             right = self._parse_arith()
-            left = A.Call(t.line, t.col, "and", A.Scalar(t.line, t.col, "and"), [left, right])
+            op = syntax.Scalar(t.line, t.col, "and")
+            left = syntax.Call(t.line, t.col, "and", op, [left, right])
         return left
 
-    def _parse_arith(self) -> A.Term:
+    def _parse_arith(self) -> syntax.Term:
         left = self._parse_factor()
         while self.tok.kind == OP and self.tok.text in _ARITH and self.cont_binop():
             t = self.advance()
             right = self._parse_factor()
             op = _ARITH[t.text]
-            left = A.Call(t.line, t.col, op, A.Scalar(t.line, t.col, op), [left, right])
+            left = syntax.Call(t.line, t.col, op, syntax.Scalar(t.line, t.col, op), [left, right])
         return left
 
-    def _parse_factor(self) -> A.Term:
+    def _parse_factor(self) -> syntax.Term:
         left = self._parse_unary()
         while self.tok.kind == OP and self.tok.text in _FACTOR and self.cont_binop():
             t = self.advance()
             right = self._parse_unary()
             op = _FACTOR[t.text]
-            left = A.Call(t.line, t.col, op, A.Scalar(t.line, t.col, op), [left, right])
+            left = syntax.Call(t.line, t.col, op, syntax.Scalar(t.line, t.col, op), [left, right])
         return left
 
-    def _parse_unary(self) -> A.Term:
+    def _parse_unary(self) -> syntax.Term:
         if self.is_op("-"):
             t = self.advance()
             if self.tok.kind == NUMBER:
                 n = self.advance()
-                base: A.Term = A.Scalar(t.line, t.col, -n.value)  # type: ignore[operator]
+                base: syntax.Term = syntax.Scalar(t.line, t.col, -n.value)  # type: ignore[operator]
                 return self.parse_ref_tail(base)
             operand = self._parse_unary()
-            return A.Call(
+            return syntax.Call(
                 t.line,
                 t.col,
                 "minus",
-                A.Scalar(t.line, t.col, "minus"),
-                [A.Scalar(t.line, t.col, 0), operand],
+                syntax.Scalar(t.line, t.col, "minus"),
+                [syntax.Scalar(t.line, t.col, 0), operand],
             )
         return self.parse_primary()
 
     # -- primaries -------------------------------------------------------------------------------
-    def parse_primary(self) -> A.Term:
+    def parse_primary(self) -> syntax.Term:
         t = self.tok
         if t.kind == NUMBER:
             self.advance()
-            return self.parse_ref_tail(A.Scalar(t.line, t.col, t.value))
+            return self.parse_ref_tail(syntax.Scalar(t.line, t.col, t.value))
         if t.kind == STRING:
             self.advance()
-            return self.parse_ref_tail(A.Scalar(t.line, t.col, t.value))
+            return self.parse_ref_tail(syntax.Scalar(t.line, t.col, t.value))
         if t.kind == TEMPLATE:
             self.advance()
             parts: list[Any] = []
@@ -570,12 +574,13 @@ class Parser:
                 if len(lits) != 1:
                     raise self.err("a template string expression must be one expression", t)
                 parts.append(lits[0])
-            return A.TemplateString(t.line, t.col, parts)
+            return syntax.TemplateString(t.line, t.col, parts)
         if t.kind == IDENT:
             word = t.text
             if word in ("true", "false", "null"):
                 self.advance()
-                return A.Scalar(t.line, t.col, {"true": True, "false": False, "null": None}[word])
+                constants = {"true": True, "false": False, "null": None}
+                return syntax.Scalar(t.line, t.col, constants[word])
             callable_kw = word == "contains" and self.peek().kind == OP and self.peek().text == "("
             if (word in _RESERVED or word in self.keywords) and not callable_kw:
                 raise self.err(f"unexpected keyword {word!r}")
@@ -588,12 +593,12 @@ class Parser:
             ):
                 self.advance()
                 self.advance()
-                return A.SetTerm(t.line, t.col, [])
+                return syntax.SetTerm(t.line, t.col, [])
             if word == "_":
                 self.wild += 1
-                base: A.Term = A.Var(t.line, t.col, f"_$w{self.wild}")
+                base: syntax.Term = syntax.Var(t.line, t.col, f"_$w{self.wild}")
             else:
-                base = A.Var(t.line, t.col, word)
+                base = syntax.Var(t.line, t.col, word)
             return self.parse_ref_tail(base)
         if t.kind == OP:
             if t.text == "(":
@@ -609,8 +614,8 @@ class Parser:
                 return self.parse_ref_tail(self.parse_brace())
         raise self.err(f"unexpected {self.describe()}")
 
-    def parse_ref_tail(self, base: A.Term) -> A.Term:
-        path: list[A.Term] = []
+    def parse_ref_tail(self, base: syntax.Term) -> syntax.Term:
+        path: list[syntax.Term] = []
         node = base
         while True:
             t = self.tok
@@ -620,7 +625,7 @@ class Parser:
                 if n.kind != IDENT or n.ws:
                     raise self.err(f"expected a name after '.' but found {self.describe()}")
                 self.advance()
-                path.append(A.Scalar(n.line, n.col, n.text))
+                path.append(syntax.Scalar(n.line, n.col, n.text))
             elif t.kind == OP and t.text == "[" and not t.ws:
                 self.advance()
                 self.push(False)
@@ -633,7 +638,7 @@ class Parser:
                     raise self.err("invalid call target")
                 self.advance()
                 self.push(False)
-                args: list[A.Term] = []
+                args: list[syntax.Term] = []
                 if not self.is_op(")"):
                     args.append(self.parse_term_expr())
                     while self.is_op(","):
@@ -641,36 +646,38 @@ class Parser:
                         args.append(self.parse_term_expr())
                 self.pop()
                 self.expect_op(")")
-                fref: A.Term = A.Ref(node.line, node.col, node, list(path)) if path else node
-                node = A.Call(base.line, base.col, name, fref, args)
+                fref: syntax.Term = (
+                    syntax.Ref(node.line, node.col, node, list(path)) if path else node
+                )
+                node = syntax.Call(base.line, base.col, name, fref, args)
                 base = node
                 path = []
                 continue
             else:
                 break
         if path:
-            return A.Ref(base.line, base.col, base, path)
+            return syntax.Ref(base.line, base.col, base, path)
         return base
 
     @staticmethod
-    def _call_name(node: A.Term, path: list[A.Term]) -> str | None:
-        if not isinstance(node, A.Var):
+    def _call_name(node: syntax.Term, path: list[syntax.Term]) -> str | None:
+        if not isinstance(node, syntax.Var):
             return None
         parts = [node.name]
         for p in path:
-            if isinstance(p, A.Scalar) and isinstance(p.value, str):
+            if isinstance(p, syntax.Scalar) and isinstance(p.value, str):
                 parts.append(p.value)
             else:
                 return None
         return ".".join(parts)
 
-    def parse_array(self) -> A.Term:
+    def parse_array(self) -> syntax.Term:
         t = self.expect_op("[")
         self.push(False)
         if self.is_op("]"):
             self.advance()
             self.pop()
-            return A.ArrayTerm(t.line, t.col, [])
+            return syntax.ArrayTerm(t.line, t.col, [])
         self.no_or[-1] = True
         first = self.parse_term_expr()
         self.no_or[-1] = False
@@ -680,7 +687,7 @@ class Parser:
             body = self.parse_query("]")
             self.expect_op("]")
             self.pop()
-            return A.ArrayCompr(t.line, t.col, first, body)
+            return syntax.ArrayCompr(t.line, t.col, first, body)
         items = [first]
         while self.is_op(","):
             self.advance()
@@ -689,9 +696,11 @@ class Parser:
             items.append(self.parse_term_expr())
         self.expect_op("]")
         self.pop()
-        return A.ArrayTerm(t.line, t.col, items)
+        return syntax.ArrayTerm(t.line, t.col, items)
 
-    def _or_in_collection(self, first: A.Term, close: str, at_close: bool = False) -> A.Term:
+    def _or_in_collection(
+        self, first: syntax.Term, close: str, at_close: bool = False
+    ) -> syntax.Term:
         """``[a | b, c]`` is an array holding ``a | b``, not a comprehension."""
         while self.is_op("|"):
             save = self.pos
@@ -702,22 +711,23 @@ class Parser:
                 self.pos = save
                 return first
             if self.is_op(",") or (at_close and self.is_op(close)):
-                first = A.Call(t.line, t.col, "or", A.Scalar(t.line, t.col, "or"), [first, right])
+                op = syntax.Scalar(t.line, t.col, "or")
+                first = syntax.Call(t.line, t.col, "or", op, [first, right])
                 continue
             self.pos = save
             return first
         return first
 
-    def parse_brace(self) -> A.Term:
+    def parse_brace(self) -> syntax.Term:
         t = self.expect_op("{")
         self.push(False)
         try:
             if self.is_op("}"):
                 self.advance()
-                return A.ObjectTerm(t.line, t.col, [])
+                return syntax.ObjectTerm(t.line, t.col, [])
             self.no_or[-1] = True
             first = self.parse_term_expr()
-            val: A.Term | None = None
+            val: syntax.Term | None = None
             if self.is_op(":"):
                 self.advance()
                 val = self.parse_term_expr()
@@ -728,7 +738,7 @@ class Parser:
                     self.advance()
                     body = self.parse_query("}")
                     self.expect_op("}")
-                    return A.ObjectCompr(t.line, t.col, first, val, body)
+                    return syntax.ObjectCompr(t.line, t.col, first, val, body)
                 pairs = [(first, val)]
                 while self.is_op(","):
                     self.advance()
@@ -738,13 +748,13 @@ class Parser:
                     self.expect_op(":")
                     pairs.append((k, self.parse_term_expr()))
                 self.expect_op("}")
-                return A.ObjectTerm(t.line, t.col, pairs)
+                return syntax.ObjectTerm(t.line, t.col, pairs)
             first = self._or_in_collection(first, "}")
             if self.is_op("|"):
                 self.advance()
                 body = self.parse_query("}")
                 self.expect_op("}")
-                return A.SetCompr(t.line, t.col, first, body)
+                return syntax.SetCompr(t.line, t.col, first, body)
             items = [first]
             while self.is_op(","):
                 self.advance()
@@ -752,14 +762,14 @@ class Parser:
                     break
                 items.append(self.parse_term_expr())
             self.expect_op("}")
-            return A.SetTerm(t.line, t.col, items)
+            return syntax.SetTerm(t.line, t.col, items)
         finally:
             self.pop()
 
 
 def parse_module(
     src: str, file: str = "<module>", *, v0: bool = False, v0_keywords: bool = False
-) -> A.Module:
+) -> syntax.Module:
     """Parse one module; ``v0`` selects Rego v0 syntax (keywords only via imports, unless
     ``v0_keywords`` turns the future keywords on as if imported)."""
     try:
@@ -771,7 +781,7 @@ def parse_module(
         raise RegoParseError("source nesting too deep", file=file, line=1, column=1) from None
 
 
-def parse_query(src: str, *, v0: bool = False, keywords: bool = True) -> list[A.Literal]:
+def parse_query(src: str, *, v0: bool = False, keywords: bool = True) -> list[syntax.Literal]:
     """Parse a query (a body without braces)."""
     p = Parser(src, "<query>", not v0)
     if keywords:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from seccli.policy.rego.budget import LOOP_MASK, check_deadline, check_int
-from seccli.policy.rego.builtins.base import b, norm_num, table, type_err
+from seccli.policy.rego.builtins.base import builtin, norm_num, table, type_err
 from seccli.policy.rego.values import RegoSet, is_number, sorted_values, type_name
 
 
@@ -128,27 +128,27 @@ def _cast_of(want: str) -> Any:
 
 TABLE = table(
     # deprecated builtins still found in published Gatekeeper templates
-    b("any", _any, 1),
-    b("all", _all, 1),
-    b("cast_array", _cast_array, 1),
-    b("cast_set", _cast_set, 1),
-    b("set_diff", _set_diff, 2),
-    b("cast_string", _cast_of("string"), 1),
-    b("cast_boolean", _cast_of("boolean"), 1),
-    b("cast_null", _cast_of("null"), 1),
-    b("cast_object", _cast_of("object"), 1),
-    b("count", _count, 1),
-    b("sum", _sum, 1),
-    b("product", _product, 1),
-    b("max", _max, 1),
-    b("min", _min, 1),
-    b("sort", _sort, 1),
-    b("type_name", _type_name, 1),
-    b("is_number", _pred("number"), 1),
-    b("is_string", _pred("string"), 1),
-    b("is_boolean", _pred("boolean"), 1),
-    b("is_array", _pred("array"), 1),
-    b("is_set", _is_set, 1),
-    b("is_object", _pred("object"), 1),
-    b("is_null", _pred("null"), 1),
+    builtin("any", _any, 1),
+    builtin("all", _all, 1),
+    builtin("cast_array", _cast_array, 1),
+    builtin("cast_set", _cast_set, 1),
+    builtin("set_diff", _set_diff, 2),
+    builtin("cast_string", _cast_of("string"), 1),
+    builtin("cast_boolean", _cast_of("boolean"), 1),
+    builtin("cast_null", _cast_of("null"), 1),
+    builtin("cast_object", _cast_of("object"), 1),
+    builtin("count", _count, 1),
+    builtin("sum", _sum, 1),
+    builtin("product", _product, 1),
+    builtin("max", _max, 1),
+    builtin("min", _min, 1),
+    builtin("sort", _sort, 1),
+    builtin("type_name", _type_name, 1),
+    builtin("is_number", _pred("number"), 1),
+    builtin("is_string", _pred("string"), 1),
+    builtin("is_boolean", _pred("boolean"), 1),
+    builtin("is_array", _pred("array"), 1),
+    builtin("is_set", _is_set, 1),
+    builtin("is_object", _pred("object"), 1),
+    builtin("is_null", _pred("null"), 1),
 )

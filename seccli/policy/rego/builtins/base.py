@@ -33,7 +33,7 @@ def table(*items: Builtin) -> dict[str, Builtin]:
     return {b.name: b for b in items}
 
 
-def b(name: str, fn: Callable[..., Any], arity: int, **kw: Any) -> Builtin:
+def builtin(name: str, fn: Callable[..., Any], arity: int, **kw: Any) -> Builtin:
     """Shorthand constructor."""
     return Builtin(name, fn, arity, **kw)
 

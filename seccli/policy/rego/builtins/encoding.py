@@ -17,7 +17,7 @@ from seccli.policy.rego.budget import (
     number_too_large,
     refuse_size,
 )
-from seccli.policy.rego.builtins.base import b, fail, obj, string, table, type_err
+from seccli.policy.rego.builtins.base import builtin, fail, obj, string, table, type_err
 from seccli.policy.rego.errors import is_int_conversion_limit
 from seccli.policy.rego.values import to_json
 
@@ -189,23 +189,23 @@ def _urlq_dec_obj(s: Any) -> Any:
 
 
 TABLE = table(
-    b("base64.encode", _b64enc, 1),
-    b("base64.decode", _b64dec, 1),
-    b("base64.is_valid", _b64valid, 1),
-    b("base64url.encode", _b64url_enc, 1),
-    b("base64url.encode_no_pad", _b64url_enc_np, 1),
-    b("base64url.decode", _b64url_dec, 1),
-    b("hex.encode", _hexenc, 1),
-    b("hex.decode", _hexdec, 1),
-    b("json.marshal", _json_marshal, 1),
-    b("json.marshal_with_options", _json_marshal_opts, 2),
-    b("json.unmarshal", _json_unmarshal, 1),
-    b("json.is_valid", _json_is_valid, 1),
-    b("yaml.marshal", _yaml_marshal, 1),
-    b("yaml.unmarshal", _yaml_unmarshal, 1),
-    b("yaml.is_valid", _yaml_is_valid, 1),
-    b("urlquery.encode", _urlq_enc, 1),
-    b("urlquery.decode", _urlq_dec, 1),
-    b("urlquery.encode_object", _urlq_enc_obj, 1),
-    b("urlquery.decode_object", _urlq_dec_obj, 1),
+    builtin("base64.encode", _b64enc, 1),
+    builtin("base64.decode", _b64dec, 1),
+    builtin("base64.is_valid", _b64valid, 1),
+    builtin("base64url.encode", _b64url_enc, 1),
+    builtin("base64url.encode_no_pad", _b64url_enc_np, 1),
+    builtin("base64url.decode", _b64url_dec, 1),
+    builtin("hex.encode", _hexenc, 1),
+    builtin("hex.decode", _hexdec, 1),
+    builtin("json.marshal", _json_marshal, 1),
+    builtin("json.marshal_with_options", _json_marshal_opts, 2),
+    builtin("json.unmarshal", _json_unmarshal, 1),
+    builtin("json.is_valid", _json_is_valid, 1),
+    builtin("yaml.marshal", _yaml_marshal, 1),
+    builtin("yaml.unmarshal", _yaml_unmarshal, 1),
+    builtin("yaml.is_valid", _yaml_is_valid, 1),
+    builtin("urlquery.encode", _urlq_enc, 1),
+    builtin("urlquery.decode", _urlq_dec, 1),
+    builtin("urlquery.encode_object", _urlq_enc_obj, 1),
+    builtin("urlquery.decode_object", _urlq_dec_obj, 1),
 )

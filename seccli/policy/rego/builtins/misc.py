@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from seccli.policy.rego.budget import MAX_INT_DIGITS, json_loads, number_too_large
-from seccli.policy.rego.builtins.base import b, fail, string, table
+from seccli.policy.rego.builtins.base import builtin, fail, string, table
 from seccli.policy.rego.values import UNDEF
 
 # -- units -----------------------------------------------------------------------------------
@@ -477,25 +477,25 @@ def _opa_runtime() -> Any:
 
 
 TABLE = table(
-    b("units.parse", _units_parse, 1),
-    b("units.parse_bytes", _units_parse_bytes, 1),
-    b("semver.is_valid", _semver_valid, 1),
-    b("semver.compare", _semver_compare, 2),
-    b("crypto.md5", _hash("md5"), 1),
-    b("crypto.sha1", _hash("sha1"), 1),
-    b("crypto.sha256", _hash("sha256"), 1),
-    b("crypto.hmac.md5", _hmac("md5"), 2),
-    b("crypto.hmac.sha1", _hmac("sha1"), 2),
-    b("crypto.hmac.sha256", _hmac("sha256"), 2),
-    b("crypto.hmac.sha512", _hmac("sha512"), 2),
-    b("crypto.hmac.equal", _hmac_equal, 2),
-    b("crypto.x509.parse_certificates", _parse_certs, 1),
-    b("io.jwt.decode", _jwt_decode, 1),
-    b("io.jwt.decode_verify", _jwt_decode_verify, 2, needs_ctx=True, pure=False),
-    b("io.jwt.encode_sign", _jwt_encode_sign, 3),
-    b("io.jwt.encode_sign_raw", _jwt_encode_sign_raw, 3),
+    builtin("units.parse", _units_parse, 1),
+    builtin("units.parse_bytes", _units_parse_bytes, 1),
+    builtin("semver.is_valid", _semver_valid, 1),
+    builtin("semver.compare", _semver_compare, 2),
+    builtin("crypto.md5", _hash("md5"), 1),
+    builtin("crypto.sha1", _hash("sha1"), 1),
+    builtin("crypto.sha256", _hash("sha256"), 1),
+    builtin("crypto.hmac.md5", _hmac("md5"), 2),
+    builtin("crypto.hmac.sha1", _hmac("sha1"), 2),
+    builtin("crypto.hmac.sha256", _hmac("sha256"), 2),
+    builtin("crypto.hmac.sha512", _hmac("sha512"), 2),
+    builtin("crypto.hmac.equal", _hmac_equal, 2),
+    builtin("crypto.x509.parse_certificates", _parse_certs, 1),
+    builtin("io.jwt.decode", _jwt_decode, 1),
+    builtin("io.jwt.decode_verify", _jwt_decode_verify, 2, needs_ctx=True, pure=False),
+    builtin("io.jwt.encode_sign", _jwt_encode_sign, 3),
+    builtin("io.jwt.encode_sign_raw", _jwt_encode_sign_raw, 3),
     *(
-        b(f"io.jwt.verify_{a.lower()}", _jwt_verify(a), 2)
+        builtin(f"io.jwt.verify_{a.lower()}", _jwt_verify(a), 2)
         for a in (
             "HS256",
             "HS384",
@@ -511,9 +511,9 @@ TABLE = table(
             "ES512",
         )
     ),
-    b("uuid.rfc4122", _uuid_rfc4122, 1, needs_ctx=True, pure=False),
-    b("uuid.parse", _uuid_parse, 1),
-    b("trace", _trace, 1),
-    b("opa.runtime", _opa_runtime, 0),
-    b("print", lambda *a: True, 0, variadic=True),
+    builtin("uuid.rfc4122", _uuid_rfc4122, 1, needs_ctx=True, pure=False),
+    builtin("uuid.parse", _uuid_parse, 1),
+    builtin("trace", _trace, 1),
+    builtin("opa.runtime", _opa_runtime, 0),
+    builtin("print", lambda *a: True, 0, variadic=True),
 )

@@ -6,7 +6,7 @@ import ipaddress
 from typing import Any
 
 from seccli.policy.rego.budget import LOOP_MASK, MAX_ELEMENTS, check_deadline, refuse_size
-from seccli.policy.rego.builtins.base import b, fail, string, table, type_err
+from seccli.policy.rego.builtins.base import builtin, fail, string, table, type_err
 from seccli.policy.rego.values import RegoSet
 
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -103,11 +103,11 @@ def _contains_matches(cidrs: Any, addrs: Any) -> Any:
 
 
 TABLE = table(
-    b("net.cidr_contains", _contains, 2),
-    b("net.cidr_intersects", _intersects, 2),
-    b("net.cidr_overlap", _contains, 2),
-    b("net.cidr_merge", _merge, 1),
-    b("net.cidr_expand", _expand, 1),
-    b("net.cidr_is_valid", _is_valid, 1),
-    b("net.cidr_contains_matches", _contains_matches, 2),
+    builtin("net.cidr_contains", _contains, 2),
+    builtin("net.cidr_intersects", _intersects, 2),
+    builtin("net.cidr_overlap", _contains, 2),
+    builtin("net.cidr_merge", _merge, 1),
+    builtin("net.cidr_expand", _expand, 1),
+    builtin("net.cidr_is_valid", _is_valid, 1),
+    builtin("net.cidr_contains_matches", _contains_matches, 2),
 )

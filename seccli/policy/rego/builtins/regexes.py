@@ -13,7 +13,7 @@ from seccli.policy.rego.budget import (
     check_deadline,
     refuse_size,
 )
-from seccli.policy.rego.builtins.base import b, fail, integer, string, table, type_err
+from seccli.policy.rego.builtins.base import builtin, fail, integer, string, table, type_err
 from seccli.policy.rego.errors import ABORT_LIMIT, BuiltinError, EvaluationAborted
 
 _POSIX = {
@@ -337,16 +337,16 @@ def _quote_meta(s: Any) -> str:
 
 
 TABLE = table(
-    b("regex.match", _match, 2),
-    b("re_match", _match, 2),
-    b("regex.is_valid", _is_valid, 1),
-    b("regex.find_n", _find_n, 3),
-    b("regex.find_all_string_submatch_n", _find_all_submatch, 3),
-    b("regex.split", _split, 2),
-    b("regex.replace", _replace, 3),
-    b("regex.template_match", _template_match, 4),
-    b("glob.match", _glob_match, 3),
-    b("glob.quote_meta", _quote_meta, 1),
+    builtin("regex.match", _match, 2),
+    builtin("re_match", _match, 2),
+    builtin("regex.is_valid", _is_valid, 1),
+    builtin("regex.find_n", _find_n, 3),
+    builtin("regex.find_all_string_submatch_n", _find_all_submatch, 3),
+    builtin("regex.split", _split, 2),
+    builtin("regex.replace", _replace, 3),
+    builtin("regex.template_match", _template_match, 4),
+    builtin("glob.match", _glob_match, 3),
+    builtin("glob.quote_meta", _quote_meta, 1),
 )
 
 
@@ -484,4 +484,4 @@ def _globs_match(p1: Any, p2: Any) -> bool:
     return False
 
 
-TABLE["regex.globs_match"] = b("regex.globs_match", _globs_match, 2)
+TABLE["regex.globs_match"] = builtin("regex.globs_match", _globs_match, 2)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from seccli.policy.rego.builtins.base import b, fail, integer, num, string, table, type_err
+from seccli.policy.rego.builtins.base import builtin, fail, integer, num, string, table, type_err
 
 _UTC = dt.UTC
 _DUR = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
@@ -384,14 +384,14 @@ def _parse_ns(layout: Any, value: Any) -> int:
 
 
 TABLE = table(
-    b("time.now_ns", _now, 0, needs_ctx=True, pure=False),
-    b("time.parse_duration_ns", _parse_duration_ns, 1),
-    b("time.parse_rfc3339_ns", _parse_rfc3339, 1),
-    b("time.parse_ns", _parse_ns, 2),
-    b("time.date", _date, 1),
-    b("time.clock", _clock, 1),
-    b("time.weekday", _weekday, 1),
-    b("time.add_date", _add_date, 4),
-    b("time.diff", _diff, 2),
-    b("time.format", _format, 1),
+    builtin("time.now_ns", _now, 0, needs_ctx=True, pure=False),
+    builtin("time.parse_duration_ns", _parse_duration_ns, 1),
+    builtin("time.parse_rfc3339_ns", _parse_rfc3339, 1),
+    builtin("time.parse_ns", _parse_ns, 2),
+    builtin("time.date", _date, 1),
+    builtin("time.clock", _clock, 1),
+    builtin("time.weekday", _weekday, 1),
+    builtin("time.add_date", _add_date, 4),
+    builtin("time.diff", _diff, 2),
+    builtin("time.format", _format, 1),
 )
