@@ -214,7 +214,9 @@ def _engine(ctx: typer.Context, config: SoarConfig, library: PlaybookLibrary) ->
 
     state = app_state(ctx)
     store = state.open_store()
-    records = RunRecords(store.path, SystemClock())
+    records = RunRecords(
+        store.path, SystemClock(), fsync=os.environ.get("SECCLI_SOAR_FSYNC") == "1"
+    )
     engine = Engine(records, store, config, SystemClock(), current_actor(), library.resolve)
     return store, engine
 
@@ -310,20 +312,7 @@ def _decision(command: str, decision: str) -> Any:
         output: OutputFormat = RUN_FORMATS,
     ) -> None:
         def record(engine: Engine) -> None:
-            from seccli.core.errors import InputError
-            from seccli.store.interface import AuditRecord
-
-            if not reason.strip():
-                raise InputError("--reason must not be empty")
-            approval = engine.records.decide(run_id, step, decision, current_actor(), reason)
-            engine.store.append_audit(
-                AuditRecord(
-                    actor=current_actor(),
-                    action="playbook.approval",
-                    subject=step,
-                    payload={"run": run_id, **approval.to_json()},
-                )
-            )
+            engine.decide(run_id, step, decision, reason)
 
         _continue(ctx, f"playbook {command}", run_id, playbooks, endpoint, gitops, output, record)
 

@@ -199,6 +199,22 @@ class Engine:
         playbook = Playbook.model_validate(definitions[row.playbook])
         return self._execute(run_id, playbook, row.inputs, row.definition)
 
+    def decide(self, run_id: str, step_key: str, decision: str, reason: str) -> None:
+        """Record the engine's actor approving or rejecting a waiting step, in the audit chain."""
+        from seccli.store.interface import AuditRecord
+
+        if not reason.strip():
+            raise InputError("--reason must not be empty")
+        approval = self.records.decide(run_id, step_key, decision, self.actor, reason)
+        self.store.append_audit(
+            AuditRecord(
+                actor=self.actor,
+                action="playbook.approval",
+                subject=step_key,
+                payload={"run": run_id, **approval.to_json()},
+            )
+        )
+
     # -- execution ------------------------------------------------------------------------
 
     def _execute(
