@@ -1,6 +1,7 @@
 """``seccli policy verify`` and ``seccli policy test``: the Gatekeeper-compatible gate.
 
-Plain functions, registered on the ``policy`` group in ``app.py``.
+Plain functions, registered on the ``policy`` group in ``app.py``; the work is done by
+``seccli.policy.gatekeeper.gate_run``.
 """
 
 from __future__ import annotations
@@ -13,20 +14,15 @@ from typing import TYPE_CHECKING
 import typer
 
 from seccli.cli.context import app_state, current_actor
-from seccli.cli.output import OutputFormat, print_json, require_format, stdout_console
-from seccli.core.errors import ExitCode, InputError
+from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
-    from typing import Any
+    from seccli.policy.gatekeeper.gate_run import (
+        PolicyInputs,
+        PolicyTestRequest,
+        PolicyTestResult,
+    )
 
-    from seccli.core.findings import Finding
-    from seccli.policy.gatekeeper.constraint import Constraint
-    from seccli.policy.gatekeeper.review import ReviewItem
-    from seccli.policy.gatekeeper.run import TestReport
-    from seccli.policy.gatekeeper.suite import SuiteResult
-
-LIBRARY_DIR = Path("rego")
 _PROGRESS_MIN = 500
 ALLOW_EMPTY_OPTION = typer.Option(
     False,
@@ -34,14 +30,8 @@ ALLOW_EMPTY_OPTION = typer.Option(
     help="Exit 0 when there is nothing to judge (default: exit 2, a gate passes only what it "
     "judged).",
 )
-
-
-def default_library() -> Path:
-    """``rego/`` in the current folder, else the library beside the seccli source tree."""
-    if LIBRARY_DIR.is_dir():
-        return LIBRARY_DIR
-    beside = Path(__file__).resolve().parents[2] / LIBRARY_DIR
-    return beside if beside.is_dir() else LIBRARY_DIR
+VERIFY_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
+TEST_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.SARIF)
 
 
 def verify_command(
@@ -51,66 +41,22 @@ def verify_command(
     run: str | None = typer.Option(
         None, "--run", "-r", help="Only run tests and cases whose names match this regex."
     ),
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    output: OutputFormat = VERIFY_FORMATS,
     allow_empty: bool = ALLOW_EMPTY_OPTION,
 ) -> None:
     """Run gator-verify suites: exit 1 if a case fails, 2 if a suite or its files are invalid
     or no case ran (unless --allow-empty)."""
-    from seccli.policy.gatekeeper.report import verify_json
-    from seccli.policy.gatekeeper.suite import SKIP, find_suites, verify
+    from seccli.core.errors import ExitCode
+    from seccli.policy.gatekeeper.gate_run import verify_suites
+    from seccli.policy.gatekeeper.report import verify_text
 
-    require_format(output, "policy verify")
-    suites = verify(paths, run)
-    if not suites and not find_suites(paths) and not allow_empty:
-        raise InputError(
-            "nothing to judge: no suites found in " + ", ".join(paths),
-            hint="a suite declares kind: Suite and apiVersion: test.gatekeeper.sh/v1alpha1 "
-            "(--allow-empty accepts an empty input)",
-        )
-    document = verify_json(suites)
-    judged = sum(1 for s in suites for t in s.tests for c in t.cases if c.status != SKIP)
-    if not judged and document["status"] == "pass" and not allow_empty:
-        matched = f" matching --run {run!r}" if run else ""
-        raise InputError(
-            f"nothing to judge: no test case{matched} ran in " + ", ".join(paths),
-            hint="a gate passes only what it judged; --allow-empty accepts this",
-        )
+    result = verify_suites(paths, run, allow_empty)
     if output is OutputFormat.JSON:
-        print_json(document)
+        print_json(result.document)
     else:
-        _print_go_style(suites, run)
-    if document["status"] == "error":
-        raise typer.Exit(int(ExitCode.INPUT))
-    if document["status"] == "fail":
-        raise typer.Exit(int(ExitCode.VIOLATIONS))
-
-
-def _print_go_style(suites: list[SuiteResult], run: str | None) -> None:
-    out = sys.stdout.write
-    failed = False
-    for suite in suites:
-        for test in suite.tests:
-            out(f"--- {_word(test.status)}: {test.name} ({test.seconds:.2f}s)\n")
-            for reason in test.reasons:
-                prefix = "error: " if test.status == "error" else ""
-                out(f"        {prefix}{reason}\n")
-            for case in test.cases:
-                out(
-                    f"    --- {_word(case.status)}: {test.name}/{case.name} ({case.seconds:.2f}s)\n"
-                )
-                for reason in case.reasons:
-                    prefix = "error: " if case.status == "error" else ""
-                    out(f"        {prefix}{reason}\n")
-        ok = suite.status == "pass"
-        failed = failed or not ok
-        out(f"{'ok  ' if ok else 'FAIL'}\t{suite.path}\t{suite.seconds:.3f}s\n")
-    if not suites and run:
-        out(f"warning: no tests to run (--run {run!r} matched nothing)\n")
-    out("FAIL\n" if failed else "PASS\n")
-
-
-def _word(status: str) -> str:
-    return {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "error": "FAIL"}[status]
+        sys.stdout.write(verify_text(result.suites, run))
+    if result.exit_code is not ExitCode.OK:
+        raise typer.Exit(int(result.exit_code))
 
 
 def test_command(
@@ -124,11 +70,17 @@ def test_command(
     constraints: Path | None = typer.Option(
         None,
         "--constraints",
-        help="Folder of constraints (default: the sample constraints of the library).",
+        help="Folder of constraints (default: made from the library's templates with generic "
+        "parameters, or with the --estate's registries and labels).",
     ),
-    output: OutputFormat = typer.Option(
-        OutputFormat.TABLE, "--format", "-f", help="table|json|sarif"
+    estate: Path | None = typer.Option(
+        None,
+        "--estate",
+        help="Derive the default constraints from this estate (its registries, labels and "
+        "namespaces), as seccli generate does.",
+        show_default=False,
     ),
+    output: OutputFormat = TEST_FORMATS,
     deny_only: bool = typer.Option(
         False, "--deny-only", help="Only report violations of deny-enforced constraints."
     ),
@@ -147,97 +99,72 @@ def test_command(
     (an evaluation error, or a limit or time-out that aborted it: a denial); 2 when the input
     holds no objects (unless --allow-empty).
     """
-    from seccli.policy.gatekeeper.gate import to_findings
-    from seccli.policy.gatekeeper.library import load_library, load_objects
-
-    require_format(
-        output, "policy test", (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.SARIF)
+    from seccli.core.errors import ExitCode, InputError
+    from seccli.policy.gatekeeper.gate_run import (
+        PolicyTestRequest,
+        default_library,
+        load_policy_inputs,
     )
+    from seccli.store.runs import recorded_run
+
+    if estate is not None and constraints is not None:
+        raise InputError("give --estate or --constraints, not both")
+    settings = None
+    if estate is not None:
+        from seccli.estate.loader import load_estate
+        from seccli.zerotrust.generate.gatekeeper import estate_settings
+
+        settings = estate_settings(load_estate(estate).estate)
     library_dir = library or default_library()
-    lib = load_library([library_dir], [constraints] if constraints is not None else None)
-    if not lib.constraints:
-        raise InputError(
-            f"no constraints found in {constraints or library_dir}",
-            hint="give a folder of constraints with --constraints",
-        )
-    for note in lib.notes:
-        sys.stderr.write(f"note: {note}\n")
-    items = load_objects(paths)
-    if not items and not allow_empty:
-        raise InputError(
-            "nothing to judge: no Kubernetes objects in " + ", ".join(paths),
-            hint="a gate passes only what it judged; --allow-empty accepts an empty input",
-        )
-    inventory = [item.object for item in items if item.object is not None]
-    report = _run_with_progress(lib.constraints, items, inventory, workers)
-    findings = to_findings(report.results, lib.constraints)
-    if deny_only:
-        findings = [f for f in findings if "deny" in f.tags or "error" in f.tags]
-    state = app_state(ctx)
-    with state.open_store() as store:
-        run_id = store.start_run(
-            "policy test", current_actor(), {"library": str(library_dir), "paths": paths}
-        )
-        scope = "policy test:" + ",".join(sorted(paths))
-        store.record_findings(run_id, scope, findings)
-        code = ExitCode.VIOLATIONS if report.denied else ExitCode.OK
-        if report.errored:
-            code = ExitCode.DEPENDENCY
-        store.finish_run(
-            run_id,
-            "denied" if report.denied else "ok",
-            int(code),
-            {"objects": len(items), "findings": len(findings)},
-        )
-    _render_test(report, findings, output, deny_only)
-    if code is not ExitCode.OK:
-        raise typer.Exit(int(code))
+    request = PolicyTestRequest(
+        paths, library_dir, constraints, settings, deny_only, workers, allow_empty
+    )
+    subject = "policy test:" + ",".join(sorted(paths))
+    store = app_state(ctx).open_store()
+    summary = {"library": str(library_dir), "paths": list(paths)}
+    recording = recorded_run(store, "policy test", current_actor(), subject, summary=summary)
+    with store, recording as rec:
+        inputs = load_policy_inputs(request, sys.stdin.buffer)
+        for note in inputs.notes:
+            sys.stderr.write(f"note: {note}\n")
+        result = _judge_with_progress(inputs, request)
+        store.record_findings(rec.run_id, subject, result.findings)
+        rec.finish(result.exit_code, summary=result.summary(), audit=result.audit_payload())
+    _render_test(result, output)
+    if result.exit_code is not ExitCode.OK:
+        raise typer.Exit(int(result.exit_code))
 
 
-def _run_with_progress(
-    constraints: Sequence[Constraint],
-    items: Sequence[ReviewItem],
-    inventory: Sequence[Mapping[str, Any]],
-    workers: int,
-) -> TestReport:
-    from seccli.policy.gatekeeper.run import run_tests
+def _judge_with_progress(inputs: PolicyInputs, request: PolicyTestRequest) -> PolicyTestResult:
+    from seccli.policy.gatekeeper.gate_run import judge
 
-    if len(items) < _PROGRESS_MIN or not sys.stderr.isatty():
-        return run_tests(constraints, items, inventory, workers=workers)
+    if len(inputs.items) < _PROGRESS_MIN or not sys.stderr.isatty():
+        return judge(inputs, request)
     from rich.progress import Progress
 
     from seccli.cli.output import stderr_console
 
     with Progress(console=stderr_console(), transient=True) as progress:
-        task = progress.add_task("reviewing objects", total=len(items))
-        return run_tests(
-            constraints,
-            items,
-            inventory,
-            workers=workers,
-            progress=lambda n: progress.advance(task, n),
-        )
+        task = progress.add_task("reviewing objects", total=len(inputs.items))
+        return judge(inputs, request, lambda n: progress.advance(task, n))
 
 
-def _render_test(
-    report: TestReport, findings: Sequence[Finding], output: OutputFormat, deny_only: bool
-) -> None:
-    import json
-
-    from seccli import __version__
-    from seccli.policy.gatekeeper.report import sarif, test_json
-
+def _render_test(result: PolicyTestResult, output: OutputFormat) -> None:
     if output is OutputFormat.JSON:
-        print_json(test_json(report, deny_only=deny_only))
+        print_json(result.document())
         return
     if output is OutputFormat.SARIF:
-        log = sarif(findings, __version__)
-        sys.stdout.write(json.dumps(log, indent=2, sort_keys=True) + "\n")
+        from seccli import __version__
+        from seccli.policy.gatekeeper.gate_run import findings_report
+        from seccli.render.interface import render_findings
+
+        report = findings_report(result, __version__, Path.cwd())
+        sys.stdout.write(render_findings(OutputFormat.SARIF, report))
         return
     from rich.markup import escape
     from rich.table import Table
 
-    document = test_json(report, deny_only=deny_only)
+    document = result.document()
     console = stdout_console()
     if document["objects"]:
         table = Table(show_header=True, header_style="bold")
@@ -246,9 +173,8 @@ def _render_test(
         styles = {"deny": "bold red", "warn": "yellow", "dryrun": "dim"}
         for entry in document["objects"]:
             obj = entry["object"]
-            ident = (
-                f"{obj['kind']} {obj['namespace'] + '/' if obj['namespace'] else ''}" + obj["name"]
-            )
+            namespace = obj["namespace"] + "/" if obj["namespace"] else ""
+            ident = f"{obj['kind']} {namespace}{obj['name']}"
             where = f"{entry['source']['file']}:{entry['source']['line']}"
             for v in entry["violations"]:
                 action = "error" if v.get("error") else v["enforcementAction"]

@@ -1,36 +1,25 @@
-"""``seccli generate``: Zero-Trust controls from the estate, as a Kustomize tree."""
+"""``seccli generate``: Zero-Trust controls from the estate, as a Kustomize tree.
+
+The work is done by ``seccli.zerotrust.generate.run``; this module renders and exits.
+"""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from seccli.cli.context import app_state, current_actor, default_estate_path
-from seccli.cli.output import print_json, stdout_console
-from seccli.core.errors import DocumentInvalid, ExitCode
+from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
+from seccli.core.errors import ExitCode
+from seccli.zerotrust.meshes import MeshChoice
 
 if TYPE_CHECKING:
     from seccli.core.owned_tree import TreeDrift
+    from seccli.zerotrust.generate.run import GenerateWrite
 
-DEFAULT_REGO_LIBRARY = Path("rego")
-
-
-class MeshChoice(StrEnum):
-    """Service meshes the generator targets."""
-
-    ISTIO = "istio"
-    LINKERD = "linkerd"
-    NONE = "none"
-
-
-class GenerateFormat(StrEnum):
-    """Output formats of ``generate``."""
-
-    TABLE = "table"
-    JSON = "json"
+GENERATE_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
 
 
 def generate_command(
@@ -59,100 +48,65 @@ def generate_command(
         help="Also validate custom resources against the CRD schemas in this folder.",
         show_default=False,
     ),
-    output: GenerateFormat = typer.Option(
-        GenerateFormat.TABLE, "--format", "-f", help="table|json"
-    ),
+    output: OutputFormat = GENERATE_FORMATS,
 ) -> None:
     """Generate NetworkPolicies, SPIFFE/SPIRE, mesh mTLS and authorization, Gatekeeper
-    constraints and Vault policies from the estate; validate them; write or --check them."""
-    from seccli.core.hashing import sha256_json
-    from seccli.estate.loader import load_estate
-    from seccli.store.interface import AuditRecord
-    from seccli.zerotrust.generate.tree import check_drift, generate_tree, write_tree
-    from seccli.zerotrust.platform import estate_workloads
-    from seccli.zerotrust.validate import validate_objects
+    constraints (with the ConstraintTemplates they need) and Vault policies from the estate;
+    validate them; write or --check them."""
+    from seccli.store.runs import recorded_run
+    from seccli.zerotrust.generate.run import (
+        GenerateRequest,
+        check_generated,
+        generate_controls,
+        write_generated,
+    )
 
     estate_path = estate or default_estate_path()
-    loaded = load_estate(estate_path)
-    library = rego if rego is not None else DEFAULT_REGO_LIBRARY
-    if rego is not None and not rego.is_dir():
-        from seccli.core.errors import InputError
-
-        raise InputError(f"{rego}: template library folder not found")
-    chosen = mesh.value if mesh is not None else loaded.estate.mesh
-    tree = generate_tree(
-        loaded.estate,
-        mesh=chosen,
-        rego_library=library if library.is_dir() else None,
-    )
-    if crd_schemas is not None and not crd_schemas.is_dir():
-        from seccli.core.errors import InputError
-
-        raise InputError(f"{crd_schemas}: CRD schema folder not found")
-    report = validate_objects(
-        tree.objects, crd_schemas=crd_schemas, world=estate_workloads(loaded.estate, chosen)
-    )
-    if not report.ok:
-        raise DocumentInvalid(
-            report.problems,
-            hint="the generated manifests are invalid; fix the estate values named above",
-        )
+    generated = generate_controls(GenerateRequest(estate_path, mesh, rego, crd_schemas))
     if check:
-        _report_check(check_drift(tree, out), out, len(tree.files), output)
+        _report_check(check_generated(generated, out), out, len(generated.tree.files), output)
         return
-    result = write_tree(tree, out)
-    digest = sha256_json({path: data.decode("utf-8") for path, data in tree.files.items()})
-    with app_state(ctx).open_store() as store:
-        store.append_audit(
-            AuditRecord(
-                actor=current_actor(),
-                action="zerotrust.generate",
-                subject=str(out),
-                payload={
-                    "estate": str(estate_path),
-                    "mesh": chosen,
-                    "files": len(tree.files),
-                    "written": len(result.written),
-                    "removed": len(result.removed),
-                    "sha256": digest,
-                },
-            )
-        )
-    if output is GenerateFormat.JSON:
-        print_json(
-            {
-                "out": str(out),
-                "mesh": chosen,
-                "files": sorted(tree.files),
-                "written": list(result.written),
-                "removed": list(result.removed),
-                "foreign": list(result.foreign),
-                "sha256": digest,
-                "notes": [*result.notes, *tree.notes],
-                "validated": {"core": report.core_checked, "crd": report.crd_checked},
-            }
-        )
+    store = app_state(ctx).open_store()
+    recording = recorded_run(
+        store,
+        "generate",
+        current_actor(),
+        str(out),
+        summary={"estate": str(estate_path), "mesh": generated.mesh},
+        action="zerotrust.generate",
+    )
+    with store, recording as run:
+        result = write_generated(generated, out)
+        run.finish(ExitCode.OK, audit=result.audit_payload())
+    if output is OutputFormat.JSON:
+        print_json(result.to_json())
         return
+    _print_written(result)
+
+
+def _print_written(result: GenerateWrite) -> None:
     console = stdout_console()
+    generated, write, out = result.generated, result.write, result.out
     console.print(
-        f"[green]generated[/green] {out}: {len(tree.files)} files ({len(result.written)} written, "
-        f"{len(result.removed)} removed), mesh {chosen}, {report.core_checked} core and "
-        f"{report.crd_checked} custom objects schema-valid",
+        f"[green]generated[/green] {out}: {len(generated.tree.files)} files "
+        f"({len(write.written)} written, {len(write.removed)} removed), mesh {generated.mesh}, "
+        f"{generated.validation.core_checked} core and {generated.validation.crd_checked} "
+        "custom objects schema-valid",
         markup=True,
     )
-    for note in [*result.notes, *tree.notes]:
+    for note in result.notes:
         console.print(f"note: {note}", markup=False)
-    for path in result.removed:
+    for path in write.removed:
         console.print(f"removed: {out / path} (generated before, no longer)", markup=False)
-    for path in result.foreign:
+    for path in write.foreign:
         console.print(f"foreign: {out / path} is not seccli's (kept)", markup=False)
 
 
-def _report_check(drift: TreeDrift, out: Path, count: int, output: GenerateFormat) -> None:
+def _report_check(drift: TreeDrift, out: Path, count: int, output: OutputFormat) -> None:
     """Print what ``--check`` found; exit 1 unless a write would change nothing."""
     from seccli.core.owned_tree import MANIFEST_NAME
 
-    if output is GenerateFormat.JSON:
+    if output is OutputFormat.JSON:
         print_json(
             {
                 "out": str(out),

@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from seccli.cli.output import OutputFormat, print_json, require_format, stdout_console
+from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
 from seccli.core.errors import ExitCode, InputError
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ ENGINE_OPTION = typer.Option(
 OPA_URL_OPTION = typer.Option(
     None, "--opa-url", help="OPA server URL for --engine opa-server, e.g. http://127.0.0.1:8181."
 )
+CONFORMANCE_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
 
 
 def engine_from_options(engine: EngineName, opa_url: str | None) -> Any:
@@ -50,7 +51,7 @@ def conformance(
     ),
     engine: EngineName = ENGINE_OPTION,
     opa_url: str | None = OPA_URL_OPTION,
-    output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json"),
+    output: OutputFormat = CONFORMANCE_FORMATS,
     show: str = typer.Option("all", "--show", help="Which cases to list: all, fail, none."),
     min_pass_rate: float = typer.Option(
         1.0,
@@ -63,7 +64,6 @@ def conformance(
     """Run Rego test cases in OPA's YAML format; print pass/fail/skip per case and totals."""
     from seccli.policy.conformance import FAIL, PASS, SkipList, run_paths, summarize
 
-    require_format(output, "policy conformance")
     if show not in ("all", "fail", "none"):
         raise InputError("--show must be all, fail or none")
     skip_list = SkipList.load(skips) if skips else SkipList()
@@ -119,28 +119,17 @@ def eval_command(
 ) -> None:
     """Evaluate a query against modules, input and data; print the result as JSON."""
     from seccli.core.documents import read_source
-    from seccli.policy.rego import to_json
+    from seccli.policy.evaluate import evaluate_query
 
     sources = {str(m): read_source(m) for m in modules}
-    inp = _load_doc(input_file) if input_file else None
+    given = {"input_document": _load_doc(input_file)} if input_file else {}
     data = _load_doc(data_file) if data_file else None
     eng = engine_from_options(engine, opa_url)
-    policy = eng.prepare(sources, data, v0=v0)
-    try:
-        from seccli.policy.rego.values import UNDEF
-
-        res = policy.eval(query, UNDEF if input_file is None else inp, strict_builtin_errors=strict)
-    finally:
-        policy.close()
-    payload: dict[str, Any] = {
-        "defined": res.defined,
-        "value": to_json(res.value) if res.defined else None,
-        "bindings": [to_json(b) for b in res.bindings],
-    }
-    if res.prints:
-        payload["prints"] = res.prints
-    print_json(payload)
-    if not res.defined:
+    outcome = evaluate_query(
+        eng, query, sources, data=data, v0=v0, strict_builtin_errors=strict, **given
+    )
+    print_json(outcome.to_json())
+    if not outcome.defined:
         raise typer.Exit(int(ExitCode.VIOLATIONS))
 
 

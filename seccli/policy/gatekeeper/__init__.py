@@ -7,7 +7,9 @@
 - ``gate``: evaluation (fail closed) and conversion to findings;
 - ``library``/``run``: loading folders of templates, constraints and manifests; ``policy test``;
 - ``suite``: ``gator verify`` suites;
-- ``report``: JSON and SARIF documents of a test run.
+- ``report``: JSON documents of a test run and gator's text (SARIF: ``seccli.render``);
+- ``instantiate``: constraints made from the library with generic or estate parameters;
+- ``gate_run``: ``policy test`` and ``policy verify`` as capabilities returning results.
 """
 
 from seccli.policy.gatekeeper.constraint import Constraint, ConstraintInvalid, parse_constraint

@@ -1,24 +1,15 @@
-"""Documents of a ``policy test`` run and of ``policy verify``: stable JSON and SARIF 2.1.0."""
+"""Documents of a ``policy test`` run and of ``policy verify``: stable JSON and gator's text.
+
+SARIF and the other findings formats come from ``seccli.render`` (``gate_run.findings_report``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from seccli.core.findings import Finding
-from seccli.core.severity import Severity
 from seccli.policy.gatekeeper.run import TestReport
 from seccli.policy.gatekeeper.suite import SuiteResult
-
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-SARIF_VERSION = "2.1.0"
-_SECURITY_SEVERITY = {
-    Severity.INFO: "0.0",
-    Severity.LOW: "3.0",
-    Severity.MEDIUM: "5.0",
-    Severity.HIGH: "7.5",
-    Severity.CRITICAL: "9.5",
-}
 
 
 def test_json(report: TestReport, *, deny_only: bool = False) -> dict[str, Any]:
@@ -58,53 +49,6 @@ def _api_version(request: dict[str, Any]) -> str:
     gvk = request.get("kind") or {}
     group, version = gvk.get("group", ""), gvk.get("version", "")
     return f"{group}/{version}" if group else str(version)
-
-
-def sarif(findings: Sequence[Finding], tool_version: str) -> dict[str, Any]:
-    """A SARIF 2.1.0 log with one run (tool ``seccli-gatekeeper``)."""
-    rules: dict[str, dict[str, Any]] = {}
-    results: list[dict[str, Any]] = []
-    for finding in findings:
-        if finding.rule_id not in rules:
-            rules[finding.rule_id] = {
-                "id": finding.rule_id,
-                "name": finding.rule_id,
-                "shortDescription": {"text": finding.title},
-                "defaultConfiguration": {"level": finding.severity.sarif_level},
-                "properties": {
-                    "tags": ["security", "kubernetes", *(str(c) for c in finding.controls)],
-                    "security-severity": _SECURITY_SEVERITY[finding.severity],
-                },
-            }
-        region = {"startLine": finding.location.line} if finding.location.line else {}
-        physical: dict[str, Any] = {"artifactLocation": {"uri": finding.location.file}}
-        if region:
-            physical["region"] = region
-        location: dict[str, Any] = {"physicalLocation": physical}
-        if finding.location.path:
-            location["logicalLocations"] = [{"fullyQualifiedName": finding.location.path}]
-        results.append(
-            {
-                "ruleId": finding.rule_id,
-                "ruleIndex": list(rules).index(finding.rule_id),
-                "level": finding.severity.sarif_level,
-                "message": {"text": finding.message},
-                "partialFingerprints": {"seccliFingerprint/v1": finding.id},
-                "properties": {"enforcementAction": finding.tags[0] if finding.tags else ""},
-                "locations": [location],
-            }
-        )
-    driver = {
-        "name": "seccli-gatekeeper",
-        "version": tool_version,
-        "informationUri": "https://open-policy-agent.github.io/gatekeeper/",
-        "rules": list(rules.values()),
-    }
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [{"tool": {"driver": driver}, "results": results}],
-    }
 
 
 def verify_json(suites: Sequence[SuiteResult]) -> dict[str, Any]:
@@ -151,3 +95,34 @@ def verify_json(suites: Sequence[SuiteResult]) -> dict[str, Any]:
     elif counts["fail"]:
         status = "fail"
     return {"suites": out, "summary": counts, "status": status}
+
+
+def verify_text(suites: Sequence[SuiteResult], run: str | None) -> str:
+    """``gator verify``'s Go-test-style text: one line per test and case, reasons indented."""
+    lines: list[str] = []
+    failed = False
+    for suite in suites:
+        for test in suite.tests:
+            lines.append(f"--- {_word(test.status)}: {test.name} ({test.seconds:.2f}s)")
+            lines.extend(_reasons(test.status, test.reasons))
+            for case in test.cases:
+                lines.append(
+                    f"    --- {_word(case.status)}: {test.name}/{case.name} ({case.seconds:.2f}s)"
+                )
+                lines.extend(_reasons(case.status, case.reasons))
+        ok = suite.status == "pass"
+        failed = failed or not ok
+        lines.append(f"{'ok  ' if ok else 'FAIL'}\t{suite.path}\t{suite.seconds:.3f}s")
+    if not suites and run:
+        lines.append(f"warning: no tests to run (--run {run!r} matched nothing)")
+    lines.append("FAIL" if failed else "PASS")
+    return "".join(line + "\n" for line in lines)
+
+
+def _reasons(status: str, reasons: Sequence[str]) -> list[str]:
+    prefix = "error: " if status == "error" else ""
+    return [f"        {prefix}{reason}" for reason in reasons]
+
+
+def _word(status: str) -> str:
+    return {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "error": "FAIL"}[status]

@@ -5,6 +5,9 @@ Layout (paths relative to the output folder)::
     kustomization.yaml              resources: cluster, namespaces/<ns>...
     cluster/                        cluster-wide resources (SPIFFE IDs, SPIRE config, mesh root
                                     policies, Gatekeeper constraints) + kustomization.yaml
+    gatekeeper-templates/           the ConstraintTemplates the constraints need, one file each
+                                    + kustomization.yaml: apply it first (``kubectl apply -k``),
+                                    wait until Gatekeeper has made their CRDs, then the tree
     namespaces/<ns>/                namespace.yaml, networkpolicies.yaml, mesh policies
                                     + kustomization.yaml
     vault/policies/<name>.hcl       Vault ACL policies (not Kubernetes resources)
@@ -37,6 +40,7 @@ from seccli.zerotrust.yamlout import dump_document, dump_documents
 
 Mesh = Literal["istio", "linkerd", "none"]
 NETPOL_FILE = "networkpolicies.yaml"
+TEMPLATES_DIR = "gatekeeper-templates"
 GENERATOR = "seccli generate"
 
 
@@ -132,12 +136,25 @@ def generate_tree(
         if gatekeeper.constraints:
             tree.add_manifests("cluster/gatekeeper-constraints.yaml", gatekeeper.constraints)
             cluster.append("gatekeeper-constraints.yaml")
+            _add_templates(tree, gatekeeper.template_files)
     tree.add_text("cluster/kustomization.yaml", _kustomization(cluster))
     tree.add_text("kustomization.yaml", _kustomization(["cluster", *namespace_dirs]))
     if include_vault:
         _add_vault(tree, estate)
     tree.files = dict(sorted(tree.files.items()))
     return tree
+
+
+def _add_templates(tree: GeneratedTree, files: list[Path]) -> None:
+    """Copy each template file as it is in the library (its folder name as the file name)."""
+    from seccli.core.documents import read_source
+
+    names = []
+    for path in sorted(set(files), key=lambda p: p.parent.name):
+        name = f"{path.parent.name}.yaml"
+        tree.add_text(f"{TEMPLATES_DIR}/{name}", read_source(path))
+        names.append(name)
+    tree.add_text(f"{TEMPLATES_DIR}/kustomization.yaml", _kustomization(names))
 
 
 def _add_vault(tree: GeneratedTree, estate: Estate) -> None:
