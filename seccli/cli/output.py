@@ -19,11 +19,15 @@ if TYPE_CHECKING:
 JSON_SCHEMA_VERSION = "1"
 
 
-def format_option(*formats: OutputFormat, default: OutputFormat | None = None) -> Any:
+def format_option(
+    *formats: OutputFormat, default: OutputFormat | None = None, pipe_aware: bool = False
+) -> Any:
     """A ``--format/-f`` option offering exactly ``formats`` (``--help`` lists only those).
 
     Annotate the parameter as ``OutputFormat``; a format the command does not render is a
-    usage error (exit 2) naming the ones it does.
+    usage error (exit 2) naming the ones it does. With ``pipe_aware`` the option defaults to
+    ``None`` (annotate ``OutputFormat | None``) and the command calls ``format_for_stdout``:
+    a table on a terminal, one line per result otherwise, unless a format is given.
     """
     import typer
 
@@ -35,14 +39,35 @@ def format_option(*formats: OutputFormat, default: OutputFormat | None = None) -
             raise typer.BadParameter(f"{text!r} is not one of {', '.join(names)}")
         return OutputFormat(text)
 
+    note = " Default: table on a terminal, lines otherwise." if pipe_aware else ""
     return typer.Option(
-        (default or formats[0]).value,
+        None if pipe_aware else (default or formats[0]).value,
         "--format",
         "-f",
         parser=parse,
         metavar="[" + "|".join(names) + "]",
-        help=f"Output format: {', '.join(names)}.",
+        help=f"Output format: {', '.join(names)}.{note}",
+        show_default=not pipe_aware,
     )
+
+
+def format_for_stdout(
+    chosen: OutputFormat | None,
+    *,
+    terminal: OutputFormat = OutputFormat.TABLE,
+    pipe: OutputFormat = OutputFormat.LINES,
+    stream: Any = None,
+) -> OutputFormat:
+    """The format given on the command line, else ``terminal`` when stdout (or ``stream``) is
+    a terminal and ``pipe`` (grep-friendly lines) when it is a pipe or a file."""
+    if chosen is not None:
+        return chosen
+    out = sys.stdout if stream is None else stream
+    isatty = getattr(out, "isatty", None)
+    try:
+        return terminal if callable(isatty) and isatty() else pipe
+    except (OSError, ValueError):
+        return pipe
 
 
 def require_format(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,25 +11,32 @@ import typer
 
 from seccli.cli.context import app_state, current_actor
 from seccli.cli.output import (
-    JSON_SCHEMA_VERSION,
     OutputFormat,
-    require_format,
+    format_for_stdout,
+    format_option,
     stderr_console,
     stdout_console,
 )
 from seccli.core.errors import InputError
 
 if TYPE_CHECKING:
-    from seccli.core.findings import Finding
     from seccli.core.redaction import Redactor
     from seccli.core.severity import Severity
     from seccli.scan.engine import ScanEvent
-    from seccli.scan.gate import GateResult
-    from seccli.scan.model import ScanReport
+    from seccli.scan.run import ScanResult
 
 findings_app = typer.Typer(help="Findings history: how long findings have been open.")
 
 DEFAULT_SUPPRESSIONS = ".seccli-suppressions.yaml"
+SCAN_FORMATS = format_option(
+    OutputFormat.TABLE,
+    OutputFormat.LINES,
+    OutputFormat.JSON,
+    OutputFormat.SARIF,
+    OutputFormat.MARKDOWN,
+    pipe_aware=True,
+)
+AGE_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
 
 
 def _severity(value: str, option: str) -> Severity:
@@ -43,21 +51,21 @@ def _severity(value: str, option: str) -> Severity:
 def scan_command(
     ctx: typer.Context,
     path: Path = typer.Argument(Path("."), help="Repository to scan.", show_default=True),
-    output_format: OutputFormat = typer.Option(
-        OutputFormat.TABLE, "--format", "-f", help="table|json|sarif|markdown"
-    ),
+    output_format: OutputFormat | None = SCAN_FORMATS,
     output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write the report to this file instead of stdout."
+        None, "--output", "-o", help="Write the report to this file; stdout gets the summary."
     ),
     sarif_output: Path | None = typer.Option(
         None, "--sarif-output", help="Also write a SARIF 2.1.0 file (for code scanning)."
     ),
-    fail_on: str = typer.Option("high", "--fail-on", help="Exit 1 on findings this severe."),
+    fail_on: str = typer.Option(
+        "high", "--fail-on", help="Exit 1 on findings this severe ('none': never)."
+    ),
     baseline: Path | None = typer.Option(
         None, "--baseline", help="Report only findings not in this baseline file."
     ),
     write_baseline: Path | None = typer.Option(
-        None, "--write-baseline", help="Write every current finding to a baseline file."
+        None, "--write-baseline", help="Write every current finding to a baseline file (exit 0)."
     ),
     suppressions: Path | None = typer.Option(
         None,
@@ -69,6 +77,9 @@ def scan_command(
     ),
     tools: list[str] | None = typer.Option(
         None, "--tool", "-t", help="Run only this scanner (repeatable): checkov, bandit, semgrep."
+    ),
+    exclude: list[str] | None = typer.Option(
+        None, "--exclude", help="Leave out paths matching this glob (repeatable), e.g. vendor."
     ),
     jobs: int = typer.Option(3, "--jobs", "-j", min=1, help="Scanners run at once."),
     processes: int = typer.Option(2, "--processes", min=1, help="Processes per scanner."),
@@ -91,87 +102,62 @@ def scan_command(
 ) -> None:
     """Scan a repository with checkov, bandit and semgrep; one report, one gate.
 
-    Exit codes: 0 passed, 1 findings at or above --fail-on, 2 input error, 3 a scanner
-    failed (missing, crashed or timed out: still a denial).
+    Paths are shown relative to the repository root (the enclosing git work tree, else the
+    current directory when the scanned folder is inside it). Off a terminal the default output
+    is one line per finding (path:line: severity rule message), the summary on stderr.
+
+    Exit codes: 0 passed (or --write-baseline), 1 findings at or above --fail-on, 2 input
+    error, 3 a scanner failed (missing, crashed or timed out: still a denial).
     """
-    from datetime import UTC, datetime
-
     from seccli.core.redaction import DEFAULT_REDACTOR
-    from seccli.scan.cache import ScanCache
-    from seccli.scan.engine import ScanOptions, run_scan
-    from seccli.scan.gate import evaluate, record
-    from seccli.scan.owners import OwnerRouter, estate_owners
-    from seccli.scan.suppressions import load_suppressions, read_baseline
-    from seccli.scan.suppressions import write_baseline as save_baseline
+    from seccli.scan.engine import ScanOptions
+    from seccli.scan.run import ScanRequest, parse_threshold, scan_repository
 
-    threshold = _severity(fail_on, "--fail-on")
-    root = path
-    if not root.is_dir():
-        raise InputError(f"{root}: not a directory", hint="give the repository folder to scan")
-    baseline_ids = read_baseline(baseline) if baseline is not None else None
-    suppressions_path = suppressions or (root / DEFAULT_SUPPRESSIONS)
-    if suppressions is not None and not suppressions.is_file():
-        raise InputError(f"{suppressions}: suppressions file not found")
-    entries = load_suppressions(suppressions_path) if suppressions_path.is_file() else []
-    owner_entries = []
-    if estate is not None:
-        from seccli.estate.loader import load_estate
-
-        owner_entries = estate_owners(load_estate(estate).estate)
-    owners = OwnerRouter.for_root(root, owner_entries)
-    options = ScanOptions(
-        tools=tuple(tools) if tools else None,
-        jobs=jobs,
-        processes=processes,
-        timeout=timeout,
-        rules_dir=rules,
-        warm=_use_worker(worker),
+    request = ScanRequest(
+        target=path,
+        threshold=parse_threshold(fail_on),
+        options=ScanOptions(
+            tools=tuple(tools) if tools else None,
+            jobs=jobs,
+            processes=processes,
+            timeout=timeout,
+            rules_dir=rules,
+            warm=_use_worker(worker),
+            exclude=tuple(exclude or ()),
+        ),
+        baseline=baseline,
+        suppressions=suppressions,
+        estate=estate,
+        scope=scope,
     )
-    state = app_state(ctx)
-    actor = current_actor()
-    with state.open_store() as store:
-        cache = None if no_cache else ScanCache(store.path)
-        run_id = store.start_run("scan", actor, {"root": str(root)})
-        try:
-            report = _run_with_progress(
-                root, options, cache, owners, DEFAULT_REDACTOR, progress, run_scan
+    with app_state(ctx).open_store() as store:
+        if not no_cache:
+            request = replace(request, cache_path=store.path)
+        sink = _ScanProgress() if progress and sys.stderr.isatty() else None
+        with sink or _NoProgress() as on_event:
+            result = scan_repository(
+                store, request, current_actor(), redactor=DEFAULT_REDACTOR, on_event=on_event
             )
-        except BaseException as exc:
-            code = int(getattr(exc, "exit_code", 3))
-            store.finish_run(run_id, "error", code, {"error": type(exc).__name__})
-            raise
-        finally:
-            if cache is not None:
-                cache.close()
-        gate = evaluate(
-            report,
-            threshold=threshold,
-            today=datetime.now(UTC).date(),
-            baseline=baseline_ids,
-            suppressions=entries,
-        )
-        delta = record(store, run_id, scope or f"scan:{root.resolve().name}", report, gate, actor)
-        summary: dict[str, Any] = {
-            "findings": len(gate.findings),
-            "violations": len(gate.violations),
-            "toolErrors": len(report.errors),
-        }
-        if delta is not None:
-            summary.update(new=len(delta.new), resolved=len(delta.resolved))
-        status = "ok" if int(gate.exit_code) == 0 else "failed"
-        store.finish_run(run_id, status, int(gate.exit_code), summary)
-    if write_baseline is not None:
-        save_baseline(write_baseline, report.findings)
-    text = _render(output_format, report, gate, DEFAULT_REDACTOR)
+    # A report file gets the table unless a format is given; stdout follows the terminal.
+    fmt = (output_format or OutputFormat.TABLE) if output else format_for_stdout(output_format)
     if sarif_output is not None:
-        _write(sarif_output, _render(OutputFormat.SARIF, report, gate, DEFAULT_REDACTOR))
+        _write(sarif_output, _render(OutputFormat.SARIF, result, DEFAULT_REDACTOR))
     if output is not None:
-        _write(output, text)
-        if output_format is not OutputFormat.TABLE:
-            _print_table(report, gate, DEFAULT_REDACTOR)
+        _write(output, _render(fmt, result, DEFAULT_REDACTOR))
+        sys.stdout.write(DEFAULT_REDACTOR.redact(_summary(result)))
     else:
-        sys.stdout.write(text)
-    raise typer.Exit(int(gate.exit_code))
+        sys.stdout.write(_render(fmt, result, DEFAULT_REDACTOR))
+        if fmt is OutputFormat.LINES:
+            sys.stderr.write(DEFAULT_REDACTOR.redact(_summary(result)))
+    if write_baseline is not None:
+        from seccli.scan.suppressions import write_baseline as save_baseline
+
+        save_baseline(write_baseline, result.report.findings)
+        sys.stderr.write(
+            f"wrote a baseline of {len(result.report.findings)} findings to {write_baseline}\n"
+        )
+        raise typer.Exit(0)
+    raise typer.Exit(result.exit_code)
 
 
 def _use_worker(flag: bool | None) -> bool:
@@ -198,123 +184,77 @@ def _use_worker(flag: bool | None) -> bool:
     return os.environ.get("CI", "").strip().lower() in {"", "0", "false", "no"}
 
 
-def _run_with_progress(
-    root: Path,
-    options: Any,
-    cache: Any,
-    owners: Any,
-    redactor: Redactor,
-    progress: bool,
-    run_scan: Any,
-) -> ScanReport:
-    if not (progress and sys.stderr.isatty()):
-        result: ScanReport = run_scan(root, options, cache=cache, owners=owners, redactor=redactor)
-        return result
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+class _NoProgress:
+    def __enter__(self) -> None:
+        return None
 
-    console = stderr_console()
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
-    ) as bar:
-        tasks: dict[str, Any] = {}
+    def __exit__(self, *exc: object) -> None:
+        return None
 
-        def on_event(event: ScanEvent) -> None:
-            if event.tool not in tasks:
-                tasks[event.tool] = bar.add_task(f"{event.tool}: {event.phase}", total=1)
-            done = event.phase in {"finished", "failed", "skipped", "cached"}
-            bar.update(
-                tasks[event.tool],
-                description=f"{event.tool}: {event.phase} {event.detail}".rstrip(),
-                completed=1 if done else 0,
-            )
 
-        result = run_scan(
-            root, options, cache=cache, owners=owners, redactor=redactor, on_event=on_event
+class _ScanProgress:
+    """A Rich progress display on stderr, one line per scanner; entering gives the sink."""
+
+    def __enter__(self) -> Any:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=stderr_console(),
         )
-        return result
+        self.bar.__enter__()
+        self.tasks: dict[str, Any] = {}
+        return self.on_event
+
+    def on_event(self, event: ScanEvent) -> None:
+        if event.tool not in self.tasks:
+            self.tasks[event.tool] = self.bar.add_task(f"{event.tool}: {event.phase}", total=1)
+        done = event.phase in {"finished", "failed", "skipped", "cached"}
+        self.bar.update(
+            self.tasks[event.tool],
+            description=f"{event.tool}: {event.phase} {event.detail}".rstrip(),
+            completed=1 if done else 0,
+        )
+
+    def __exit__(self, *exc: Any) -> None:
+        self.bar.__exit__(*exc)
 
 
-def _render(fmt: OutputFormat, report: ScanReport, gate: GateResult, redactor: Redactor) -> str:
-    # orjson: the standard encoder's indenting mode is pure Python, and reports run to megabytes.
-    import orjson
+def _render(fmt: OutputFormat, result: ScanResult, redactor: Redactor) -> str:
+    from seccli.render.interface import render_findings
 
-    from seccli.scan.formats import report_json, to_markdown, to_sarif
-
-    pretty = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
     if fmt is OutputFormat.JSON:
-        document = {
-            "schemaVersion": JSON_SCHEMA_VERSION,
-            **report_json(report, gate.findings, gate=gate.as_json()),
-        }
-        text = orjson.dumps(document, option=pretty | orjson.OPT_SORT_KEYS).decode()
-    elif fmt is OutputFormat.SARIF:
-        text = orjson.dumps(to_sarif(report, gate.findings), option=pretty).decode()
+        # orjson: the standard encoder's indenting mode is pure Python; reports run to megabytes.
+        import orjson
+
+        from seccli.cli.output import JSON_SCHEMA_VERSION
+        from seccli.scan.formats import report_json
+
+        document = {"schemaVersion": JSON_SCHEMA_VERSION, **report_json(result)}
+        option = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE | orjson.OPT_SORT_KEYS
+        text = orjson.dumps(document, option=option).decode()
     elif fmt is OutputFormat.MARKDOWN:
-        text = to_markdown(report, gate.findings, threshold=gate.threshold)
+        from seccli.scan.formats import to_markdown
+
+        text = to_markdown(result)
+    elif fmt is OutputFormat.TABLE:
+        import shutil
+
+        from seccli.render.text import table_text
+
+        width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else 160
+        text = table_text(result.findings, width=width, unowned="(unowned)") + _summary(result)
     else:
-        text = _table_text(report, gate)
+        text = render_findings(fmt, result.findings_report())
     return redactor.redact(text)
 
 
-def _table_text(report: ScanReport, gate: GateResult) -> str:
-    import shutil
-    from io import StringIO
+def _summary(result: ScanResult) -> str:
+    from seccli.scan.formats import summary_text
 
-    from rich.console import Console
-    from rich.table import Table
-
-    from seccli.scan.formats import SEVERITY_ORDER
-
-    buffer = StringIO()
-    width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else 160
-    console = Console(
-        file=buffer, width=max(80, width), highlight=False, soft_wrap=False, force_terminal=False
-    )
-    for level in SEVERITY_ORDER:
-        group: list[Finding] = [f for f in gate.findings if f.severity == level]
-        if not group:
-            continue
-        table = Table(title=f"{level.value.upper()} ({len(group)})", title_justify="left")
-        for column in ("Rule", "Tool", "Location", "Owner", "Message"):
-            table.add_column(column, overflow="fold")
-        for finding in group:
-            table.add_row(
-                finding.rule_id,
-                finding.tool,
-                str(finding.location),
-                finding.owner or "(unowned)",
-                finding.message,
-            )
-        console.print(table)
-    for run in report.runs:
-        line = f"{run.tool} {run.version}: {run.status}"
-        if run.status != "skipped":
-            line += f", {run.scanned} scanned, {run.cached} cached, {run.seconds:.1f} s"
-        if run.detail:
-            line += f" ({run.detail})"
-        console.print(line)
-    for suppression in gate.outcome.expired:
-        console.print(
-            f"expired suppression: {suppression.label()} (expired "
-            f"{suppression.expires.isoformat()}, approver {suppression.approver})"
-        )
-    counts = ", ".join(
-        f"{level.value} {sum(1 for f in gate.findings if f.severity == level)}"
-        for level in SEVERITY_ORDER
-    )
-    console.print(
-        f"{len(gate.findings)} findings ({counts}); {len(gate.outcome.suppressed)} suppressed, "
-        f"{gate.baselined} in baseline, {report.duplicates} duplicates merged"
-    )
-    verdict = {0: "PASSED", 1: "FAILED", 3: "FAILED (scanner error)"}[int(gate.exit_code)]
-    console.print(
-        f"gate (--fail-on {gate.threshold.value}): {verdict}, {len(gate.violations)} violations"
-    )
-    return buffer.getvalue()
-
-
-def _print_table(report: ScanReport, gate: GateResult, redactor: Redactor) -> None:
-    stdout_console().print(redactor.redact(_table_text(report, gate)), markup=False)
+    return summary_text(result)
 
 
 def _write(path: Path, text: str) -> None:
@@ -329,9 +269,7 @@ def age_command(
     severity: str = typer.Option("critical", "--severity", help="This severity or worse."),
     older_than: str = typer.Option("24h", "--older-than", help="Age limit, e.g. 24h, 7d."),
     scope: str | None = typer.Option(None, "--scope", help="Only this history scope."),
-    output_format: OutputFormat = typer.Option(
-        OutputFormat.TABLE, "--format", "-f", help="table|json"
-    ),
+    output_format: OutputFormat = AGE_FORMATS,
 ) -> None:
     """Open findings older than the SLO (exit 1 when there are any)."""
     from datetime import UTC, datetime
@@ -340,7 +278,6 @@ def age_command(
     from seccli.scan.gate import aged_findings, parse_duration
 
     level = _severity(severity, "--severity")
-    require_format(output_format, "findings age")
     try:
         limit = parse_duration(older_than)
     except ValueError as exc:

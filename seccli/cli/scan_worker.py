@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from seccli.cli.output import OutputFormat, print_json, require_format, stdout_console
+from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
 from seccli.core.errors import InputError
 
 app = typer.Typer(
@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 
-FORMAT_OPTION = typer.Option(OutputFormat.TABLE, "--format", "-f", help="table|json")
+FORMAT_OPTION = format_option(OutputFormat.TABLE, OutputFormat.JSON)
 
 
 def _runtime_dir() -> Any:
@@ -46,7 +46,7 @@ def status_command(
     """List the workers running for this user (exit 0 whether or not any run)."""
     from seccli.scan.worker_client import running_workers
 
-    fmt = require_format(output_format, "scan-worker status")
+    fmt = output_format
     directory = _runtime_dir()
     workers = running_workers(directory)
     if fmt is OutputFormat.JSON:
@@ -66,7 +66,7 @@ def stop_command(
     """Stop every worker of this user and remove stale sockets (exit 1 if one keeps running)."""
     from seccli.scan.worker_client import stop_workers
 
-    fmt = require_format(output_format, "scan-worker stop")
+    fmt = output_format
     done = stop_workers(_runtime_dir())
     failed = [worker for worker in done if worker.get("action") == "still running"]
     if fmt is OutputFormat.JSON:

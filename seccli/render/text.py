@@ -25,8 +25,9 @@ def lines_text(findings: Sequence[Finding]) -> str:
     return "".join(finding_line(f) + "\n" for f in ordered)
 
 
-def table_text(findings: Sequence[Finding], *, width: int = 160) -> str:
-    """Findings grouped by severity as Rich tables (plain text, no colour codes)."""
+def table_text(findings: Sequence[Finding], *, width: int = 160, unowned: str = "-") -> str:
+    """Findings grouped by severity as Rich tables (plain text, no colour codes); ``unowned``
+    fills the owner column of findings without one."""
     from rich.console import Console
     from rich.table import Table
 
@@ -42,7 +43,7 @@ def table_text(findings: Sequence[Finding], *, width: int = 160) -> str:
         for column in ("Rule", "Tool", "Location", "Owner", "Message"):
             table.add_column(column, overflow="fold")
         for f in group:
-            table.add_row(f.rule_id, f.tool, str(f.location), f.owner or "-", f.message)
+            table.add_row(f.rule_id, f.tool, str(f.location), f.owner or unowned, f.message)
         console.print(table)
     return buffer.getvalue()
 

@@ -117,7 +117,7 @@ class BanditScanner:
             title=str(item.get("test_name", test_id)),
             message=message,
             severity=bandit_severity(
-                str(item.get("issue_severity", "")), str(item.get("issue_confidence", ""))
+                str(item.get("issue_severity", "")), str(item.get("issue_confidence", "")), test_id
             ),
             location=Location(
                 file=path,

@@ -34,6 +34,7 @@ from seccli.scan.normalise import (
     with_owasp,
 )
 from seccli.scan.owners import OwnerRouter
+from seccli.scan.paths import excluded
 from seccli.scan.process import find_executable, run_tool
 from seccli.scan.registry import SCANNERS
 from seccli.scan.semgrep import OFFLINE_ENV
@@ -46,7 +47,8 @@ class ScanOptions:
     """How to scan: which tools, how many at once, time-outs, rules and executables.
 
     ``warm`` lets adapters that can keep their tool loaded between scans do so (checkov's
-    worker); the findings are the same either way.
+    worker); the findings are the same either way. ``exclude``: globs of paths left out
+    (``seccli.scan.paths.excluded``).
     """
 
     tools: tuple[str, ...] | None = None
@@ -57,6 +59,7 @@ class ScanOptions:
     executables: Mapping[str, str | Path] = field(default_factory=dict)
     skip_dirs: tuple[str, ...] = SKIP_DIRS
     warm: bool = False
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +104,7 @@ def run_scan(
         raise InputError(
             f"unknown scanner {unknown[0]!r}", hint=f"choose from {', '.join(SCANNERS)}"
         )
-    inventory = build_inventory(root, skip_dirs=options.skip_dirs)
+    inventory = build_inventory(root, skip_dirs=options.skip_dirs, exclude=options.exclude)
     runs: dict[str, ToolRun] = {}
     raw: list[RawFinding] = []
     jobs: list[_Job] = []
@@ -132,6 +135,7 @@ def run_scan(
             rules_dir=options.rules_dir,
             processes=options.processes,
             skip_dirs=options.skip_dirs,
+            exclude=options.exclude,
             version=version,
             warm=options.warm,
         )
@@ -190,6 +194,8 @@ def run_scan(
             )
             emit(ScanEvent(name, "finished", f"{elapsed:.1f} s", len(job.misses)))
 
+    if options.exclude:  # tools that walk the tree themselves (checkov -d) honour it here
+        raw = [item for item in raw if not excluded(item.finding.location.file, options.exclude)]
     # Redact before anything is kept: the cache must never hold a credential. Every finding
     # is cleaned of the values of every secret finding on its lines, whichever tool found it.
     spans = secret_spans(root, raw)

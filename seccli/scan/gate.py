@@ -27,7 +27,7 @@ class GateResult:
     violations: tuple[Finding, ...]
     outcome: SuppressionOutcome
     baselined: int
-    threshold: Severity
+    threshold: Severity | None  # None: ``--fail-on none``, findings never fail
     tool_errors: int
 
     @property
@@ -42,7 +42,7 @@ class GateResult:
     def as_json(self) -> dict[str, object]:
         """The gate's verdict as JSON."""
         return {
-            "threshold": self.threshold.value,
+            "threshold": "none" if self.threshold is None else self.threshold.value,
             "passed": self.exit_code is ExitCode.OK,
             "exitCode": int(self.exit_code),
             "violations": len(self.violations),
@@ -62,12 +62,13 @@ class GateResult:
 def evaluate(
     report: ScanReport,
     *,
-    threshold: Severity,
+    threshold: Severity | None,
     today: date,
     baseline: frozenset[str] | None = None,
     suppressions: Sequence[Suppression] = (),
 ) -> GateResult:
-    """Apply the baseline and suppressions, then find what is at or above ``threshold``."""
+    """Apply the baseline and suppressions, then find what is at or above ``threshold``
+    (nothing when it is ``None``: a scanner that did not complete still fails the gate)."""
     findings: Sequence[Finding] = report.findings
     baselined = 0
     if baseline is not None:
@@ -76,7 +77,9 @@ def evaluate(
         findings = remaining
     outcome = apply_suppressions(findings, suppressions, today)
     violations = tuple(
-        f for f in outcome.kept if f.at_least(threshold) and f.rule_id != TOOL_ERROR_RULE
+        f
+        for f in outcome.kept
+        if threshold is not None and f.at_least(threshold) and f.rule_id != TOOL_ERROR_RULE
     )
     return GateResult(
         findings=outcome.kept,

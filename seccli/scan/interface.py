@@ -61,6 +61,7 @@ class ToolContext:
     processes: int = 1
     env: Mapping[str, str] = field(default_factory=dict)
     skip_dirs: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     deadline: float | None = None
     version: str = ""
     warm: bool = False

@@ -8,6 +8,7 @@ from pathlib import Path
 from seccli.core.errors import InputError
 from seccli.core.hashing import sha256_file
 from seccli.scan.interface import Inventory, SourceFile
+from seccli.scan.paths import excluded
 
 # Directories never scanned: version control, virtualenvs, caches, dependencies, our state.
 SKIP_DIRS = (
@@ -29,15 +30,22 @@ SKIP_DIRS = (
 MAX_FILE_BYTES = 5 << 20
 
 
-def build_inventory(root: Path, *, skip_dirs: tuple[str, ...] = SKIP_DIRS) -> Inventory:
-    """Every regular file under ``root`` (symlinks and huge files left out), with digests."""
+def build_inventory(
+    root: Path, *, skip_dirs: tuple[str, ...] = SKIP_DIRS, exclude: tuple[str, ...] = ()
+) -> Inventory:
+    """Every regular file under ``root`` (symlinks, huge files and paths matching an
+    ``exclude`` glob left out), with digests."""
     if not root.is_dir():
         raise InputError(f"{root}: not a directory", hint="give the repository to scan")
     skipped = set(skip_dirs)
     files: dict[str, SourceFile] = {}
     for directory, subdirs, names in os.walk(root):
-        subdirs[:] = sorted(d for d in subdirs if d not in skipped)
         base = Path(directory)
+        subdirs[:] = sorted(
+            d
+            for d in subdirs
+            if d not in skipped and not excluded((base / d).relative_to(root).as_posix(), exclude)
+        )
         for name in names:
             full = base / name
             try:
@@ -47,6 +55,8 @@ def build_inventory(root: Path, *, skip_dirs: tuple[str, ...] = SKIP_DIRS) -> In
             if not full.is_file() or full.is_symlink() or stat.st_size > MAX_FILE_BYTES:
                 continue
             relative = full.relative_to(root).as_posix()
+            if excluded(relative, exclude):
+                continue
             try:
                 digest = sha256_file(full)
             except OSError:

@@ -11,6 +11,7 @@ from seccli.core.hashing import sha256_hex
 from seccli.core.redaction import Redactor
 from seccli.scan.model import RawFinding
 from seccli.scan.secret_match import credential_like, literal_values, redact_values, variants
+from seccli.scan.severity_map import equivalent
 from seccli.scan.snippets import read_lines
 
 # OWASP Top 10 (2021) category of the CWEs our tools report most.
@@ -83,39 +84,43 @@ def _overlap(a: RawFinding, b: RawFinding) -> bool:
 
 
 def deduplicate(findings: Sequence[RawFinding]) -> tuple[list[RawFinding], int]:
-    """Merge findings of *different* tools with a shared CWE in the same file on overlapping
-    lines. The most severe one is kept and tagged ``also:<tool>:<rule>``; returns the kept
-    findings and how many were merged away."""
+    """Merge findings of *different* tools whose rules ``EQUIVALENT_RULES`` says detect the same
+    problem, in the same file on overlapping lines (a shared CWE alone never merges, nor do two
+    rules of one tool). The most severe one is kept and tagged ``also:<tool>:<rule>`` for every
+    rule merged into it; returns the kept findings and how many were merged away."""
     ordered = sorted(
         findings,
         key=lambda r: (-r.finding.severity.rank, r.finding.tool, r.finding.rule_id, r.finding.id),
     )
     kept: list[RawFinding] = []
+    members: list[list[tuple[str, str]]] = []  # per kept finding: (tool, rule) of its group
     by_file: dict[str, list[int]] = {}  # indices into kept, in order, per file
     merged = 0
     for raw in ordered:
+        ref = (raw.finding.tool, raw.finding.rule_id)
         twin_index = None
-        if raw.cwes:
-            for index in by_file.get(raw.finding.location.file, ()):
-                other = kept[index]
-                if (
-                    other.finding.tool != raw.finding.tool
-                    and set(other.cwes) & set(raw.cwes)
-                    and _overlap(other, raw)
-                ):
-                    twin_index = index
-                    break
+        for index in by_file.get(raw.finding.location.file, ()):
+            group = members[index]
+            if (
+                all(tool != ref[0] for tool, _ in group)
+                and any(equivalent(member, ref) for member in group)
+                and _overlap(kept[index], raw)
+            ):
+                twin_index = index
+                break
         if twin_index is None:
             by_file.setdefault(raw.finding.location.file, []).append(len(kept))
             kept.append(raw)
+            members.append([ref])
             continue
         merged += 1
         twin = kept[twin_index]
-        tags = tuple(sorted({*twin.finding.tags, f"also:{raw.finding.tool}:{raw.finding.rule_id}"}))
+        members[twin_index].append(ref)
+        tags = tuple(sorted({*twin.finding.tags, f"also:{ref[0]}:{ref[1]}"}))
         kept[twin_index] = RawFinding(
             twin.finding.model_copy(update={"tags": tags}),
             twin.end_line,
-            twin.cwes,
+            tuple(sorted({*twin.cwes, *raw.cwes})),
             twin.secret or raw.secret,
             (*twin.matched, *raw.matched),
         )

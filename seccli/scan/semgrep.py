@@ -218,7 +218,7 @@ class SemgrepScanner:
             title=title,
             message=message,
             severity=semgrep_severity(
-                str(extra.get("severity", "")), metadata.get("seccli-severity")
+                str(extra.get("severity", "")), metadata.get("seccli-severity"), rule_id
             ),
             location=Location(file=path, line=line, column=start.get("col")),
             basis=basis,

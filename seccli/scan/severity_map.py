@@ -3,8 +3,8 @@
 =========  ==========================================  ==========================================
 Tool       Tool says                                   seccli severity
 =========  ==========================================  ==========================================
-bandit     ``issue_severity`` HIGH / MEDIUM / LOW      high / medium / low; one level lower when
-                                                       ``issue_confidence`` is LOW
+bandit     ``issue_severity`` HIGH / MEDIUM / LOW      high / medium / low (its confidence does
+                                                       not change the severity)
 semgrep    ``metadata.seccli-severity`` when present   that word (our rule pack sets it)
 semgrep    ``extra.severity`` ERROR / WARNING / INFO   high / medium / low
 checkov    ``severity`` when the platform gives one    ``Severity.parse`` of it
@@ -13,20 +13,113 @@ checkov    offline (``severity`` is null):             critical for ``CKV_SECRET
                                                        ``CHECKOV_FRAMEWORK_DEFAULT`` of its
                                                        framework (medium)
 any        a tool crashed, timed out or is missing     critical (rule ``seccli.tool-error``)
+any        a rule listed in ``SEVERITY_OVERRIDES``     the override (each with its reason)
 =========  ==========================================  ==========================================
+
+Each tool's own severity is kept; ``SEVERITY_OVERRIDES`` is the only place seccli departs from
+it, and every entry says why. ``EQUIVALENT_RULES`` names the rules of different tools that
+detect the same problem: only those are merged when they flag overlapping lines of one file
+(never on a shared CWE alone, never two rules of one tool).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from seccli.core.severity import Severity
 
-_LOWER = {
-    Severity.CRITICAL: Severity.HIGH,
-    Severity.HIGH: Severity.MEDIUM,
-    Severity.MEDIUM: Severity.LOW,
-    Severity.LOW: Severity.INFO,
-    Severity.INFO: Severity.INFO,
-}
+RuleRef = tuple[str, str]  # (tool, rule id)
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityOverride:
+    """seccli's severity for one tool's rule instead of the tool's, and why."""
+
+    severity: Severity
+    reason: str
+
+
+# Empty today: no tool's rating is overridden. An entry needs a reason a reviewer can check
+# (tests/scan/test_rule_map.py fails on an entry without one, or on a rule no tool has).
+SEVERITY_OVERRIDES: dict[RuleRef, SeverityOverride] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Equivalence:
+    """Rules of different tools that detect the same problem (merged on overlapping lines)."""
+
+    rules: frozenset[RuleRef]
+    what: str
+
+
+def _same(what: str, *rules: RuleRef) -> Equivalence:
+    return Equivalence(frozenset(rules), what)
+
+
+EQUIVALENT_RULES: tuple[Equivalence, ...] = (
+    _same(
+        "subprocess with shell=True",
+        ("bandit", "B602"),
+        ("semgrep", "python-subprocess-shell-true"),
+    ),
+    _same("os.system with a shell", ("bandit", "B605"), ("semgrep", "python-os-system-dynamic")),
+    _same("pickle deserialisation", ("bandit", "B301"), ("semgrep", "python-pickle-load")),
+    _same(
+        "yaml.load without a safe loader",
+        ("bandit", "B506"),
+        ("semgrep", "python-yaml-unsafe-load"),
+    ),
+    _same("eval of dynamic input", ("bandit", "B307"), ("semgrep", "python-eval-dynamic")),
+    _same("exec of dynamic input", ("bandit", "B102"), ("semgrep", "python-eval-dynamic")),
+    _same("Flask debug mode", ("bandit", "B201"), ("semgrep", "python-flask-debug")),
+    _same("TLS verification off", ("bandit", "B501"), ("semgrep", "python-tls-verify-disabled")),
+    _same(
+        "unverified SSL context",
+        ("bandit", "B323"),
+        ("semgrep", "python-ssl-unverified-context"),
+    ),
+    _same("weak hash (MD5/SHA-1)", ("bandit", "B303"), ("semgrep", "python-weak-hash")),
+    _same("weak hash via hashlib", ("bandit", "B324"), ("semgrep", "python-weak-hash")),
+    _same("weak cipher", ("bandit", "B304"), ("semgrep", "python-weak-cipher")),
+    _same("SQL built from strings", ("bandit", "B608"), ("semgrep", "python-sql-string-building")),
+    _same(
+        "privileged container",
+        ("checkov", "CKV_K8S_16"),
+        ("semgrep", "k8s-privileged-container"),
+    ),
+    _same(
+        "privilege escalation allowed",
+        ("checkov", "CKV_K8S_20"),
+        ("semgrep", "k8s-allow-privilege-escalation"),
+    ),
+    _same("host PID namespace", ("checkov", "CKV_K8S_17"), ("semgrep", "k8s-host-namespace")),
+    _same("host IPC namespace", ("checkov", "CKV_K8S_18"), ("semgrep", "k8s-host-namespace")),
+    _same("host network namespace", ("checkov", "CKV_K8S_19"), ("semgrep", "k8s-host-namespace")),
+    _same("image tag latest", ("checkov", "CKV_K8S_14"), ("semgrep", "k8s-image-latest")),
+    _same(
+        "base image tag latest",
+        ("checkov", "CKV_DOCKER_7"),
+        ("semgrep", "dockerfile-latest-base-image"),
+    ),
+    _same("USER root", ("checkov", "CKV_DOCKER_8"), ("semgrep", "dockerfile-user-root")),
+    _same(
+        "workflow script injection",
+        ("checkov", "CKV_GHA_2"),
+        ("semgrep", "gha-script-injection"),
+    ),
+)
+
+def equivalent(a: RuleRef, b: RuleRef) -> bool:
+    """Whether the equivalence table says rules ``a`` and ``b`` detect the same problem."""
+    if a[0] == b[0]:
+        return False  # never two rules of one tool
+    return any(a in entry.rules and b in entry.rules for entry in EQUIVALENT_RULES)
+
+
+def overridden(tool: str, rule: str, severity: Severity) -> Severity:
+    """``severity`` (the tool's), unless ``SEVERITY_OVERRIDES`` names the rule."""
+    override = SEVERITY_OVERRIDES.get((tool, rule))
+    return severity if override is None else override.severity
 
 SEMGREP_SEVERITY = {
     "ERROR": Severity.HIGH,
@@ -108,26 +201,31 @@ CHECKOV_FRAMEWORK_DEFAULT: dict[str, Severity] = {
 }
 
 
-def bandit_severity(severity: str, confidence: str) -> Severity:
-    """bandit's severity, one level lower when its confidence is LOW."""
-    level = Severity.parse(severity or "low")
-    if (confidence or "").upper() == "LOW":
-        return _LOWER[level]
-    return level
+def bandit_severity(severity: str, confidence: str = "", test_id: str = "") -> Severity:
+    """bandit's own severity (its confidence is kept apart), unless overridden for the test."""
+    del confidence  # reported by bandit, not a severity: a LOW-confidence HIGH stays high
+    try:
+        level = Severity.parse(severity or "low")
+    except ValueError:
+        level = Severity.MEDIUM
+    return overridden("bandit", test_id, level)
 
 
-def semgrep_severity(word: str, override: object = None) -> Severity:
-    """semgrep's ``extra.severity``, unless the rule's metadata names a seccli severity."""
+def semgrep_severity(word: str, override: object = None, rule: str = "") -> Severity:
+    """semgrep's ``extra.severity``, unless the rule's metadata names a seccli severity (our
+    rule pack's own rating) or ``SEVERITY_OVERRIDES`` names the rule."""
     if isinstance(override, str):
         try:
-            return Severity.parse(override)
+            return overridden("semgrep", rule, Severity.parse(override))
         except ValueError:
             pass
-    return SEMGREP_SEVERITY.get(word.upper(), Severity.MEDIUM)
+    return overridden("semgrep", rule, SEMGREP_SEVERITY.get(word.upper(), Severity.MEDIUM))
 
 
 def checkov_severity(check_id: str, framework: str, given: object = None) -> Severity:
     """checkov's severity when it has one, else our table, else the framework default."""
+    if ("checkov", check_id) in SEVERITY_OVERRIDES:
+        return SEVERITY_OVERRIDES[("checkov", check_id)].severity
     if isinstance(given, str) and given:
         try:
             return Severity.parse(given)

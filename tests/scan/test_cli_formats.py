@@ -81,15 +81,16 @@ def test_sarif_is_valid_with_one_run_per_tool(
 def test_sarif_with_a_failed_tool_is_still_valid(scanned: Scanned) -> None:
     import jsonschema
 
-    from seccli.scan.formats import to_sarif
-    from seccli.scan.model import ScanReport, ToolRun
+    from seccli.render.model import FindingsReport
+    from seccli.render.sarif import sarif_log
+    from seccli.scan.model import ToolRun
+    from seccli.scan.rule_help import tool_infos
 
-    report = ScanReport(
-        scanned.report.root,
-        scanned.report.findings,
-        (*scanned.report.runs[:2], ToolRun("semgrep", "", "error", detail="timeout: 1 s")),
+    runs = (*scanned.report.runs[:2], ToolRun("semgrep", "", "error", detail="timeout: 1 s"))
+    report = FindingsReport(
+        scanned.report.findings, tool_infos(runs, scanned.report.findings), scanned.root
     )
-    log = to_sarif(report, report.findings)
+    log = sarif_log(report)
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(log)
     assert log["runs"][2]["invocations"][0]["executionSuccessful"] is False
 
@@ -115,7 +116,7 @@ def test_json_and_markdown_content(outputs: dict[str, subprocess.CompletedProces
 def test_baseline_round_trip_and_fail_on(scanned: Scanned, tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.json"
     first = seccli(scanned, "scan", ".", "--write-baseline", str(baseline), "-f", "json")
-    assert first.returncode == 1 and baseline.is_file()
+    assert first.returncode == 0 and baseline.is_file()  # writing a baseline is not a gate
     again = seccli(scanned, "scan", ".", "--baseline", str(baseline), "-f", "json")
     assert again.returncode == 0, again.stdout[-500:]
     assert json.loads(again.stdout)["summary"]["total"] == 0

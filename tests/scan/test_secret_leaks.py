@@ -150,7 +150,7 @@ def leaky(tmp_path_factory: pytest.TempPathFactory) -> Run:
 def test_the_scanners_found_the_credentials(leaky: Run) -> None:
     """Without these findings the leak assertions would prove nothing."""
     result = leaky.results["json-fresh"]
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 0, result.stderr  # --write-baseline exits 0
     report = json.loads((leaky.base / "out" / "report.json").read_text(encoding="utf-8"))
     found = {(f["tool"], f["rule_id"]) for f in report["findings"]}
     assert {("bandit", "B105"), ("bandit", "B106"), ("bandit", "B107")} <= found

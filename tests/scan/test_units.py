@@ -25,10 +25,11 @@ from seccli.scan.severity_map import bandit_severity, checkov_severity, semgrep_
     ("severity", "confidence", "expected"),
     [
         ("HIGH", "HIGH", Severity.HIGH),
-        ("HIGH", "LOW", Severity.MEDIUM),
+        ("HIGH", "LOW", Severity.HIGH),  # bandit's own severity: confidence is not severity
         ("MEDIUM", "MEDIUM", Severity.MEDIUM),
+        ("MEDIUM", "LOW", Severity.MEDIUM),  # e.g. B113 request without a timeout
         ("LOW", "HIGH", Severity.LOW),
-        ("LOW", "LOW", Severity.INFO),
+        ("LOW", "LOW", Severity.LOW),
     ],
 )
 def test_bandit_severity(severity: str, confidence: str, expected: Severity) -> None:
@@ -61,21 +62,22 @@ def _raw(tool: str, rule: str, line: int, end: int, cwe: str, severity: Severity
     return RawFinding(finding, end, (cwe,))
 
 
-def test_dedupe_merges_other_tools_same_cwe_overlapping_lines_only() -> None:
+def test_dedupe_merges_equivalent_rules_of_other_tools_on_overlapping_lines_only() -> None:
+    shell = "python-subprocess-shell-true"
     kept, merged = deduplicate(
         [
-            _raw("semgrep", "py-shell", 10, 11, "CWE-78", Severity.MEDIUM),
+            _raw("semgrep", shell, 10, 11, "CWE-78", Severity.MEDIUM),
             _raw("bandit", "B602", 11, 11, "CWE-78", Severity.HIGH),
             _raw("bandit", "B603", 30, 30, "CWE-78", Severity.LOW),  # other lines
-            _raw("semgrep", "py-md5", 11, 11, "CWE-327", Severity.MEDIUM),  # other CWE
-            _raw("bandit", "B604", 10, 10, "CWE-78", Severity.LOW),  # same tool as the keeper
+            _raw("semgrep", "python-weak-hash", 11, 11, "CWE-327", Severity.MEDIUM),  # other rule
+            _raw("bandit", "B604", 10, 10, "CWE-78", Severity.LOW),  # same CWE, not equivalent
         ]
     )
     assert merged == 1
     rules = sorted(r.finding.rule_id for r in kept)
-    assert rules == ["B602", "B603", "B604", "py-md5"]
+    assert rules == ["B602", "B603", "B604", "python-weak-hash"]
     keeper = next(r for r in kept if r.finding.rule_id == "B602")
-    assert "also:semgrep:py-shell" in keeper.finding.tags
+    assert f"also:semgrep:{shell}" in keeper.finding.tags
 
 
 def test_owasp_tags_follow_cwe() -> None:
