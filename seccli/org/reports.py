@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from seccli.org.chart import org_chart_dot as org_chart_dot  # the chart's home is chart.py
 from seccli.org.model import SecurityOrg, Track
 from seccli.org.oncall import OnCallIndex, gaps, iso, on_call_hours, schedule_coverage
 from seccli.org.report_kind import ReportKind
@@ -124,50 +125,6 @@ def load_report(index: OnCallIndex, start: int, end: int) -> dict[str, Any]:
             "meanHours": round(sum(values) / len(values), 2) if values else 0,
         },
     }
-
-
-def _dot_id(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def org_chart_dot(org: SecurityOrg, roster: Roster | None = None, *, squads: bool = False) -> str:
-    """The org chart as Graphviz DOT: teams under the team their lead reports to.
-
-    With ``squads``, each squad is drawn with an edge from every team that staffs it.
-    """
-    names = {p.id: p.name for p in roster.people} if roster else {}
-    lines = [
-        "digraph org {",
-        "  rankdir=TB;",
-        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
-        f"  label={_dot_id(org.organisation + ' security organisation')};",
-    ]
-    for team in org.teams:
-        colour = "#dbe9f6" if team.track is Track.SECURITY else "#e3f2d9"
-        lead = names.get(team.lead, team.lead)
-        label = f"{team.name}\\n{team.headcount} people\\nlead: {lead}"
-        lines.append(
-            f"  {_dot_id('team:' + team.id)} [label={_dot_id(label)}, fillcolor={_dot_id(colour)}];"
-        )
-    lines.extend(
-        f"  {_dot_id('team:' + team.reports_to)} -> {_dot_id('team:' + team.id)};"
-        for team in org.teams
-        if team.reports_to
-    )
-    if squads:
-        for squad in org.squads:
-            label = f"{squad.id}\\n{', '.join(squad.subdomains)}"
-            lines.append(
-                f"  {_dot_id('squad:' + squad.id)} [label={_dot_id(label)}, shape=ellipse, "
-                'fillcolor="#fff3cd"];'
-            )
-            staffing = sorted({t.id for p, _ in squad.seats() if (t := org.person_team(p))})
-            lines.extend(
-                f"  {_dot_id('team:' + team)} -> {_dot_id('squad:' + squad.id)} [style=dashed];"
-                for team in staffing
-            )
-    lines.append("}")
-    return "\n".join(lines) + "\n"
 
 
 DEFAULT_LOAD_DAYS = 28
