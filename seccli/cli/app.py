@@ -14,6 +14,7 @@ import typer
 from seccli import __version__
 from seccli.cli import audit, estate, images, sbom, schema, sign
 from seccli.cli import bus as bus_cli
+from seccli.cli import drill as drill_cli
 from seccli.cli import evidence as evidence_cli
 from seccli.cli import gatekeeper as gatekeeper_cli
 from seccli.cli import generate as generate_cli
@@ -58,6 +59,7 @@ app.add_typer(scan_cli.findings_app, name="findings")
 app.add_typer(scan_worker_cli.app, name="scan-worker")
 app.add_typer(policy_cli.app, name="policy")
 app.add_typer(playbook_cli.app, name="playbook")
+app.add_typer(drill_cli.app, name="drill")
 policy_cli.app.command("verify")(gatekeeper_cli.verify_command)
 policy_cli.app.command("test")(gatekeeper_cli.test_command)
 app.command(

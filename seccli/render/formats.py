@@ -18,6 +18,8 @@ class OutputFormat(StrEnum):
     DOT = "dot"  # graphs (Graphviz source)
     SVG = "svg"  # graphs rendered by Graphviz
     YAML = "yaml"  # generated Kubernetes manifests
+    HTML = "html"  # self-contained reports (drill after-action reports)
+    ICS = "ics"  # iCalendar (drill schedules)
 
 
 SEVERITY_ORDER_NAMES = ("critical", "high", "medium", "low", "info")
