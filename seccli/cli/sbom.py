@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
 from seccli.core.errors import InputError
+
+if TYPE_CHECKING:
+    from seccli.supplychain.sbom_diff import SbomDiff
 
 DIFF_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
 
@@ -17,7 +21,8 @@ DIFF_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
 def sbom_command(
     targets: list[str] = typer.Argument(
         None,
-        help="A Python project folder or requirements file; or `diff OLD.json NEW.json`.",
+        help="A project folder (Python, npm, Go lock or manifest files) or one such file; "
+        "or `diff OLD.json NEW.json`.",
         show_default=False,
     ),
     environment: bool = typer.Option(
@@ -55,31 +60,40 @@ def sbom_command(
         return
     atomic_write_text(out, text)
     count = len(sbom.get("components") or [])
-    stdout_console().print(f"CycloneDX {sbom.get('specVersion')} SBOM, {count} components → {out}")
+    stdout_console().print(
+        f"CycloneDX {sbom.get('specVersion')} SBOM, {count} components → {out}", markup=False
+    )
 
 
 def _diff(old_path: Path, new_path: Path, output: OutputFormat) -> None:
-    from seccli.supplychain.sbom import diff_sboms, load_sbom
+    from seccli.supplychain.sbom import load_sbom
+    from seccli.supplychain.sbom_diff import diff_sboms
 
     diff = diff_sboms(load_sbom(old_path), load_sbom(new_path))
     if output is OutputFormat.JSON:
         print_json({"old": str(old_path), "new": str(new_path), **diff.to_json()})
     else:
-        console = stdout_console()
-        for name, version, licenses in diff.added:
-            console.print(f"+ {name} {version or ''} {', '.join(licenses)}".rstrip())
-        for name, version, licenses in diff.removed:
-            console.print(f"- {name} {version or ''} {', '.join(licenses)}".rstrip())
-        for change in diff.changed:
-            line = f"~ {change.name} {change.old_version} → {change.new_version}"
-            if change.old_licenses != change.new_licenses:
-                line += (
-                    f" (licences {', '.join(change.old_licenses) or 'none'} → "
-                    f"{', '.join(change.new_licenses) or 'none'})"
-                )
-            console.print(line)
-        console.print(
-            f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed"
-        )
+        _print_diff(diff)
     if not diff.empty:
         raise typer.Exit(1)
+
+
+def _print_diff(diff: SbomDiff) -> None:
+    console = stdout_console()
+    for sign, entries in (("+", diff.added), ("-", diff.removed)):
+        for entry in entries:
+            console.print(
+                f"{sign} {entry.key} {entry.version or ''} {', '.join(entry.licenses)}".rstrip(),
+                markup=False,
+            )
+    for change in diff.changed:
+        line = f"~ {change.key} {change.old_version} → {change.new_version}"
+        if change.old_licenses != change.new_licenses:
+            line += (
+                f" (licences {', '.join(change.old_licenses) or 'none'} → "
+                f"{', '.join(change.new_licenses) or 'none'})"
+            )
+        console.print(line, markup=False)
+    console.print(
+        f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed"
+    )

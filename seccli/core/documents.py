@@ -371,6 +371,28 @@ def parse_json_bytes(raw: bytes, source: str, limits: LoadLimits | None = None) 
     return document.data
 
 
+def load_toml(path: Path, limits: LoadLimits | None = None) -> Document:
+    """A TOML file (``pyproject.toml``, ``uv.lock``, ``poetry.lock``) as one document.
+
+    Read as every file is (regular file, size, UTF-8); TOML itself forbids duplicate keys.
+    Node lines are not tracked: errors give the line TOML reports, else the file.
+    """
+    import tomllib
+
+    limits = limits or LoadLimits()
+    text = read_source(path, limits)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        where = f"{path}:{found.group(1)}:{found.group(2)}" if found else str(path)
+        message = str(exc).split(" (at line")[0]
+        raise InputError(f"{where}: not valid TOML: {message}") from None
+    if not _depth_within(data, limits.max_depth):
+        raise InputError(f"{path}: nested deeper than {limits.max_depth} levels")
+    return Document(str(path), 0, data, 1)
+
+
 def parse_documents(
     text: str, source: str, *, fmt: Format = "yaml", limits: LoadLimits | None = None
 ) -> list[Document]:

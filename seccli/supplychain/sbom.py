@@ -1,37 +1,45 @@
-"""CycloneDX 1.6 JSON SBOMs for Python projects and environments, their validation and diff.
+"""CycloneDX 1.6 JSON SBOMs for projects and environments, and their validation.
 
-Generation runs cyclonedx-bom's ``cyclonedx-py`` (4.6.1) in a subprocess of the current
-interpreter, choosing its builder from what the project has:
+A project folder is described from its own files (see ``lockfiles``): ``uv.lock``,
+``poetry.lock``, ``requirements*.txt`` or PEP 621 ``pyproject.toml`` dependencies for Python,
+``package-lock.json`` for npm and ``go.mod``/``go.sum`` for Go, all of them in a mixed
+repository. A folder with only ``Pipfile.lock`` or a ``.venv``, and ``--environment``, are
+described by cyclonedx-bom's ``cyclonedx-py`` (4.6.1) in a subprocess.
 
-- ``poetry.lock`` → ``poetry``; ``Pipfile.lock`` → ``pipenv``; ``requirements.txt`` (or a
-  requirements file given directly) → ``requirements``; a ``.venv`` in the project → the
-  ``environment`` of that virtualenv; ``--environment`` → an interpreter's environment.
-
-The output is reproducible (no random serial number or timestamp) and validated against the
-CycloneDX 1.6 JSON schema with cyclonedx-python-lib before it is returned.
+Every SBOM is reproducible (no timestamp; a ``serialNumber`` derived from its content), has a
+``metadata.component`` (the project, or the folder or environment described) and is validated
+against the CycloneDX 1.6 JSON schema with cyclonedx-python-lib before it is returned.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from seccli.core.errors import DependencyError, InputError
+from seccli.supplychain.sbom_diff import SbomDiff as SbomDiff
+from seccli.supplychain.sbom_diff import diff_sboms as diff_sboms
 
 SPEC_VERSION = "1.6"
 TIMEOUT_S = 300
+NATIVE = "lockfiles"
+# Namespace of the content-derived serial numbers (uuid5 of the canonical SBOM).
+_SERIAL_NAMESPACE = uuid.UUID("4c1f9b4e-7f57-5a59-9a57-0c9d1f7f2a6e")
 
 
 @dataclass(frozen=True, slots=True)
 class SbomPlan:
-    """Which cyclonedx-py builder runs on what."""
+    """What describes the target: seccli's own reading of lock files (``lockfiles``) or a
+    cyclonedx-py builder (``poetry``, ``pipenv``, ``requirements``, ``environment``)."""
 
     builder: str
     target: str
     pyproject: str | None = None
+    files: tuple[str, ...] = ()
 
     def argv(self, python: str) -> list[str]:
         """The command line."""
@@ -44,28 +52,27 @@ class SbomPlan:
 
 
 def plan_for_path(path: Path) -> SbomPlan:
-    """Choose the builder for a project folder or a requirements file."""
+    """Choose how to describe a project folder or one manifest, lock or requirements file."""
+    from seccli.supplychain.lockfiles import project_files
+
     if path.is_file():
-        if path.name == "poetry.lock":
-            return SbomPlan("poetry", str(path.parent))
         if path.name == "Pipfile.lock":
             return SbomPlan("pipenv", str(path.parent))
-        return SbomPlan("requirements", str(path))
+        # Any other file is read natively; a file of another name is a requirements file.
+        return SbomPlan(NATIVE, str(path.parent), files=(str(path),))
     if not path.is_dir():
         raise InputError(f"{path}: no such file or folder")
-    pyproject = path / "pyproject.toml"
-    pyproject_arg = str(pyproject) if pyproject.is_file() else None
-    if (path / "poetry.lock").is_file():
-        return SbomPlan("poetry", str(path))
+    files = project_files(path)
+    if files:
+        return SbomPlan(NATIVE, str(path), files=tuple(str(f) for f in files))
     if (path / "Pipfile.lock").is_file():
         return SbomPlan("pipenv", str(path))
-    if (path / "requirements.txt").is_file():
-        return SbomPlan("requirements", str(path / "requirements.txt"), pyproject_arg)
     for venv in (path / ".venv", path / "venv"):
         if (venv / "pyvenv.cfg").is_file():
-            return SbomPlan("environment", str(venv), pyproject_arg)
+            return SbomPlan("environment", str(venv))
     raise InputError(
-        f"{path}: found no poetry.lock, Pipfile.lock, requirements.txt or .venv to describe",
+        f"{path}: found nothing to describe (no pyproject.toml, uv.lock, poetry.lock, "
+        "requirements*.txt, package-lock.json, go.mod, go.sum, Pipfile.lock or .venv)",
         hint="point at a requirements file, or use --environment",
     )
 
@@ -76,7 +83,15 @@ def plan_for_environment(python: str, pyproject: Path | None = None) -> SbomPlan
 
 
 def build_sbom(plan: SbomPlan, python: str | None = None) -> dict[str, Any]:
-    """Run cyclonedx-py for ``plan`` and return the validated SBOM."""
+    """The validated SBOM for ``plan``."""
+    data = _native_sbom(plan) if plan.builder == NATIVE else _cyclonedx_py(plan, python)
+    finished = finish_sbom(data, Path(plan.target).name or plan.target)
+    import json
+
+    return validate_sbom(json.dumps(finished, sort_keys=True), "generated SBOM")
+
+
+def _cyclonedx_py(plan: SbomPlan, python: str | None) -> dict[str, Any]:
     argv = plan.argv(python or sys.executable)
     try:
         done = subprocess.run(argv, capture_output=True, timeout=TIMEOUT_S, check=False)
@@ -91,6 +106,84 @@ def build_sbom(plan: SbomPlan, python: str | None = None) -> dict[str, Any]:
 
     source = "cyclonedx-py output"
     return validate_sbom(decode_source(done.stdout, source), source)
+
+
+def _native_sbom(plan: SbomPlan) -> dict[str, Any]:
+    from seccli.supplychain.lockfiles import read_inventory
+
+    root = Path(plan.target)
+    inventory = read_inventory([Path(f) for f in plan.files], root)
+    components = []
+    for package in sorted(inventory.packages, key=lambda p: p.purl):
+        component: dict[str, Any] = {"type": "library", "bom-ref": package.purl}
+        name = package.name
+        if package.ecosystem == "npm" and name.startswith("@") and "/" in name:
+            component["group"], _, name = name.partition("/")
+        component["name"] = name
+        if package.version:
+            component["version"] = package.version
+        component["purl"] = package.purl
+        if package.licenses:
+            component["licenses"] = [{"expression": text} for text in package.licenses[:1]]
+        if package.optional:
+            component["scope"] = "optional"
+        component["properties"] = [
+            {"name": "seccli:source", "value": _relative(package.source, root)}
+        ]
+        components.append(component)
+    metadata: dict[str, Any] = {}
+    if inventory.project is not None:
+        project = inventory.project
+        main: dict[str, Any] = {"type": "application", "name": project.name}
+        if project.version:
+            main["version"] = project.version
+        metadata["component"] = main
+    return {
+        "bomFormat": "CycloneDX",
+        "specVersion": SPEC_VERSION,
+        "version": 1,
+        "metadata": metadata,
+        "components": components,
+    }
+
+
+def _relative(file: str, root: Path) -> str:
+    try:
+        return Path(file).relative_to(root).as_posix()
+    except ValueError:
+        return Path(file).as_posix()
+
+
+def finish_sbom(data: dict[str, Any], fallback_name: str) -> dict[str, Any]:
+    """``data`` with a ``metadata.component`` (``fallback_name`` when none is known), the
+    tool recorded and a ``serialNumber`` derived from the content (same content, same serial)."""
+    from seccli import __version__
+    from seccli.core.hashing import canonical_json
+
+    document = {k: v for k, v in data.items() if k != "serialNumber"}
+    metadata = dict(document.get("metadata") or {})
+    metadata.pop("timestamp", None)
+    if not isinstance(metadata.get("component"), dict):
+        metadata["component"] = {"type": "application", "name": fallback_name or "project"}
+    component = dict(metadata["component"])
+    refs = {c.get("bom-ref") for c in document.get("components") or [] if isinstance(c, dict)}
+    if "bom-ref" not in component:
+        reference = "seccli:root"
+        while reference in refs:
+            reference += "+"
+        component["bom-ref"] = reference
+    metadata["component"] = component
+    basis = {"components": document.get("components"), "component": component}
+    basis["dependencies"] = document.get("dependencies")
+    serial = uuid.uuid5(_SERIAL_NAMESPACE, canonical_json(basis).decode())
+    tools = metadata.get("tools")
+    if not tools:
+        metadata["tools"] = {
+            "components": [{"type": "application", "name": "seccli", "version": __version__}]
+        }
+    document["metadata"] = metadata
+    document["serialNumber"] = serial.urn
+    return document
 
 
 def validate_sbom(text: str, source: str) -> dict[str, Any]:
@@ -127,95 +220,3 @@ def load_sbom(path: Path) -> dict[str, Any]:
     from seccli.core.documents import read_source
 
     return validate_sbom(read_source(path), str(path))
-
-
-@dataclass(frozen=True, slots=True)
-class ComponentChange:
-    """A component present in both SBOMs with a different version or licences."""
-
-    name: str
-    old_version: str | None
-    new_version: str | None
-    old_licenses: tuple[str, ...]
-    new_licenses: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SbomDiff:
-    """What changed between two SBOMs."""
-
-    added: tuple[tuple[str, str | None, tuple[str, ...]], ...] = ()
-    removed: tuple[tuple[str, str | None, tuple[str, ...]], ...] = ()
-    changed: tuple[ComponentChange, ...] = field(default_factory=tuple)
-
-    @property
-    def empty(self) -> bool:
-        """True when nothing changed."""
-        return not (self.added or self.removed or self.changed)
-
-    def to_json(self) -> dict[str, Any]:
-        """Stable JSON."""
-        return {
-            "added": [{"name": n, "version": v, "licenses": list(lic)} for n, v, lic in self.added],
-            "removed": [
-                {"name": n, "version": v, "licenses": list(lic)} for n, v, lic in self.removed
-            ],
-            "changed": [
-                {
-                    "name": c.name,
-                    "version": {"from": c.old_version, "to": c.new_version},
-                    "licenses": {"from": list(c.old_licenses), "to": list(c.new_licenses)},
-                }
-                for c in self.changed
-            ],
-        }
-
-
-def _licenses(component: dict[str, Any]) -> tuple[str, ...]:
-    found: set[str] = set()
-    for entry in component.get("licenses") or []:
-        if not isinstance(entry, dict):
-            continue
-        if isinstance(entry.get("expression"), str):
-            found.add(entry["expression"])
-        lic = entry.get("license")
-        if isinstance(lic, dict):
-            value = lic.get("id") or lic.get("name")
-            if isinstance(value, str):
-                found.add(value)
-    return tuple(sorted(found))
-
-
-def _components(sbom: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-
-    def walk(items: Any) -> None:
-        for item in items or []:
-            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-                continue
-            group = item.get("group")
-            name = f"{group}/{item['name']}" if isinstance(group, str) and group else item["name"]
-            out[name.lower().replace("_", "-")] = item
-            walk(item.get("components"))
-
-    walk(sbom.get("components"))
-    return out
-
-
-def diff_sboms(old: dict[str, Any], new: dict[str, Any]) -> SbomDiff:
-    """Components added, removed, and changed (version or licences), sorted by name."""
-    before, after = _components(old), _components(new)
-
-    def entry(key: str, item: dict[str, Any]) -> tuple[str, str | None, tuple[str, ...]]:
-        version = item.get("version")
-        return key, version if isinstance(version, str) else None, _licenses(item)
-
-    added = tuple(entry(k, after[k]) for k in sorted(after.keys() - before.keys()))
-    removed = tuple(entry(k, before[k]) for k in sorted(before.keys() - after.keys()))
-    changed: list[ComponentChange] = []
-    for key in sorted(before.keys() & after.keys()):
-        _, old_version, old_lic = entry(key, before[key])
-        _, new_version, new_lic = entry(key, after[key])
-        if old_version != new_version or old_lic != new_lic:
-            changed.append(ComponentChange(key, old_version, new_version, old_lic, new_lic))
-    return SbomDiff(added, removed, tuple(changed))

@@ -21,19 +21,22 @@ def bom(*components: dict[str, object]) -> dict[str, object]:
 
 
 def test_builder_is_chosen_from_the_project(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\nversion='1'\n")
-    with pytest.raises(InputError, match="found no poetry.lock"):
+    with pytest.raises(InputError, match="found nothing to describe"):
         plan_for_path(tmp_path)
     (tmp_path / ".venv").mkdir()
     (tmp_path / ".venv" / "pyvenv.cfg").write_text("home = /usr\n")
+    assert plan_for_path(tmp_path).builder == "environment"
+    # A pyproject.toml alone is read (PEP 621), no longer refused.
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\nversion='1'\n")
     plan = plan_for_path(tmp_path)
-    assert plan.builder == "environment" and plan.pyproject == str(tmp_path / "pyproject.toml")
+    assert plan.builder == "lockfiles" and plan.files == (str(tmp_path / "pyproject.toml"),)
     (tmp_path / "requirements.txt").write_text("a==1\n")
-    assert plan_for_path(tmp_path).builder == "requirements"
+    assert plan_for_path(tmp_path).files == (str(tmp_path / "requirements.txt"),)
     (tmp_path / "poetry.lock").write_text("")
-    assert plan_for_path(tmp_path).builder == "poetry"
-    argv = plan_for_path(tmp_path / "requirements.txt").argv("python")
-    assert argv[:4] == ["python", "-m", "cyclonedx_py", "requirements"]
+    assert plan_for_path(tmp_path).files == (str(tmp_path / "poetry.lock"),)
+    (tmp_path / "Pipfile.lock").write_text("{}")
+    argv = plan_for_path(tmp_path / "Pipfile.lock").argv("python")
+    assert argv[:4] == ["python", "-m", "cyclonedx_py", "pipenv"]
     assert "--output-reproducible" in argv and argv[argv.index("--sv") + 1] == "1.6"
 
 
@@ -75,7 +78,7 @@ def test_diff_versions_licences_groups_and_nesting() -> None:
         },
     )
     diff = diff_sboms(old, new)
-    assert [name for name, _, _ in diff.added] == ["vendored"]
+    assert [entry.name for entry in diff.added] == ["vendored"]
     assert diff.removed == ()
     changes = {c.name: c for c in diff.changed}
     assert set(changes) == {"org.acme/core", "requests"}
