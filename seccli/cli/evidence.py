@@ -213,3 +213,46 @@ def _summary_table(counts: dict[str, dict[str, int]], overall: dict[str, str]) -
     for name, values in counts.items():
         table.add_row(name, overall.get(name, ""), *(str(values[s]) for s in STATUSES))
     stdout_console().print(table)
+
+
+VERIFY_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
+
+
+@app.command("verify")
+def verify_command(
+    pack: Path = typer.Argument(..., help="The evidence pack (zip)."),
+    key: Path | None = typer.Option(
+        None, "--key", metavar="PUB", help="The signer's public key (from the organisation)."
+    ),
+    output: OutputFormat = VERIFY_FORMATS,
+) -> None:
+    """Verify a pack offline: exit 0 only if the signature is valid and every file matches the
+    manifest; 1 naming what differs; 2 if it is not a pack. Nothing is extracted."""
+    from seccli.core.errors import ExitCode
+    from seccli.evidence.verify import verify_pack
+    from seccli.supplychain.keys import load_public_key_file
+
+    public = load_public_key_file(key) if key is not None else None
+    result = verify_pack(pack, public)
+    if output is OutputFormat.JSON:
+        print_json({"pack": str(pack), **result.to_json()})
+    else:
+        console = stdout_console()
+        if result.ok:
+            console.print(
+                f"ok {pack}: signature by key {str(result.key_id)[:16]} valid, "
+                f"{result.files} files match the manifest",
+                markup=False,
+                highlight=False,
+            )
+        for problem in result.problems:
+            word = "NOT VERIFIED" if problem.kind == "signature" else "TAMPERED"
+            console.print(f"{word} {problem}", markup=False, highlight=False)
+        manifest = result.manifest or {}
+        if manifest.get("summary"):
+            label = (manifest.get("period") or {}).get("label", "?")
+            note = "" if result.ok else " (from the manifest as found: NOT trustworthy)"
+            console.print(f"period {label}{note}", markup=False, highlight=False)
+            _summary_table(manifest["summary"], manifest.get("overall") or {})
+    if not result.ok:
+        raise typer.Exit(int(ExitCode.VIOLATIONS))

@@ -161,7 +161,7 @@ CWE_CONTROLS: dict[str, tuple[ControlRef, ...]] = {
     "CWE-359": _refs("C1.1 P4.1", "A.5.34 A.8.11", "Art.5 Art.32"),
 }
 
-#: Controls of rule families, by rule id prefix (longest prefix wins; tool-qualified first).
+#: Controls of rule families by ``tool:rule`` prefix; the first match wins (specific first).
 FAMILY_CONTROLS: tuple[tuple[str, tuple[ControlRef, ...]], ...] = (
     ("checkov:CKV_SECRET", _refs("CC6.1", "A.5.17 A.8.24", "Art.32")),
     ("checkov:CKV_K8S", _refs("CC6.1 CC7.1", "A.8.9 A.8.27")),
@@ -173,6 +173,9 @@ FAMILY_CONTROLS: tuple[tuple[str, tuple[ControlRef, ...]], ...] = (
     ("checkov:CKV_AZURE", _refs("CC6.1 CC7.1", "A.5.23 A.8.9")),
     ("checkov:CKV_GCP", _refs("CC6.1 CC7.1", "A.5.23 A.8.9")),
     ("checkov:", _refs("CC7.1", "A.8.9")),
+    ("bandit:B105", _refs("CC6.1", "A.5.17 A.8.24 A.8.28", "Art.32")),  # hard-coded passwords
+    ("bandit:B106", _refs("CC6.1", "A.5.17 A.8.24 A.8.28", "Art.32")),
+    ("bandit:B107", _refs("CC6.1", "A.5.17 A.8.24 A.8.28", "Art.32")),
     ("bandit:B1", _refs("CC7.1", "A.8.28")),
     ("bandit:B3", _refs("CC6.1", "A.8.24 A.8.28")),  # crypto, random, unsafe deserialisation
     ("bandit:B5", _refs("CC6.7", "A.8.24")),  # TLS and SSL
