@@ -256,3 +256,50 @@ def verify_command(
             _summary_table(manifest["summary"], manifest.get("overall") or {})
     if not result.ok:
         raise typer.Exit(int(ExitCode.VIOLATIONS))
+
+
+KPI_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
+
+
+@app.command("kpis")
+def kpis_command(
+    ctx: typer.Context,
+    estate: Path | None = typer.Option(None, "--estate", help="Estate file (default: example)."),
+    output: OutputFormat = KPI_FORMATS,
+) -> None:
+    """Security KPIs per subsidiary in the organisation's metrics JSON (one record each)."""
+    from datetime import UTC, datetime
+
+    from seccli.cli.context import app_state, default_estate_path
+    from seccli.estate.loader import load_estate
+    from seccli.evidence.collect import collect
+    from seccli.evidence.kpis import compute_kpis
+    from seccli.evidence.period import Period
+
+    epoch = _source_date_epoch()
+    now = datetime.fromtimestamp(epoch, tz=UTC) if epoch is not None else datetime.now(UTC)
+    loaded = load_estate(estate or default_estate_path())
+    period = Period("to-date", datetime(1970, 1, 1, tzinfo=UTC), now)
+    with app_state(ctx).open_store(create=False) as store:
+        collected = collect(store, period)
+    records = compute_kpis(loaded.estate, collected, now.replace(microsecond=0))
+    if output is OutputFormat.JSON:
+        import json
+
+        typer.echo(json.dumps(records, indent=2, sort_keys=True))
+        return
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("subsidiary")
+    names = list(records[0]["kpis"]) if records else []
+    for name in names:
+        table.add_column(name, justify="right", overflow="fold")
+    for record in records:
+        cells = []
+        for name in names:
+            value, met = record["kpis"][name], record["okrs"][name]["met"]
+            mark = "" if met is None else (" ✓" if met else " ✗")
+            cells.append(("n/a" if value is None else str(value)) + mark)
+        table.add_row(record["subsidiary"], *cells)
+    stdout_console().print(table)
