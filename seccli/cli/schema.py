@@ -1,65 +1,27 @@
-"""``seccli schema KIND``: print the JSON Schema of a user document."""
+"""``seccli schema KIND``: print the JSON Schema of a user document (kinds from the table)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from enum import StrEnum
-from typing import Any
 
 import typer
 
+from seccli.document_kinds import DOCUMENT_KINDS, kind_named
 
-class SchemaKind(StrEnum):
-    """Documents with a published schema."""
-
-    ESTATE = "estate"
-    ORG = "org"
-    TRUST_POLICY = "trust-policy"
-    PLAYBOOK = "playbook"
+_KIND_HELP = "Document kind, one of: " + "; ".join(
+    f"{row.name} ({row.description})" for row in DOCUMENT_KINDS
+)
 
 
-def _estate_schema() -> dict[str, Any]:
-    from seccli.estate.model import Estate
-
-    schema = Estate.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://seccli.dev/schemas/estate.json"
-    return schema
-
-
-def _org_schema() -> dict[str, Any]:
-    from seccli.org.model import SecurityOrg
-
-    schema = SecurityOrg.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://seccli.dev/schemas/org.json"
-    return schema
-
-
-def _trust_policy_schema() -> dict[str, Any]:
-    from seccli.supplychain.policy import trust_policy_schema
-
-    return trust_policy_schema()
-
-
-def _playbook_schema() -> dict[str, Any]:
-    from seccli.soar.model import playbook_schema
-
-    return playbook_schema()
-
-
-# Plain table of schema producers, one per document kind.
-SCHEMAS: dict[SchemaKind, Callable[[], dict[str, Any]]] = {
-    SchemaKind.ESTATE: _estate_schema,
-    SchemaKind.ORG: _org_schema,
-    SchemaKind.TRUST_POLICY: _trust_policy_schema,
-    SchemaKind.PLAYBOOK: _playbook_schema,
-}
+def _known_kind(value: str) -> str:
+    names = [row.name for row in DOCUMENT_KINDS]
+    if value not in names:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(names)}")
+    return value
 
 
 def schema_command(
-    kind: SchemaKind = typer.Argument(..., help="Document kind."),
+    kind: str = typer.Argument(..., help=_KIND_HELP, metavar="KIND", callback=_known_kind),
 ) -> None:
     """Print the JSON Schema of a document kind."""
-    typer.echo(json.dumps(SCHEMAS[kind](), indent=2, sort_keys=True))
+    typer.echo(json.dumps(kind_named(kind).schema(), indent=2, sort_keys=True))

@@ -14,13 +14,20 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
+from pydantic.fields import ComputedFieldInfo, FieldInfo
 
 from seccli.core.documents import Document, LoadLimits, load_document
-from seccli.core.errors import DocumentInvalid, InputError
+from seccli.core.errors import DocumentInvalid, InputError, Problem
+from seccli.core.location import Location
 from seccli.core.validation import problems_from_pydantic
 
 API_VERSION = "seccli.dev/v1alpha1"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def field_title(name: str, _info: FieldInfo | ComputedFieldInfo) -> str:
+    """A schema title from the Python field name: ``identity_regex`` → ``Identity regex``."""
+    return name.replace("_", " ").strip().capitalize()
 
 
 class DocumentModel(BaseModel):
@@ -36,6 +43,7 @@ class DocumentModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         use_attribute_docstrings=True,
+        field_title_generator=field_title,
     )
 
 
@@ -60,32 +68,50 @@ def document_kind(model: type[BaseModel]) -> str | None:
     return None
 
 
-def validate_user_document(document: Document, model: type[ModelT]) -> ModelT:
-    """Validate ``document`` as ``model``; ``DocumentInvalid`` lists every problem."""
+def validate_user_document(
+    document: Document, model: type[ModelT], *, what: str | None = None, hint: str | None = None
+) -> ModelT:
+    """Validate ``document`` as ``model``; ``DocumentInvalid`` lists every problem.
+
+    ``what`` names the document in messages (``an org``; default ``a KIND document``);
+    ``hint`` is attached to the errors (where to read about the format).
+    """
     expected = document_kind(model) or model.__name__
     if not isinstance(document.data, dict):
         raise InputError(
-            f"{document.source}:{document.start_line}: a {expected} document must be a mapping "
-            "with apiVersion and kind"
+            f"{document.source}:{document.start_line}: {what or 'the document'} must be a "
+            f"mapping (a {expected} document is a mapping with apiVersion and kind; found "
+            f"{_json_type(document.data)})",
+            hint=hint,
         )
     kind = document.data.get("kind")
     if kind is not None and document_kind(model) is not None and kind != expected:
-        raise InputError(
-            f"{document.source}:{document.line_of(('kind',))}: expected kind {expected}, "
-            f"found {kind!r}"
+        where = Location(document.source, document.line_of(("kind",)), None, None)
+        raise DocumentInvalid(
+            [Problem(where, f"expected kind {expected}, found {kind!r}")], hint=hint
         )
     try:
         return model.model_validate(document.data, by_alias=True, by_name=False)
     except ValidationError as exc:
-        raise DocumentInvalid(problems_from_pydantic(exc, document)) from None
+        raise DocumentInvalid(problems_from_pydantic(exc, document), hint=hint) from None
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "an empty document"
+    return f"a {type(value).__name__}"
 
 
 def load_user_document(
-    path: Path, model: type[ModelT], limits: LoadLimits | None = None
+    path: Path, model: type[ModelT], limits: LoadLimits | None = None, *, what: str | None = None
 ) -> tuple[ModelT, Document]:
     """Read ``path`` with the safe loader and validate it as ``model``."""
     document = load_document(path, limits)
-    return validate_user_document(document, model), document
+    return validate_user_document(document, model, what=what), document
 
 
 def document_schema(model: type[BaseModel], schema_id: str) -> dict[str, object]:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from seccli.core.documents import Document, LoadLimits, load_document
-from seccli.core.errors import DocumentInvalid, InputError, Problem
-from seccli.core.validation import problems_from_pydantic
+from seccli.core.errors import DocumentInvalid, Problem
+from seccli.core.userdoc import validate_user_document
 from seccli.estate.model import Estate
 from seccli.estate.references import check_references
 
@@ -30,20 +28,7 @@ def load_estate(path: Path, limits: LoadLimits | None = None) -> LoadedEstate:
 
 def validate_estate_document(document: Document) -> LoadedEstate:
     """Validate an already parsed document as an estate."""
-    if not isinstance(document.data, dict):
-        raise InputError(
-            f"{document.source}:{document.start_line}: an estate must be a mapping with "
-            "apiVersion, kind and the estate's sections"
-        )
-    kind = document.data.get("kind")
-    if kind is not None and kind != "Estate":
-        raise InputError(
-            f"{document.source}:{document.line_of(('kind',))}: expected kind Estate, found {kind!r}"
-        )
-    try:
-        estate = Estate.model_validate(document.data)
-    except ValidationError as exc:
-        raise DocumentInvalid(problems_from_pydantic(exc, document)) from None
+    estate = validate_user_document(document, Estate, what="an estate")
     problems = [
         Problem(document.locate(path), message) for path, message in check_references(estate)
     ]

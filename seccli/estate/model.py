@@ -10,10 +10,10 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from seccli.core.imageref import ImageRef, parse_image_ref
+from seccli.core.userdoc import DocumentModel, UserDocument
 
 API_VERSION = "seccli.dev/v1alpha1"
 
@@ -33,12 +33,6 @@ PortNumber = Annotated[int, Field(ge=1, le=65535, strict=True)]
 HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True
-    )
-
-
 class DataClass(StrEnum):
     """Kinds of data a service handles; drive controls and evidence (GDPR, PCI scope)."""
 
@@ -52,28 +46,28 @@ class DataClass(StrEnum):
     VOICE = "voice"
 
 
-class Slo(_Model):
+class Slo(DocumentModel):
     """Service level objectives."""
 
     latency_p99_ms: int = Field(250, gt=0, description="99th percentile latency budget in ms.")
     availability: float = Field(99.99, gt=0, le=100, description="Availability target in %.")
 
 
-class Defaults(_Model):
+class Defaults(DocumentModel):
     """Values applied where a service or secret does not say otherwise."""
 
     rotation_days: int = Field(90, ge=1, le=3650)
     slo: Slo = Slo()
 
 
-class Metadata(_Model):
+class Metadata(DocumentModel):
     """Document metadata."""
 
     name: DnsLabel
     description: str | None = None
 
 
-class Namespace(_Model):
+class Namespace(DocumentModel):
     """A Kubernetes namespace: the holding company's, a subsidiary's or a shared platform one."""
 
     name: DnsLabel
@@ -87,7 +81,7 @@ class Namespace(_Model):
         return _check_labels(value)
 
 
-class Subdomain(_Model):
+class Subdomain(DocumentModel):
     """A business subdomain (``payments``, ``voice``...) owned by one squad."""
 
     name: DnsLabel
@@ -96,7 +90,7 @@ class Subdomain(_Model):
     slo: Slo | None = None
 
 
-class Port(_Model):
+class Port(DocumentModel):
     """A named container port a service exposes."""
 
     name: Annotated[str, Field(pattern=_PORT_NAME, max_length=15)]
@@ -105,7 +99,7 @@ class Port(_Model):
     app_protocol: Literal["http", "http2", "grpc", "tcp", "tls"] | None = None
 
 
-class Intent(_Model):
+class Intent(DocumentModel):
     """A declared call: this service may call ``to`` (``[namespace/]service``) on ``port``."""
 
     to: Annotated[
@@ -123,7 +117,7 @@ class Intent(_Model):
         return caller_namespace, self.to
 
 
-class Egress(_Model):
+class Egress(DocumentModel):
     """Traffic to a destination outside the cluster (a payment or messaging provider...)."""
 
     host: str
@@ -149,7 +143,7 @@ class Egress(_Model):
         return value
 
 
-class SecretGenerator(_Model):
+class SecretGenerator(DocumentModel):
     """How rotation makes a secret's new value (KV secrets only)."""
 
     kind: Literal["password", "token", "command"] = "password"
@@ -172,7 +166,7 @@ class SecretGenerator(_Model):
         return self
 
 
-class SecretVerify(_Model):
+class SecretVerify(DocumentModel):
     """How rotation checks a new value works before the old one is retired."""
 
     kind: Literal["http", "command"]
@@ -200,7 +194,7 @@ class SecretVerify(_Model):
         return self
 
 
-class SecretRef(_Model):
+class SecretRef(DocumentModel):
     """A Vault secret a service reads, with its rotation period."""
 
     path: str = Field(description="Vault path: mount followed by the secret's path.")
@@ -224,7 +218,7 @@ class SecretRef(_Model):
         return value
 
 
-class Service(_Model):
+class Service(DocumentModel):
     """A workload: where it runs, who it is, what it exposes, calls, reads and handles."""
 
     name: DnsLabel
@@ -274,7 +268,7 @@ class Service(_Model):
         return None
 
 
-class Estate(_Model):
+class Estate(UserDocument):
     """An organisation's estate: the single input of generators, gates and evidence."""
 
     api_version: Literal["seccli.dev/v1alpha1"]

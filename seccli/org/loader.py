@@ -6,12 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from seccli.core.documents import Document, LoadLimits, load_document
-from seccli.core.errors import DocumentInvalid, InputError, Problem
-from seccli.core.validation import problems_from_pydantic
-from seccli.org.model import KIND, SecurityOrg
+from seccli.core.errors import DocumentInvalid, Problem
+from seccli.core.userdoc import validate_user_document
+from seccli.org.model import SecurityOrg
 from seccli.org.validate import validate_org
 
 
@@ -35,20 +33,7 @@ def load_org(
 
 def parse_org(document: Document) -> SecurityOrg:
     """Schema-validate a parsed document as a ``SecurityOrg`` (no cross-checks)."""
-    if not isinstance(document.data, dict):
-        raise InputError(
-            f"{document.source}:{document.start_line}: an org must be a mapping with "
-            "apiVersion, kind, teams and the other sections"
-        )
-    kind = document.data.get("kind")
-    if kind is not None and kind != KIND:
-        raise InputError(
-            f"{document.source}:{document.line_of(('kind',))}: expected kind {KIND}, found {kind!r}"
-        )
-    try:
-        return SecurityOrg.model_validate(document.data)
-    except ValidationError as exc:
-        raise DocumentInvalid(problems_from_pydantic(exc, document)) from None
+    return validate_user_document(document, SecurityOrg, what="an org")
 
 
 def validate_org_document(document: Document, subdomains: Iterable[str] | None = None) -> LoadedOrg:

@@ -15,8 +15,9 @@ from functools import cached_property
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator, model_validator
+
+from seccli.core.userdoc import DocumentModel, UserDocument
 
 API_VERSION = "seccli.dev/v1alpha1"
 KIND = "SecurityOrg"
@@ -33,12 +34,6 @@ Percent = Annotated[int, Field(ge=1, le=100)]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True
-    )
 
 
 class Track(StrEnum):
@@ -65,21 +60,21 @@ def clock_minutes(value: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-class Metadata(_Model):
+class Metadata(DocumentModel):
     """Document metadata."""
 
     name: Ident
     description: str | None = None
 
 
-class Totals(_Model):
+class Totals(DocumentModel):
     """The headcount the organisation plans for each track."""
 
     security: int = Field(ge=0)
     api: int = Field(ge=0)
 
 
-class Level(_Model):
+class Level(DocumentModel):
     """A career level and how many people of every 30 hold it (directors first)."""
 
     id: Annotated[str, Field(pattern=r"^L[0-9]$")]
@@ -87,7 +82,7 @@ class Level(_Model):
     per30: int = Field(ge=0, le=30)
 
 
-class Region(_Model):
+class Region(DocumentModel):
     """A follow-the-sun region with its time zone and its share of the people."""
 
     id: Ident
@@ -100,7 +95,7 @@ class Region(_Model):
         return check_time_zone(value)
 
 
-class Team(_Model):
+class Team(DocumentModel):
     """A team: its track, planned headcount, lead and the team its lead reports to."""
 
     id: Ident
@@ -114,14 +109,14 @@ class Team(_Model):
     description: str | None = None
 
 
-class SquadMember(_Model):
+class SquadMember(DocumentModel):
     """A squad seat: a person and the share of their time it takes."""
 
     person: PersonId
     percent: Percent | None = None
 
 
-class Squad(_Model):
+class Squad(DocumentModel):
     """A cross-functional squad owning one or more subdomains, with its escalation policy."""
 
     id: Ident
@@ -141,7 +136,7 @@ class Squad(_Model):
         return tuple(out)
 
 
-class Restriction(_Model):
+class Restriction(DocumentModel):
     """When a layer is active: every day between two local times, or a span of the week."""
 
     type: Literal["daily", "weekly"]
@@ -183,7 +178,7 @@ class Restriction(_Model):
         return (end - self.offset_minutes) % 10080 or 10080
 
 
-class Layer(_Model):
+class Layer(DocumentModel):
     """A rotation: members take turns of ``turn`` from ``rotationStart`` (local wall time)."""
 
     name: Ident
@@ -244,7 +239,7 @@ class Layer(_Model):
         return self.rotation_start.astimezone(self.zone).replace(tzinfo=None)
 
 
-class Override(_Model):
+class Override(DocumentModel):
     """Someone covers a schedule between two instants, above every layer."""
 
     person: PersonId
@@ -260,7 +255,7 @@ class Override(_Model):
         return self
 
 
-class Schedule(_Model):
+class Schedule(DocumentModel):
     """An on-call schedule: layers (later ones win where active) and overrides (win always)."""
 
     id: Ident
@@ -270,7 +265,7 @@ class Schedule(_Model):
     overrides: tuple[Override, ...] = ()
 
 
-class EscalationTarget(_Model):
+class EscalationTarget(DocumentModel):
     """Who a level notifies: whoever is on call in a schedule, or a named person."""
 
     schedule: Ident | None = None
@@ -283,14 +278,14 @@ class EscalationTarget(_Model):
         return self
 
 
-class EscalationLevel(_Model):
+class EscalationLevel(DocumentModel):
     """A level: its targets, and minutes without acknowledgement before the next level."""
 
     delay_minutes: int = Field(ge=1, le=1440)
     targets: tuple[EscalationTarget, ...] = Field(min_length=1)
 
 
-class EscalationPolicy(_Model):
+class EscalationPolicy(DocumentModel):
     """Ordered levels, repeated ``loops`` more times when nobody acknowledges."""
 
     id: Ident
@@ -298,7 +293,7 @@ class EscalationPolicy(_Model):
     levels: tuple[EscalationLevel, ...] = Field(min_length=1)
 
 
-class RoutingRule(_Model):
+class RoutingRule(DocumentModel):
     """A rule routing findings: every given matcher must match (globs allowed)."""
 
     category: tuple[str, ...] = ()
@@ -316,7 +311,7 @@ class RoutingRule(_Model):
         return self
 
 
-class Routing(_Model):
+class Routing(DocumentModel):
     """How findings find their owners and responders."""
 
     default_team: Ident
@@ -324,7 +319,7 @@ class Routing(_Model):
     rules: tuple[RoutingRule, ...] = ()
 
 
-class RaciEntry(_Model):
+class RaciEntry(DocumentModel):
     """Who is Responsible, Accountable, Consulted and Informed for a control family."""
 
     family: Ident
@@ -335,7 +330,7 @@ class RaciEntry(_Model):
     informed: tuple[Ident, ...] = ()
 
 
-class Training(_Model):
+class Training(DocumentModel):
     """Training cohorts: trainers at one level, each training operators of other levels."""
 
     trainers: int = Field(ge=0)
@@ -344,7 +339,7 @@ class Training(_Model):
     operator_levels: tuple[str, ...] = Field(min_length=1)
 
 
-class Holding(_Model):
+class Holding(DocumentModel):
     """The holding's agents: subsidiaries that each keep at least a minimum headcount."""
 
     subsidiaries: tuple[Ident, ...] = Field(min_length=1)
@@ -352,20 +347,20 @@ class Holding(_Model):
     training: Training | None = None
 
 
-class RosterSettings(_Model):
+class RosterSettings(DocumentModel):
     """Defaults of the roster generator."""
 
     seed: int = 0
 
 
-class Rules(_Model):
+class Rules(DocumentModel):
     """Thresholds the validation applies."""
 
     min_squad_size: int = Field(10, ge=1)
     max_allocation_percent: int = Field(100, ge=1, le=100)
 
 
-class CoverageCheck(_Model):
+class CoverageCheck(DocumentModel):
     """The window in which every schedule must cover 24x7 (a year catches every DST change)."""
 
     start: datetime
@@ -379,7 +374,7 @@ class CoverageCheck(_Model):
         return value.astimezone(UTC)
 
 
-class SecurityOrg(_Model):
+class SecurityOrg(UserDocument):
     """The security organisation of an estate's owner."""
 
     api_version: Literal["seccli.dev/v1alpha1"]

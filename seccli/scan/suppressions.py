@@ -14,27 +14,31 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from seccli.core.atomic import atomic_write_text
 from seccli.core.documents import load_documents
-from seccli.core.errors import InputError, Problem, raise_if_problems
+from seccli.core.errors import InputError
 from seccli.core.findings import Finding
+from seccli.core.userdoc import DocumentModel, UserDocument, validate_user_document
 
 BASELINE_KIND = "ScanBaseline"
 
 
-class Suppression(BaseModel):
+class Suppression(DocumentModel):
     """One accepted risk."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     fingerprint: str | None = None
+    """The finding's fingerprint (its ``id`` in JSON output); or give ``rule``."""
     rule: str | None = None
+    """The rule id of the findings to suppress (with ``path`` to narrow it)."""
     path: str | None = Field(None, description="Glob on the finding's path; '*' crosses '/'.")
     justification: str = Field(min_length=10)
+    """Why the risk is accepted (at least 10 characters)."""
     approver: str = Field(min_length=1)
+    """Who accepted the risk."""
     expires: date
+    """The last day the suppression applies (YYYY-MM-DD); later it is reported as expired."""
 
     @model_validator(mode="after")
     def _target(self) -> Suppression:
@@ -57,14 +61,15 @@ class Suppression(BaseModel):
         return f"rule {self.rule}" + (f" on {self.path}" if self.path else "")
 
 
-class SuppressionsFile(BaseModel):
+class SuppressionsFile(UserDocument):
     """The suppressions document."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
     api_version: Literal["seccli.dev/v1alpha1"] = Field(alias="apiVersion")
+    """The document format version."""
     kind: Literal["Suppressions"]
+    """Always ``Suppressions``."""
     suppressions: tuple[Suppression, ...] = ()
+    """The accepted risks."""
 
 
 def load_suppressions(path: Path) -> list[Suppression]:
@@ -72,16 +77,11 @@ def load_suppressions(path: Path) -> list[Suppression]:
     documents = load_documents(path)
     if len(documents) != 1:
         raise InputError(f"{path}: expected exactly one document, found {len(documents)}")
-    document = documents[0]
-    try:
-        parsed = SuppressionsFile.model_validate(document.data)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            doc_path = tuple(part for part in error["loc"] if isinstance(part, str | int))
-            problems.append(Problem(document.locate(doc_path), error["msg"]))
-        raise_if_problems(problems, hint="see 'seccli scan --help' for the suppressions format")
-        raise AssertionError("unreachable") from None
+    parsed = validate_user_document(
+        documents[0],
+        SuppressionsFile,
+        hint="see 'seccli schema suppressions' for the suppressions format",
+    )
     return list(parsed.suppressions)
 
 

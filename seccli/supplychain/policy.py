@@ -39,11 +39,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from seccli.core.documents import Document, load_document, read_file_bytes
 from seccli.core.errors import DocumentInvalid, InputError, Problem
 from seccli.core.hashing import canonical_json, sha256_hex
+from seccli.core.userdoc import DocumentModel, UserDocument, document_schema, validate_user_document
 from seccli.supplychain.bundles import (
     MAX_BUNDLE_BYTES,
     PRODUCTION_ROOT,
@@ -66,15 +67,13 @@ class Mode(StrEnum):
     WARN = "warn"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class KeySpec(_Strict):
+class KeySpec(DocumentModel):
     """A public key: a PEM file (relative to the policy) or inline PEM."""
 
     path: str | None = None
+    """A PEM public-key file, relative to the policy file (or absolute)."""
     pem: str | None = None
+    """An inline PEM public key (instead of ``path``)."""
 
     @model_validator(mode="after")
     def _one(self) -> KeySpec:
@@ -83,14 +82,20 @@ class KeySpec(_Strict):
         return self
 
 
-class KeylessSpec(_Strict):
+class KeylessSpec(DocumentModel):
     """A keyless (Fulcio certificate) signer: identity and issuer, exact or regex."""
 
     identity: str | None = None
+    """The exact certificate identity (SAN), e.g. a workflow URI or an e-mail address."""
     identity_regex: str | None = Field(None, alias="identityRegex")
+    """A Python regular expression the whole identity must match (instead of ``identity``)."""
     issuer: str | None = None
+    """The exact OIDC issuer, e.g. ``https://token.actions.githubusercontent.com``."""
     issuer_regex: str | None = Field(None, alias="issuerRegex")
+    """A Python regular expression the whole issuer must match (instead of ``issuer``)."""
     trusted_root: str | None = Field(None, alias="trustedRoot")
+    """This authority's trusted root (``sigstore:production``, ``sigstore:staging`` or a
+    ``trusted_root.json`` path); default: the policy's ``trustedRoot``."""
 
     @model_validator(mode="after")
     def _check(self) -> KeylessSpec:
@@ -107,12 +112,15 @@ class KeylessSpec(_Strict):
         return self
 
 
-class AuthoritySpec(_Strict):
+class AuthoritySpec(DocumentModel):
     """A named signer: a key or a keyless identity."""
 
     name: str = Field(min_length=1)
+    """The name image rules and attestations use to refer to this authority (unique)."""
     key: KeySpec | None = None
+    """A public key that signs (exactly one of ``key`` and ``keyless``)."""
     keyless: KeylessSpec | None = None
+    """A keyless (Fulcio certificate) identity that signs."""
 
     @model_validator(mode="after")
     def _one(self) -> AuthoritySpec:
@@ -121,12 +129,16 @@ class AuthoritySpec(_Strict):
         return self
 
 
-class AttestationSpec(_Strict):
+class AttestationSpec(DocumentModel):
     """An attestation an image must carry."""
 
     predicate_type: str = Field(alias="predicateType", min_length=1)
+    """The in-toto predicate type: a URI or an alias such as ``slsaprovenance1``."""
     authorities: list[str] | None = None
+    """Authorities that may sign the attestation; default: the image rule's authorities."""
     max_age: str | None = Field(None, alias="maxAge")
+    """The oldest acceptable attestation: a number and a unit s, m, h, d or w (``720h``);
+    needs a timestamp (the signed time or the predicate's)."""
 
     @model_validator(mode="after")
     def _check(self) -> AttestationSpec:
@@ -135,39 +147,57 @@ class AttestationSpec(_Strict):
         return self
 
 
-class ImageRule(_Strict):
+class ImageRule(DocumentModel):
     """Which authorities sign the images matching ``glob``, and what else is required."""
 
     glob: str = Field(min_length=1)
+    """Images this rule covers, matched on the normalised name ``registry/repository``:
+    ``*`` within one path segment, ``**`` across segments, ``?`` one character. The first
+    matching rule wins; an image no rule matches is denied."""
     mode: Mode = Mode.ENFORCE
+    """``enforce``: a failed verification blocks; ``warn``: it is reported, never blocks."""
     authorities: list[str] = Field(min_length=1)
+    """Names of the authorities any one of which may sign the image."""
     attestations: list[AttestationSpec] = Field(default_factory=list)
+    """Attestations the image must also carry."""
     platforms: Literal["index", "all"] = "index"
+    """``index``: the image index must be signed; ``all``: every platform manifest too."""
 
 
-class Metadata(_Strict):
+class Metadata(DocumentModel):
     """Document metadata."""
 
     name: str = "default"
+    """The policy's name (shown in verdicts)."""
 
 
-class TrustPolicySpec(_Strict):
+class TrustPolicySpec(DocumentModel):
     """The body of a trust policy."""
 
     trusted_root: str = Field(PRODUCTION_ROOT, alias="trustedRoot")
+    """The Sigstore trusted root: ``sigstore:production``, ``sigstore:staging`` or a
+    ``trusted_root.json`` path relative to the policy file."""
     require_digest: bool = Field(False, alias="requireDigest")
+    """True: images referenced by tag are denied, even when signed."""
     cache_ttl: int = Field(3600, alias="cacheTTL", ge=0)
+    """Seconds a successful verification stays cached (0: no caching)."""
     authorities: list[AuthoritySpec] = Field(min_length=1)
+    """The signers the image rules may name."""
     images: list[ImageRule] = Field(min_length=1)
+    """Image rules, in order: the first whose glob matches an image decides."""
 
 
-class TrustPolicyDocument(_Strict):
+class TrustPolicyDocument(UserDocument):
     """A ``kind: TrustPolicy`` document."""
 
     api_version: Literal["seccli.dev/v1alpha1"] = Field(alias="apiVersion")
+    """The document format version."""
     kind: Literal["TrustPolicy"]
+    """Always ``TrustPolicy``."""
     metadata: Metadata = Field(default_factory=Metadata)
+    """Document metadata."""
     spec: TrustPolicySpec
+    """The policy."""
 
 
 # --- the resolved policy ----------------------------------------------------------------
@@ -264,12 +294,7 @@ def _resolve_root(value: str, base: Path) -> str:
 
 def trust_policy_from_document(document: Document, base: Path) -> TrustPolicy:
     """Validate a parsed document as a trust policy (paths relative to ``base``)."""
-    if not isinstance(document.data, dict):
-        raise InputError(f"{document.source}:{document.start_line}: a TrustPolicy is a mapping")
-    try:
-        model = TrustPolicyDocument.model_validate(document.data)
-    except ValidationError as exc:
-        raise DocumentInvalid(_problems(exc, document)) from None
+    model = validate_user_document(document, TrustPolicyDocument, what="a TrustPolicy")
     spec = model.spec
     problems: list[Problem] = []
     authorities: dict[str, Authority] = {}
@@ -387,22 +412,6 @@ def _root_digest(root: str) -> str:
         return root
 
 
-def _problems(exc: ValidationError, document: Document) -> list[Problem]:
-    problems: list[Problem] = []
-    for error in exc.errors(include_url=False):
-        path = tuple(part for part in error["loc"] if isinstance(part, str | int))
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "missing" and path:
-            message = f"missing required field {path[-1]!r}"
-        elif error["type"] == "extra_forbidden" and path:
-            message = f"unknown field {path[-1]!r}"
-        problems.append(Problem(document.locate(path), message))
-    return problems
-
-
 def trust_policy_schema() -> dict[str, Any]:
     """The JSON Schema of a TrustPolicy document."""
-    schema = TrustPolicyDocument.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://seccli.dev/schemas/trust-policy.json"
-    return schema
+    return document_schema(TrustPolicyDocument, "trust-policy")
