@@ -146,24 +146,25 @@ def scan_repository(
     from seccli.store.runs import recorded_run
 
     target = request.target
-    if not target.is_dir():
-        raise InputError(f"{target}: not a directory", hint="give the repository folder to scan")
     root_dir = source_root(target, request.cwd)
     prefix = target.resolve().relative_to(root_dir).as_posix()
     prefix = "" if prefix == "." else prefix
-    baseline_ids = read_baseline(request.baseline) if request.baseline is not None else None
-    suppressions_path = request.suppressions or (target / DEFAULT_SUPPRESSIONS)
-    if request.suppressions is not None and not request.suppressions.is_file():
-        raise InputError(f"{request.suppressions}: suppressions file not found")
-    entries = load_suppressions(suppressions_path) if suppressions_path.is_file() else []
-    owner_entries = []
-    if request.estate is not None:
-        from seccli.estate.loader import load_estate
-
-        owner_entries = estate_owners(load_estate(request.estate).estate)
-    owners = OwnerRouter.for_root(target, owner_entries)
     scope = request.scope or f"scan:{target.resolve().name}"
+    # Inputs are read inside the run, so a bad one ends it as input-error with an audit entry.
     with recorded_run(store, "scan", actor, prefix or ".", summary={"root": str(target)}) as run:
+        if not target.is_dir():
+            raise InputError(f"{target}: not a directory", hint="give the repository folder")
+        baseline_ids = read_baseline(request.baseline) if request.baseline is not None else None
+        suppressions_path = request.suppressions or (target / DEFAULT_SUPPRESSIONS)
+        if request.suppressions is not None and not request.suppressions.is_file():
+            raise InputError(f"{request.suppressions}: suppressions file not found")
+        entries = load_suppressions(suppressions_path) if suppressions_path.is_file() else []
+        owner_entries = []
+        if request.estate is not None:
+            from seccli.estate.loader import load_estate
+
+            owner_entries = estate_owners(load_estate(request.estate).estate)
+        owners = OwnerRouter.for_root(target, owner_entries)
         cache = ScanCache(request.cache_path) if request.cache_path is not None else None
         try:
             report = run_scan(
