@@ -427,5 +427,10 @@ def run_drill(plan: Plan, seed: int) -> dict[str, Any]:
 
 
 def owners(org: SecurityOrg) -> Mapping[str, str]:
-    """Team id → its lead (owners of improvement items)."""
-    return {team.id: team.lead for team in org.teams if team.lead}
+    """Team id → its lead; squad id → its first member (owners of improvement items)."""
+    found = {team.id: team.lead for team in org.teams if team.lead}
+    for squad in org.squads:
+        seats = squad.seats()
+        if seats:
+            found.setdefault(squad.id, seats[0][0])
+    return found

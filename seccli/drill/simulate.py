@@ -59,6 +59,7 @@ def simulate(plan: Plan, runs: int, seed: int) -> dict[str, Any]:
             escalated += 1
         for name, value in outcome.metrics.items():
             values[name].append(math.inf if value is None else value)
+        blamed_here: set[tuple[str, str | None]] = set()
         for name, target in targets.items():
             value = outcome.metrics.get(name)
             if value is not None and value <= target:
@@ -66,7 +67,8 @@ def simulate(plan: Plan, runs: int, seed: int) -> dict[str, Any]:
             elif name in metric_phase:
                 blamed = _blame(outcome, ancestors[metric_phase[name]])
                 if blamed is not None:
-                    breakers[blamed] += 1
+                    blamed_here.add(blamed)
+        breakers.update(blamed_here)  # runs in which the phase broke at least one SLO
         for exp in plan.scenario.expectations:
             result = outcome.phases[exp.phase]
             since = 0.0 if exp.since == "start" else _since(plan, outcome, exp.since)
