@@ -15,6 +15,14 @@ import typer
 
 from seccli.cli.context import app_state, current_actor
 from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
+from seccli.cli.walking import (
+    EXCLUDE_OPTION,
+    HELM_OPTION,
+    NO_IGNORE_OPTION,
+    VERBOSE_OPTION,
+    report_skipped,
+    walk_options,
+)
 
 if TYPE_CHECKING:
     from seccli.policy.gatekeeper.gate_run import (
@@ -92,12 +100,18 @@ def test_command(
         help="Processes for large inputs (default: the number of cores).",
     ),
     allow_empty: bool = ALLOW_EMPTY_OPTION,
+    exclude: list[str] = EXCLUDE_OPTION,
+    helm: bool = HELM_OPTION,
+    no_ignore: bool = NO_IGNORE_OPTION,
+    verbose: bool = VERBOSE_OPTION,
 ) -> None:
     """Evaluate manifests against every matching constraint, as Gatekeeper would admit them.
 
     Exit 1 for violations of deny-enforced constraints; 3 when an object could not be judged
     (an evaluation error, or a limit or time-out that aborted it: a denial); 2 when the input
-    holds no objects (unless --allow-empty).
+    holds no objects (unless --allow-empty). In folders, files that are not Kubernetes
+    manifests (Helm templates, JSON with comments, other YAML) are skipped with a note; a file
+    named explicitly must be a manifest.
     """
     from seccli.core.errors import ExitCode, InputError
     from seccli.policy.gatekeeper.gate_run import (
@@ -116,8 +130,9 @@ def test_command(
 
         settings = estate_settings(load_estate(estate).estate)
     library_dir = library or default_library()
+    walk = walk_options(exclude, helm, no_ignore)
     request = PolicyTestRequest(
-        paths, library_dir, constraints, settings, deny_only, workers, allow_empty
+        paths, library_dir, constraints, settings, deny_only, workers, allow_empty, walk
     )
     subject = "policy test:" + ",".join(sorted(paths))
     store = app_state(ctx).open_store()
@@ -127,6 +142,7 @@ def test_command(
         inputs = load_policy_inputs(request, sys.stdin.buffer)
         for note in inputs.notes:
             sys.stderr.write(f"note: {note}\n")
+        report_skipped(inputs.skipped, verbose)
         result = _judge_with_progress(inputs, request)
         store.record_findings(rec.run_id, subject, result.findings)
         rec.finish(result.exit_code, summary=result.summary(), audit=result.audit_payload())
@@ -192,4 +208,5 @@ def _render_test(result: PolicyTestResult, output: OutputFormat) -> None:
         f"{summary['objects']} object(s): {counts['deny']} deny, {counts['warn']} warn, "
         f"{counts['dryrun']} dryrun, {counts['error']} error"
         + (" -> denied" if summary["denied"] else " -> admitted")
+        + (f"; {summary['skippedFiles']} file(s) skipped" if summary["skippedFiles"] else "")
     )

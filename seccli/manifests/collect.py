@@ -14,7 +14,13 @@ Folder rules (what a GitOps tool or ``kubectl`` would deploy from it):
   (exit 2) when it leads outside it; a folder reached twice is read once;
 - a FIFO, device or socket where a manifest is expected is refused (exit 2);
 - a file named explicitly is read whatever its suffix; naming a kustomization file builds its
-  folder.
+  folder;
+- in a loose folder, ``--exclude`` globs and ``.gitignore``/``.seccliignore`` files leave
+  paths out, ``.git`` is never walked, and a file that is not a Kubernetes manifest (a Helm
+  template, JSON with comments, YAML without objects) is skipped with a reason
+  (``Build.skipped``); with ``WalkOptions.helm`` a chart folder is rendered by ``helm
+  template`` instead (``seccli.manifests.walk``, ``seccli.manifests.helm``). Files named
+  explicitly and files a kustomization lists stay strict.
 
 Every document is parsed in full (the safe loader, or a caller's equivalent parser); documents
 without a ``kind`` in loose folders are not Kubernetes objects and their files are reported as
@@ -38,6 +44,15 @@ from seccli.manifests.kustomize import (
     parse_safely,
 )
 from seccli.manifests.model import Build, split_objects
+from seccli.manifests.walk import (
+    NO_OBJECTS,
+    IgnoreRules,
+    SkippedFile,
+    WalkOptions,
+    is_manifest_object,
+    leaves_out,
+    unparsable_reason,
+)
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -48,16 +63,18 @@ def collect_documents(
     limits: LoadLimits | None = None,
     root: Path | None = None,
     parser: Parser | None = None,
+    options: WalkOptions | None = None,
 ) -> Build:
     """Every object that ``paths`` deploy, with the files that made the build.
 
     ``root`` bounds kustomize references and followed links (default: each folder named, or
-    the folder of each file named). Errors (``InputError``, exit 2) name the file and line.
+    the folder of each file named); ``options`` say what a folder walk leaves out. Errors
+    (``InputError``, exit 2) name the file and line.
     """
     limits = limits or LoadLimits()
     parse = parser or parse_safely
     build = Build()
-    collector = _Collector(build, limits, parse)
+    collector = _Collector(build, limits, parse, options or WalkOptions())
     for path in paths:
         collector.collect(path, root)
     return build
@@ -69,10 +86,13 @@ def manifest_files(paths: Sequence[Path], *, limits: LoadLimits | None = None) -
 
 
 class _Collector:
-    def __init__(self, build: Build, limits: LoadLimits, parser: Parser) -> None:
+    def __init__(
+        self, build: Build, limits: LoadLimits, parser: Parser, options: WalkOptions
+    ) -> None:
         self.build = build
         self.limits = limits
         self.parser = parser
+        self.options = options
         self.seen_files: set[Path] = set()
         self.seen_dirs: set[Path] = set()
 
@@ -84,7 +104,8 @@ class _Collector:
         except OSError as exc:
             raise InputError(f"{path}: cannot read: {exc.strerror}") from None
         if stat.S_ISDIR(info.st_mode):
-            self.directory(path, Path(os.path.realpath(root or path)))
+            rules = self.rules_for(path, "", IgnoreRules())
+            self.directory(path, Path(os.path.realpath(root or path)), path, rules)
         elif path.name in KUSTOMIZATION_NAMES:
             self.kustomize(path.parent, Path(os.path.realpath(root or path.parent)))
         else:
@@ -99,7 +120,10 @@ class _Collector:
             directory, root=root, limits=self.limits, parser=self.parser, build=self.build
         )
 
-    def directory(self, directory: Path, root: Path) -> None:
+    def rules_for(self, folder: Path, relative: str, rules: IgnoreRules) -> IgnoreRules:
+        return rules.with_folder(folder, relative) if self.options.ignore_files else rules
+
+    def directory(self, directory: Path, root: Path, top: Path, rules: IgnoreRules) -> None:
         if find_kustomization(directory) is not None:
             self.kustomize(directory, root)
             return
@@ -107,12 +131,21 @@ class _Collector:
         if real in self.seen_dirs:
             return
         self.seen_dirs.add(real)
+        if self.options.helm:
+            from seccli.manifests.helm import is_chart
+
+            if is_chart(directory):
+                self.chart(directory)
+                return
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
             raise InputError(f"{directory}: cannot list: {exc.strerror}") from None
         for entry in entries:
             path = directory / entry.name
+            relative = path.relative_to(top).as_posix()
+            if leaves_out(relative, entry.is_dir(), self.options, rules):
+                continue
             if entry.is_symlink():
                 target = Path(os.path.realpath(path))
                 if not target.is_relative_to(root):
@@ -131,11 +164,19 @@ class _Collector:
             else:
                 mode = entry.stat(follow_symlinks=False).st_mode
             if stat.S_ISDIR(mode):
-                self.directory(path, root)
+                self.directory(path, root, top, self.rules_for(path, relative, rules))
             elif entry.name.endswith(MANIFEST_SUFFIXES):
-                self.file(path, mode)
+                self.file(path, mode, walked=True)
 
-    def file(self, path: Path, mode: int) -> None:
+    def chart(self, directory: Path) -> None:
+        from seccli.manifests.helm import render_chart
+
+        rendered = render_chart(directory)
+        for document in self.parser(rendered, f"{directory} (helm template)", self.limits):
+            self.build.objects.extend(split_objects(document, strict=False))
+        self.build.add_file(f"{directory} (helm template)")
+
+    def file(self, path: Path, mode: int, *, walked: bool = False) -> None:
         if not stat.S_ISREG(mode):
             raise InputError(f"{path}: not a regular file (a FIFO, device or socket)")
         real = Path(os.path.realpath(path))
@@ -143,7 +184,18 @@ class _Collector:
             return
         self.seen_files.add(real)
         text = read_source(path, self.limits)
-        documents = self.parser(text, str(path), self.limits)
+        try:
+            documents = self.parser(text, str(path), self.limits)
+        except InputError:
+            reason = unparsable_reason(text, path.name) if walked else None
+            if reason is None:
+                raise
+            self.build.skipped.append(SkippedFile(str(path), reason))
+            return
+        if walked and not any(is_manifest_object(d.data) for d in documents):
+            self.build.skipped.append(SkippedFile(str(path), NO_OBJECTS))
+            self.build.ignored.append(str(path))
+            return
         found = False
         skipped = False
         for document in documents:

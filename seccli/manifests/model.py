@@ -9,6 +9,7 @@ from typing import Any
 from seccli.core.documents import Document
 from seccli.core.errors import InputError
 from seccli.core.location import DocPath, Location
+from seccli.manifests.walk import SkippedFile
 
 # Kinds kustomize treats as cluster-scoped: its namespace transformer leaves them alone (a
 # Namespace is renamed instead). Every other kind, custom resources included, is namespaced.
@@ -93,6 +94,7 @@ class Build:
     files: list[str] = field(default_factory=list)
     kustomizations: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set, repr=False)
 
     def add_file(self, name: str) -> None:

@@ -15,10 +15,11 @@ from typing import IO, Any
 
 from seccli.core.errors import ExitCode, InputError, raise_if_problems
 from seccli.core.findings import Finding
+from seccli.manifests.walk import SkippedFile, WalkOptions
 from seccli.policy.gatekeeper.constraint import Constraint, parse_constraint
 from seccli.policy.gatekeeper.gate import to_findings
 from seccli.policy.gatekeeper.instantiate import ConstraintSettings, instantiate
-from seccli.policy.gatekeeper.library import Library, load_library, load_objects
+from seccli.policy.gatekeeper.library import Library, collect_objects, load_library
 from seccli.policy.gatekeeper.review import ReviewItem
 from seccli.policy.gatekeeper.run import TestReport, run_tests
 from seccli.policy.gatekeeper.suite import SKIP, SuiteResult
@@ -50,16 +51,19 @@ class PolicyTestRequest:
     deny_only: bool = False
     workers: int = 1
     allow_empty: bool = False
+    walk: WalkOptions = field(default_factory=WalkOptions)
 
 
 @dataclass
 class PolicyInputs:
-    """The loaded library (with its constraints), the objects to review, and notes."""
+    """The loaded library (with its constraints), the objects to review, notes, and the
+    walked files skipped as not manifests."""
 
     library: Library
     items: list[ReviewItem]
     constraint_source: str
     notes: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
 
 
 @dataclass
@@ -72,6 +76,7 @@ class PolicyTestResult:
     constraint_source: str
     deny_only: bool
     notes: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -88,14 +93,21 @@ class PolicyTestResult:
         return "denied" if self.report.denied else "admitted"
 
     def document(self) -> dict[str, Any]:
-        """The stable JSON document of the run."""
+        """The stable JSON document of the run (with the files skipped as not manifests)."""
         from seccli.policy.gatekeeper.report import test_json
 
-        return test_json(self.report, deny_only=self.deny_only)
+        document = test_json(self.report, deny_only=self.deny_only)
+        document["skipped"] = [{"file": s.path, "reason": s.reason} for s in self.skipped]
+        document["summary"]["skippedFiles"] = len(self.skipped)
+        return document
 
     def summary(self) -> dict[str, Any]:
         """What the run record keeps."""
-        return {"objects": len(self.report.results), "findings": len(self.findings)}
+        return {
+            "objects": len(self.report.results),
+            "findings": len(self.findings),
+            "skippedFiles": len(self.skipped),
+        }
 
     def audit_payload(self) -> dict[str, Any]:
         """Objects judged, violations per template and severity, constraints, verdict."""
@@ -108,6 +120,7 @@ class PolicyTestResult:
             "violations": {k: dict(sorted(v.items())) for k, v in sorted(per_template.items())},
             "constraints": [c.ident for c in self.constraints],
             "constraintSource": self.constraint_source,
+            "skippedFiles": len(self.skipped),
             "verdict": self.verdict,
         }
 
@@ -136,13 +149,15 @@ def load_policy_inputs(request: PolicyTestRequest, stdin: IO[bytes] | None = Non
             hint="give a folder of constraints with --constraints",
         )
     notes.extend(library.notes)
-    items = load_objects(request.paths, stdin)
-    if not items and not request.allow_empty:
+    found = collect_objects(request.paths, stdin, request.walk)
+    if not found.items and not request.allow_empty:
+        count = len(found.skipped)
+        skipped = f" ({count} file(s) skipped as not manifests)" if count else ""
         raise InputError(
-            "nothing to judge: no Kubernetes objects in " + ", ".join(request.paths),
+            "nothing to judge: no Kubernetes objects in " + ", ".join(request.paths) + skipped,
             hint="a gate passes only what it judged; --allow-empty accepts an empty input",
         )
-    return PolicyInputs(library, items, source, notes)
+    return PolicyInputs(library, found.items, source, notes, found.skipped)
 
 
 def _parse_all(documents: Sequence[Any], library: Library) -> list[Constraint]:
@@ -174,7 +189,13 @@ def judge(
     if request.deny_only:
         findings = [f for f in findings if "deny" in f.tags or "error" in f.tags]
     return PolicyTestResult(
-        report, findings, constraints, inputs.constraint_source, request.deny_only, inputs.notes
+        report,
+        findings,
+        constraints,
+        inputs.constraint_source,
+        request.deny_only,
+        inputs.notes,
+        inputs.skipped,
     )
 
 

@@ -17,6 +17,16 @@ from seccli.core.documents import (
     read_stream,
 )
 from seccli.core.errors import DocumentInvalid, InputError, Problem, raise_if_problems
+from seccli.manifests.helm import is_chart, render_chart
+from seccli.manifests.walk import (
+    NO_OBJECTS,
+    IgnoreRules,
+    SkippedFile,
+    WalkOptions,
+    is_manifest_object,
+    leaves_out,
+    unparsable_reason,
+)
 from seccli.policy.gatekeeper.constraint import Constraint, constraint_kind, parse_constraint
 from seccli.policy.gatekeeper.review import ReviewItem, review_items
 from seccli.policy.gatekeeper.template import Template, parse_template
@@ -137,14 +147,93 @@ def load_library(
 
 def load_objects(paths: Sequence[str], stdin: IO[bytes] | None = None) -> list[ReviewItem]:
     """Review items for every object in ``paths`` (files, folders, ``-`` for stdin)."""
+    return collect_objects(paths, stdin).items
+
+
+@dataclass
+class FoundObjects:
+    """The objects to review, and the walked files skipped as not manifests."""
+
+    items: list[ReviewItem]
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+
+def collect_objects(
+    paths: Sequence[str], stdin: IO[bytes] | None = None, options: WalkOptions | None = None
+) -> FoundObjects:
+    """Review items for every object in ``paths`` (files, folders, ``-`` for stdin).
+
+    Files named (and stdin) are strict: anything that is not a manifest is an error. Folders
+    are walked as ``seccli.manifests.walk`` describes: excludes and ignore files apply, files
+    that are not manifests are skipped with a reason, and with ``options.helm`` a chart
+    folder is rendered with ``helm template`` instead of walked.
+    """
+    options = options or WalkOptions()
     documents: list[Document] = []
+    skipped: list[SkippedFile] = []
     for raw in paths:
         if raw == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer
             documents.extend(parse_documents(read_stream(stream, "<stdin>"), "<stdin>"))
             continue
-        for path in yaml_files([Path(raw)]):
+        path = Path(raw)
+        if path.is_dir():
+            walker = _Walker(path, options, documents, skipped)
+            walker.folder(path, "", walker.rules_for(path, "", IgnoreRules()))
+        elif path.exists():
             documents.extend(parse_file(path))
+        else:
+            raise InputError(f"{path}: file or folder not found")
     items, problems = review_items(documents)
     raise_if_problems(problems)
-    return items
+    return FoundObjects(items, skipped)
+
+
+@dataclass
+class _Walker:
+    root: Path
+    options: WalkOptions
+    documents: list[Document]
+    skipped: list[SkippedFile]
+
+    def rules_for(self, folder: Path, relative: str, rules: IgnoreRules) -> IgnoreRules:
+        return rules.with_folder(folder, relative) if self.options.ignore_files else rules
+
+    def folder(self, folder: Path, relative: str, rules: IgnoreRules) -> None:
+        if self.options.helm and is_chart(folder):
+            self.chart(folder)
+            return
+        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+            if entry.name.startswith("."):
+                continue  # dot-files and dot-folders are not read (as before)
+            inner = f"{relative}/{entry.name}" if relative else entry.name
+            is_dir = entry.is_dir()
+            if leaves_out(inner, is_dir, self.options, rules):
+                continue
+            if is_dir:
+                self.folder(entry, inner, self.rules_for(entry, inner, rules))
+            elif entry.is_file() and entry.suffix.lower() in SUFFIXES:
+                self.file(entry)
+
+    def file(self, path: Path) -> None:
+        text = read_source(path)
+        try:
+            documents = parse_documents(text, str(path), fmt=detect_format(str(path)))
+        except InputError:
+            reason = unparsable_reason(text, path.name)
+            if reason is None:
+                raise
+            self.skipped.append(SkippedFile(str(path), reason))
+            return
+        if not any(is_manifest_object(document.data) for document in documents):
+            self.skipped.append(SkippedFile(str(path), NO_OBJECTS))
+            return
+        self.documents.extend(documents)
+
+    def chart(self, folder: Path) -> None:
+        rendered = render_chart(folder)
+        self.documents.extend(
+            d
+            for d in parse_documents(rendered, f"{folder} (helm template)")
+            if d.data is not None
+        )
