@@ -1,8 +1,10 @@
 """Sigstore bundle verification (bundle v0.1, v0.2 and v0.3), fully offline.
 
-- Keyless bundles (a Fulcio certificate): verified by ``sigstore`` (sigstore-python) against a
-  pinned ``trusted_root.json`` (default: the root embedded in the installed package), with an
-  identity policy (certificate identity + OIDC issuer, exact or regular expression).
+- Keyless bundles (a Fulcio certificate): verified by ``sigstore`` (sigstore-python, through
+  ``SeccliVerifier``, which also accepts Rekor ``intoto`` v0.0.2 entries and treats a timestamp
+  authority's validity end as inclusive) against a pinned ``trusted_root.json`` (default: the
+  root embedded in the installed package), with an identity policy (certificate identity +
+  OIDC issuer, exact or regular expression).
 - Key-based bundles (``verificationMaterial.publicKey``): sigstore-python refuses them, so we
   verify the signature ourselves with ``cryptography``. The key is always one of the trust
   policy's keys; the bundle's key hint is never trusted. Transparency-log entries of key-based
@@ -121,16 +123,20 @@ def trusted_root_verifier(root: str) -> Any:
             return cached
         import logging
 
-        from sigstore.verify import Verifier
+        from sigstore.models import ClientTrustConfig
+
+        from seccli.supplychain.sigstore_verifier import SeccliVerifier
 
         logging.getLogger("sigstore").setLevel(logging.ERROR)
         try:
             if root == PRODUCTION_ROOT:
-                verifier = Verifier.production(offline=True)
+                config = ClientTrustConfig.production(offline=True)
+                verifier = SeccliVerifier(trusted_root=config.trusted_root)
             elif root == STAGING_ROOT:
-                verifier = Verifier.staging(offline=True)
+                config = ClientTrustConfig.staging(offline=True)
+                verifier = SeccliVerifier(trusted_root=config.trusted_root)
             else:
-                verifier = Verifier(trusted_root=_trusted_root_file(root))
+                verifier = SeccliVerifier(trusted_root=_trusted_root_file(root))
         except InputError:
             raise
         except Exception as exc:  # any parse failure of the root is a broken policy
