@@ -226,7 +226,7 @@ class CallCompiler(CompilerCore):
             try:
                 impl(*[a.const for a in args])
             except BuiltinError as err:
-                if err.code == EVAL_TYPE:
+                if err.code == EVAL_TYPE and err.static:
                     raise RegoCompileError(
                         TYPE, f"{bname}: {err}", file=file, line=line, column=col
                     ) from None

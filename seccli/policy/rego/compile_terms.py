@@ -253,20 +253,18 @@ class TermCompiler(CompilerCore):
         root = self.root
         prefix = tuple(consumed)
         rs = node.ruleset
-        if (
-            rs is None
-            and i < len(path)
-            and isinstance(path[i], syntax.Scalar)
-            and path[i].value not in node.children  # type: ignore[union-attr,operator]
-        ):
-            # base documents only: no virtual document lives below this key
-            bprefix = (*prefix, path[i].value)  # type: ignore[union-attr]
-            return self._walk(
-                deterministic(lambda ctx, env: data_at(ctx, root, bprefix)),
-                path[i + 1 :],
-                sc,
-                bound,
-            )
+        if rs is not None and rs.kind == "func" and rs.arity == 0:
+            # a function without arguments may be referenced by name: its value is f()
+            self.ensure(rs)
+            self._dep(rs)
+            zero_arg = rs
+
+            def call0(ctx: Ctx, env: list[Any]) -> Any:
+                if ctx.overrides:
+                    return data_at(ctx, root, prefix)
+                return zero_arg.call(ctx, [])
+
+            return self._walk(deterministic(call0), path[i:], sc, bound)
         if rs is not None:
             if rs.kind == "func":
                 raise RegoCompileError(
@@ -285,7 +283,14 @@ class TermCompiler(CompilerCore):
                 return rs.value(ctx)
 
             return self._walk(deterministic(rv), path[i:], sc, bound)
-        for sub in node.rulesets():
+        below_virtual = not (
+            i < len(path)
+            and isinstance(path[i], syntax.Scalar)
+            and path[i].value not in node.children  # type: ignore[union-attr,operator]
+        )
+        # base documents only past this key: the lookup below converts numeric keys to the
+        # string keys of base data, as OPA's storage paths do
+        for sub in node.rulesets() if below_virtual else ():
             if sub.kind != "func":
                 self.ensure(sub)
                 if i == len(path):

@@ -79,10 +79,10 @@ class UnifyCompiler(CompilerCore):
             ka = [self.det_term_or_unsafe(k, sc, bound) for k, _ in a.items]
             kb = [self.det_term_or_unsafe(k, sc, bound) for k, _ in b.items]
             del ka, kb
-            bmap = {repr(k): v for k, v in b.items}
+            bmap = {_key_identity(k): v for k, v in b.items}
             parts = []
             for kt, vt in a.items:
-                other = bmap.get(repr(kt))
+                other = bmap.get(_key_identity(kt))
                 if other is None or len(a.items) != len(b.items):
                     return ("test", lambda ctx, env: False)
                 parts.append(self._unify(vt, other, sc, bound))
@@ -214,3 +214,10 @@ class UnifyCompiler(CompilerCore):
 
     # -- terms -----------------------------------------------------------------------------
 
+
+
+def _key_identity(t: syntax.Term) -> Any:
+    """What makes two object-literal keys the same key (their value, not their position)."""
+    if isinstance(t, syntax.Scalar):
+        return (type(t.value).__name__, t.value)
+    return ("term", id(t))

@@ -107,6 +107,9 @@ def is_int_conversion_limit(err: BaseException) -> bool:
 class BuiltinError(Exception):
     """Raised by a builtin implementation; converted to ``eval_builtin_error`` or undefined."""
 
-    def __init__(self, message: str, code: str = BUILTIN) -> None:
+    def __init__(self, message: str, code: str = BUILTIN, *, static: bool = True) -> None:
         super().__init__(message)
         self.code = code
+        # False for a type error OPA's type checker cannot see (an integral number expected,
+        # a floating-point one given): raised at evaluation only, never at compile time
+        self.static = static

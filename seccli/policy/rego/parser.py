@@ -214,12 +214,7 @@ class Parser:
             elif self.is_op("(") and not self.tok.ws and args is None and len(ref) >= 1:
                 self.advance()
                 self.push(False)
-                args = []
-                if not self.is_op(")"):
-                    args.append(self.parse_term_expr())
-                    while self.is_op(","):
-                        self.advance()
-                        args.append(self.parse_term_expr())
+                args = self._call_args()
                 self.pop()
                 self.expect_op(")")
                 break
@@ -285,7 +280,7 @@ class Parser:
             not has_body
             and value is None
             and kind != "set"
-            and (len(ref) == 1 or self.strict_v1 or args is not None)
+            and ((len(ref) == 1 and args is None) or self.strict_v1)
         ):
             raise self.err(f"rule {name_tok.text!r} must have a body or assignment", name_tok)
         rules = [
@@ -293,8 +288,8 @@ class Parser:
                 start.line, start.col, ref, kind, args, key, value, body, orelse, False, self.file
             )
         ]
-        # several bodies for one head: p { a } { b }
-        while self.is_op("{") and has_body and kind != "func":
+        # several bodies for one head: p { a } { b }, f(x) = y { a } { b }
+        while self.is_op("{") and has_body:
             extra = self.parse_braced_body()
             rules.append(
                 syntax.Rule(
@@ -638,12 +633,7 @@ class Parser:
                     raise self.err("invalid call target")
                 self.advance()
                 self.push(False)
-                args: list[syntax.Term] = []
-                if not self.is_op(")"):
-                    args.append(self.parse_term_expr())
-                    while self.is_op(","):
-                        self.advance()
-                        args.append(self.parse_term_expr())
+                args = self._call_args()
                 self.pop()
                 self.expect_op(")")
                 fref: syntax.Term = (
@@ -658,6 +648,16 @@ class Parser:
         if path:
             return syntax.Ref(base.line, base.col, base, path)
         return base
+
+    def _call_args(self) -> list[syntax.Term]:
+        """Arguments up to (not including) ``)``; a trailing comma is allowed."""
+        args: list[syntax.Term] = []
+        while not self.is_op(")"):
+            args.append(self.parse_term_expr())
+            if not self.is_op(","):
+                break
+            self.advance()
+        return args
 
     @staticmethod
     def _call_name(node: syntax.Term, path: list[syntax.Term]) -> str | None:

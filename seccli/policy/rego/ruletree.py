@@ -367,6 +367,14 @@ def _patch_overrides(v: Any, n: int, deeper: list[tuple[tuple[Any, ...], Any]]) 
     return out
 
 
+def _base_index(doc: Any, key: Any) -> Any:
+    """``doc[key]`` in base data: as OPA's storage paths, a number also finds a string key."""
+    v = index(doc, key)
+    if v is UNDEF and type(key) in (int, float) and isinstance(doc, dict):
+        return doc.get(str(key), UNDEF)
+    return v
+
+
 def _data_at(ctx: Ctx, root: Node, path: tuple[Any, ...]) -> Any:
     node: Node | None = root
     i = 0
@@ -389,7 +397,7 @@ def _data_at(ctx: Ctx, root: Node, path: tuple[Any, ...]) -> Any:
         return v
     base = ctx.data
     for key in path:
-        base = index(base, key)
+        base = _base_index(base, key)
         if base is UNDEF:
             break
     if node is None:

@@ -68,7 +68,11 @@ def integer(v: Any, pos: int) -> int:
     n = num(v, pos)
     if isinstance(n, float):
         if not n.is_integer():
-            raise type_err(pos, "integer", v)
+            raise BuiltinError(
+                f"operand {pos} must be integer number but got floating-point number",
+                EVAL_TYPE,
+                static=False,
+            )
         return int(n)
     return n
 

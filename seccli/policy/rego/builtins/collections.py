@@ -138,8 +138,8 @@ def _subset(sup: Any, sub: Any) -> bool:
         if n == 0:
             return True
         return any(all(eq(sup[i + j], sub[j]) for j in range(n)) for i in range(len(sup) - n + 1))
-    if isinstance(sup, frozenset) and isinstance(sub, (list, tuple)):
-        return all(freeze(x) in sup for x in sub)
+    if isinstance(sup, (list, tuple)) and isinstance(sub, frozenset):
+        return all(any(eq(x, y) for y in sup) for x in sub)
     return eq(sup, sub)
 
 
@@ -148,8 +148,13 @@ def _obj_subset(sup: Any, sub: Any) -> bool:
         raise type_err(1, "one of {object, array, set}", sup)
     if not isinstance(sub, (dict, list, tuple, frozenset)):
         raise type_err(2, "one of {object, array, set}", sub)
-    if isinstance(sup, dict) != isinstance(sub, dict):
-        raise fail("both arguments must be objects or collections")
+    same = (
+        (isinstance(sup, dict) and isinstance(sub, dict))
+        or (isinstance(sup, frozenset) and isinstance(sub, frozenset))
+        or (isinstance(sup, (list, tuple)) and isinstance(sub, (list, tuple, frozenset)))
+    )
+    if not same:
+        raise fail("both arguments object.subset must be of the same type or array and set")
     return _subset(sup, sub)
 
 
@@ -417,21 +422,17 @@ def _patch_remove(doc: Any, path: list[str]) -> Any:
 
 
 def _array_flatten(a: Any) -> Any:
+    """One level: array elements are spliced in, anything else (nested arrays too) kept."""
     out: list[Any] = []
-    _flatten_into(array(a, 1), out)
-    return out
-
-
-def _flatten_into(items: Any, out: list[Any]) -> None:
-    for x in items:
+    for x in array(a, 1):
         if isinstance(x, (list, tuple)):
-            _flatten_into(x, out)
+            out.extend(x)
         else:
             out.append(x)
-            if len(out) > MAX_ELEMENTS:
-                refuse_size(len(out), MAX_ELEMENTS, "result elements")
-            if not len(out) & LOOP_MASK:
-                check_deadline()
+        if len(out) > MAX_ELEMENTS:
+            refuse_size(len(out), MAX_ELEMENTS, "result elements")
+        check_deadline()
+    return out
 
 
 def _neighbours(graph: dict[Any, Any], node: Any) -> list[Any]:

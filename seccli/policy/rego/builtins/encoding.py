@@ -120,13 +120,14 @@ def _yaml_marshal(v: Any) -> str:
 
 
 def _yaml_load(text: str) -> Any:
-    """YAML text as a value: bounded in size (a pure-Python parser, it cannot be interrupted)
-    and in the digits of its integers."""
+    """The first YAML document of ``text`` as a value (as OPA's YAML decoder, which reads one
+    document and ignores the rest): bounded in size (a pure-Python parser, it cannot be
+    interrupted) and in the digits of its integers."""
     import yaml
 
     refuse_size(len(text), MAX_YAML, "input characters")
     try:
-        value = yaml.safe_load(text)
+        value = next(iter(yaml.safe_load_all(text)), None)
     except ValueError as err:
         if is_int_conversion_limit(err):
             raise number_too_large() from None

@@ -41,17 +41,53 @@ def _intersects(x: Any, y: Any) -> bool:
     return a.overlaps(c)
 
 
+def _merge_operand(a: Any) -> tuple[Net, str | None]:
+    """A network to merge, and how to print it when nothing merges with it.
+
+    As OPA (Go's ``net.ParseIP`` first): a bare IPv4 address gets its classful default mask
+    (/8, /16, /24) and prints unmasked (``192.0.2.112/24``); a bare IPv6 address is an error.
+    """
+    x = string(a, 1)
+    try:
+        ip = ipaddress.ip_address(x)
+    except ValueError:
+        if "/" not in x:
+            raise fail(f"invalid CIDR address: {x}") from None
+        return _net(x, 1), None
+    if ip.version == 6:
+        raise fail("IPv6 invalid: needs prefix length")
+    first = int(str(ip).split(".", 1)[0])
+    prefix = 8 if first < 0x80 else 16 if first < 0xC0 else 24
+    return ipaddress.ip_network(f"{ip}/{prefix}", strict=False), f"{ip}/{prefix}"
+
+
 def _merge(addrs: Any) -> Any:
     if not isinstance(addrs, (list, tuple, frozenset)):
         raise type_err(1, "one of {array, set}", addrs)
-    v4: list[Net] = []
-    v6: list[Net] = []
     refuse_size(len(addrs), MAX_ELEMENTS, "addresses")
-    for a in addrs:
-        n = _net(a, 1)
-        (v4 if n.version == 4 else v6).append(n)
-    out = [str(n) for n in ipaddress.collapse_addresses(v4)]  # type: ignore[type-var]
-    out += [str(n) for n in ipaddress.collapse_addresses(v6)]  # type: ignore[type-var]
+    out: list[str] = []
+    for version in (4, 6):
+        spans: list[list[Any]] = []  # [first, last, printed-if-unmerged]
+        for a in addrs:
+            n, shown = _merge_operand(a)
+            if n.version == version:
+                first, last = int(n.network_address), int(n.broadcast_address)
+                spans.append([first, last, shown or str(n)])
+        spans.sort(key=lambda r: (r[0], r[1]))
+        merged: list[list[Any]] = []
+        for span in spans:
+            if merged and span[0] - 1 <= merged[-1][1]:
+                top = merged[-1]
+                top[1] = max(top[1], span[1])
+                top[2] = None
+            else:
+                merged.append(span)
+        cls = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
+        for first, last, shown in merged:
+            if shown is not None:
+                out.append(shown)
+            else:
+                out.extend(str(n) for n in ipaddress.summarize_address_range(cls(first), cls(last)))
     return RegoSet(out)
 
 

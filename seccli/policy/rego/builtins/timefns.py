@@ -293,7 +293,14 @@ def _ns_from_parts(m: re.Match[str], x: str) -> int:
         hh, mm = int(tz[1:3]), int(tz[4:6])
         secs -= sign * (hh * 3600 + mm * 60)
     ns = int((frac[1:] + "000000000")[:9]) if frac else 0
-    return secs * 1_000_000_000 + ns
+    return _in_int64_range(secs * 1_000_000_000 + ns)
+
+
+def _in_int64_range(ns: int) -> int:
+    """Nanoseconds since the epoch, refused (OPA's error) outside what an int64 holds."""
+    if not -(2**63) <= ns <= _MAX_NS:
+        raise fail("time outside of valid range")
+    return ns
 
 
 def _parse_ns(layout: Any, value: Any) -> int:
@@ -380,7 +387,7 @@ def _parse_ns(layout: Any, value: Any) -> int:
         secs -= sign * (int(zz[1:3]) * 3600 + int(zz[3:5]) * 60)
     frac = g.get("f") or ""
     ns = int((frac[1:] + "000000000")[:9]) if frac else 0
-    return secs * 1_000_000_000 + ns
+    return _in_int64_range(secs * 1_000_000_000 + ns)
 
 
 TABLE = table(
