@@ -76,6 +76,12 @@ def test_sarif_is_valid_with_one_run_per_tool(
     assert result["level"] == "error"
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/vuln.py"
     assert result["partialFingerprints"]["seccliFingerprint/v1"]
+    # The merged semgrep finding is named in the result's properties, not in the rule's tags.
+    assert "semgrep:python-subprocess-shell-true" in result["properties"]["alsoReportedBy"]
+    for run in log["runs"]:
+        for rule in run["tool"]["driver"]["rules"]:
+            assert not [tag for tag in rule["properties"]["tags"] if tag.startswith("also:")]
+            assert rule["help"]["text"] and rule["fullDescription"]["text"]
 
 
 def test_sarif_with_a_failed_tool_is_still_valid(scanned: Scanned) -> None:
