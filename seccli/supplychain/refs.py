@@ -17,7 +17,10 @@ be parsed is still returned, with ``error`` set, so that a gate can deny it inst
 - Dockerfiles: every ``FROM`` (``--platform`` flags, ``AS`` stage names, references to earlier
   stages and ``scratch`` skipped), ``COPY --from=<image>``, with ``ARG`` defaults substituted.
 - Folders: walked in full by ``iter_input_files`` (dot-folders included, symbolic links to
-  folders followed once); only ``.git`` is skipped, since Git cannot track a path inside one.
+  folders followed once); ``.git`` is skipped, since Git cannot track a path inside one, and
+  so are paths ``--exclude`` globs or ``.gitignore``/``.seccliignore`` rules leave out; a file
+  that does not parse and is not a manifest (Helm template, JSON with comments) is skipped
+  with a reason (``seccli.manifests.walk``).
 """
 
 from __future__ import annotations
@@ -41,6 +44,13 @@ from seccli.core.errors import InputError
 from seccli.core.imageref import ImageRef, parse_image_ref
 from seccli.core.location import DocPath, Location, format_doc_path
 from seccli.core.urls import redact_urls
+from seccli.manifests.walk import (
+    IgnoreRules,
+    SkippedFile,
+    WalkOptions,
+    leaves_out,
+    unparsable_reason,
+)
 
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers", "sidecars", "steps")
 SINGLE_CONTAINERS = ("container", "script", "stepTemplate")
@@ -115,6 +125,7 @@ class InputImages:
     files: int
     documents: int
     images: list[FoundImage] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
 
     @property
     def emptiness(self) -> str | None:
@@ -155,28 +166,36 @@ def _is_input_name(path: Path) -> bool:
     )
 
 
-def iter_input_files(paths: Sequence[Path]) -> Iterator[Path]:
+def iter_input_files(
+    paths: Sequence[Path], options: WalkOptions | None = None
+) -> Iterator[Path]:
     """The files to read for ``paths``: files as given; folders walked (see ``walk_folder``)."""
     for path in paths:
         if path.is_dir():
-            yield from walk_folder(path)
+            yield from walk_folder(path, options)
         elif path.exists() or path.is_symlink():
             yield path
         else:
             raise InputError(f"{path}: file not found")
 
 
-def walk_folder(root: Path) -> Iterator[Path]:
+def walk_folder(root: Path, options: WalkOptions | None = None) -> Iterator[Path]:
     """Every manifest, Dockerfile and kustomization under ``root``, sorted by name per folder.
 
     Nothing is hidden: dot-folders are walked, symbolic links to folders are followed (each
     folder once, so loops end), and a matching name that is not a regular file (a FIFO, a
     dangling link) is an error rather than skipped. Only ``.git`` folders are left out: Git
     cannot track anything inside one, so nothing there is deployed from the repository.
+    ``options`` (default: ignore files honoured) add ``--exclude`` globs and
+    ``.gitignore``/``.seccliignore`` rules (``seccli.manifests.walk``).
     """
     seen: set[tuple[int, int]] = set()
+    walk = options or WalkOptions()
 
-    def visit(folder: Path) -> Iterator[Path]:
+    def rules_for(folder: Path, relative: str, rules: IgnoreRules) -> IgnoreRules:
+        return rules.with_folder(folder, relative) if walk.ignore_files else rules
+
+    def visit(folder: Path, relative: str, rules: IgnoreRules) -> Iterator[Path]:
         try:
             info = folder.stat()
         except OSError as exc:
@@ -192,14 +211,18 @@ def walk_folder(root: Path) -> Iterator[Path]:
             raise InputError(f"{folder}: cannot read folder: {exc.strerror}") from None
         for entry in entries:
             child = Path(entry.path)
+            inner = f"{relative}/{entry.name}" if relative else entry.name
             try:
                 mode = os.stat(entry.path).st_mode
             except OSError:
                 mode = None
+            is_dir = mode is not None and stat.S_ISDIR(mode)
+            if leaves_out(inner, is_dir, walk, rules) and entry.name not in _SKIP_DIRS:
+                continue
             if mode is not None and stat.S_ISDIR(mode):
                 if entry.name in _SKIP_DIRS and not entry.is_symlink():
                     continue
-                yield from visit(child)
+                yield from visit(child, inner, rules_for(child, inner, rules))
             elif _is_input_name(child):
                 if mode is None:
                     raise InputError(f"{child}: cannot read (a dangling symbolic link?)")
@@ -207,7 +230,7 @@ def walk_folder(root: Path) -> Iterator[Path]:
                     raise InputError(f"{child}: not a regular file")
                 yield child
 
-    yield from visit(root)
+    yield from visit(root, "", rules_for(root, "", IgnoreRules()))
 
 
 def find_images(paths: Sequence[Path], stdin: IO[bytes] | None = None) -> list[FoundImage]:
@@ -215,8 +238,14 @@ def find_images(paths: Sequence[Path], stdin: IO[bytes] | None = None) -> list[F
     return [image for item in scan_inputs(paths, stdin) for image in item.images]
 
 
-def scan_inputs(paths: Sequence[Path], stdin: IO[bytes] | None = None) -> list[InputImages]:
-    """Per input of ``paths``: how many files and documents it held and the images found."""
+def scan_inputs(
+    paths: Sequence[Path], stdin: IO[bytes] | None = None, options: WalkOptions | None = None
+) -> list[InputImages]:
+    """Per input of ``paths``: how many files and documents it held and the images found.
+
+    In a folder, a YAML/JSON file that does not parse and is not a manifest (a Helm template,
+    JSON with comments) is skipped with a reason (``InputImages.skipped``); files named
+    explicitly stay strict."""
     results: list[InputImages] = []
     for path in paths:
         if str(path) == "-":
@@ -228,18 +257,27 @@ def scan_inputs(paths: Sequence[Path], stdin: IO[bytes] | None = None) -> list[I
             continue
         files = documents = 0
         found: list[FoundImage] = []
-        for file in iter_input_files([path]):
-            files += 1
+        skipped: list[SkippedFile] = []
+        walked = path.is_dir()
+        for file in iter_input_files([path], options):
             text = read_source(file)
             if is_dockerfile(file):
                 images = images_in_dockerfile(text, str(file))
                 documents += 1 if text.strip() else 0
             else:
-                docs = parse_documents(text, str(file), fmt=detect_format(file.name))
+                try:
+                    docs = parse_documents(text, str(file), fmt=detect_format(file.name))
+                except InputError:
+                    reason = unparsable_reason(text, file.name) if walked else None
+                    if reason is None:
+                        raise
+                    skipped.append(SkippedFile(str(file), reason))
+                    continue
                 documents += len(docs)
                 images = _images_in_docs(docs)
+            files += 1
             found.extend(images)
-        results.append(InputImages(str(path), files, documents, found))
+        results.append(InputImages(str(path), files, documents, found, skipped))
     return results
 
 
