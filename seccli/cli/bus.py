@@ -474,3 +474,20 @@ def check_audit_mirror(ctx: typer.Context, selection: str) -> MirrorCheck:
 
     copies = asyncio.run(_with_bus(open_bus(config), work))
     return compare(entries, copies)
+
+
+def publish_metrics(ctx: typer.Context, selection: str | None, records: list[Any]) -> int:
+    """Publish one security metrics record per subsidiary on
+    ``org.claytom.<subsidiary>.metrics.security``; return how many were sent."""
+    import asyncio
+
+    from seccli.bus.select import open_bus
+
+    config = _config(ctx, selection)
+
+    async def work(b: Bus) -> int:
+        for record in records:
+            await b.publish_metrics(str(record["subsidiary"]), record)
+        return len(records)
+
+    return asyncio.run(_with_bus(open_bus(config), work))

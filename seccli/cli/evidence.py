@@ -9,7 +9,13 @@ from typing import Any
 
 import typer
 
-from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
+from seccli.cli.output import (
+    OutputFormat,
+    format_option,
+    print_json,
+    stderr_console,
+    stdout_console,
+)
 
 app = typer.Typer(
     help="Audit evidence: control catalogs, signed evidence packs, verification, KPIs.",
@@ -266,6 +272,16 @@ def kpis_command(
     ctx: typer.Context,
     estate: Path | None = typer.Option(None, "--estate", help="Estate file (default: example)."),
     output: OutputFormat = KPI_FORMATS,
+    publish: bool = typer.Option(
+        False,
+        "--publish",
+        help="Also publish each record on org.claytom.<subsidiary>.metrics.security "
+        "(the bus of --bus or SECCLI_BUS).",
+    ),
+    bus: str | None = typer.Option(
+        None, "--bus", envvar="SECCLI_BUS", metavar="<local|nats://HOST:PORT>",
+        help="Bus for --publish (default local).", show_default=False,
+    ),
 ) -> None:
     """Security KPIs per subsidiary in the organisation's metrics JSON (one record each)."""
     from datetime import UTC, datetime
@@ -283,6 +299,11 @@ def kpis_command(
     with app_state(ctx).open_store(create=False) as store:
         collected = collect(store, period)
     records = compute_kpis(loaded.estate, collected, now.replace(microsecond=0))
+    if publish:
+        from seccli.cli.bus import publish_metrics
+
+        sent = publish_metrics(ctx, bus, records)
+        stderr_console().print(f"published {sent} metrics records", markup=False, highlight=False)
     if output is OutputFormat.JSON:
         import json
 

@@ -242,3 +242,36 @@ def test_audit_entries_queue_while_the_bus_is_down_and_a_rewrite_is_named(
     report = json.loads(rewritten.stdout)
     assert rewritten.returncode == 1
     assert report["bus"]["divergence"].startswith("seq 2: local entry")
+
+
+def test_security_kpis_are_published_per_subsidiary(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    import asyncio
+
+    import nats
+
+    generated = cli("generate", str(ESTATE), "-o", str(tmp_path / "gen"), cwd=tmp_path)
+    assert generated.returncode == 0, generated.stderr
+    done = cli(
+        "evidence", "kpis", "--publish", "--bus", nats_server.url, "--format", "json", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    records = json.loads(done.stdout)
+
+    async def published() -> list[tuple[str, dict[str, object]]]:
+        nc = await nats.connect(nats_server.url)
+        js = nc.jetstream()
+        info = await js.stream_info("SECCLI_METRICS")
+        found = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            msg = await js.get_msg("SECCLI_METRICS", seq)
+            found.append((msg.subject, json.loads(msg.data)))
+        await nc.close()
+        return found
+
+    messages = asyncio.run(published())
+    assert len(messages) == len(records) > 1
+    for subject, record in messages:
+        assert subject == f"org.claytom.{record['subsidiary']}.metrics.security"
+        assert record["role"] == "security" and {"ts", "kpis", "okrs"} <= set(record)
