@@ -6,7 +6,6 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from seccli.core.errors import InputError
 from seccli.render.formats import OutputFormat as OutputFormat  # re-exported for commands
 
 if TYPE_CHECKING:
@@ -68,19 +67,6 @@ def format_for_stdout(
         return terminal if callable(isatty) and isatty() else pipe
     except (OSError, ValueError):
         return pipe
-
-
-def require_format(
-    output: OutputFormat,
-    command: str,
-    allowed: tuple[OutputFormat, ...] = (OutputFormat.TABLE, OutputFormat.JSON),
-) -> OutputFormat:
-    """``output`` if ``command`` renders it, else an input error naming what it does render."""
-    if output not in allowed:
-        values = [fmt.value for fmt in allowed]
-        names = " or ".join([", ".join(values[:-1]), values[-1]] if len(values) > 1 else values)
-        raise InputError(f"--format: {command} renders {names}, not {output.value}")
-    return output
 
 
 def stdout_console() -> Console:

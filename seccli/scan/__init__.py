@@ -1,1 +1,2 @@
-"""Scanning a repository: checkov, bandit and semgrep adapters, one findings model, cache, SARIF."""
+"""Scanning a repository: checkov, bandit and semgrep adapters, one findings model, cache,
+the rule map (severities, equivalences) and ``run.scan_repository``, the command's capability."""
