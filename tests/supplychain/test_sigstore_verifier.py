@@ -9,7 +9,6 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -135,81 +134,67 @@ def test_other_intoto_versions_are_still_refused(pki: PrivateSigstore, root_file
 # --- the end of a timestamp authority's validity ---------------------------------------------
 
 
-class _Builder:
-    """Stands in for rfc3161-client's verifier: the signature checks pass (or not)."""
-
-    def __init__(self, verifies: bool = True) -> None:
-        self.verifies = verifies
-
-    def __call__(self) -> _Builder:
-        return self
-
-    def tsa_certificate(self, _: Any) -> _Builder:
-        return self
-
-    def add_root_certificate(self, _: Any) -> _Builder:
-        return self
-
-    def add_intermediate_certificate(self, _: Any) -> _Builder:
-        return self
-
-    def build(self) -> _Builder:
-        return self
-
-    def verify_message(self, *_: Any) -> None:
-        if not self.verifies:
-            from rfc3161_client import VerificationError as Rfc3161Error
-
-            raise Rfc3161Error("bad signature")
-
-
-def _authority(start: datetime, end: datetime | None) -> Any:
-    return SimpleNamespace(
-        certificates=lambda allow_expired: ["leaf", "root"],
-        validity_period_start=start,
-        validity_period_end=end,
-    )
-
-
 @pytest.mark.parametrize(
     ("start_offset", "end_offset", "accepted"),
     [
-        (-3600, 0, True),  # ends exactly at the signing time: inclusive
-        (0, 3600, True),  # starts exactly at the signing time: inclusive (unchanged)
+        (-3600, 0, True),  # the TSA's validity ends exactly at the signing time: inclusive
+        (0, 3600, True),  # starts exactly at the signing time: inclusive (as before)
         (-3600, None, True),  # open-ended
         (-3600, -1, False),  # ended a second before
         (1, 3600, False),  # starts a second after
     ],
 )
 def test_a_timestamp_authority_validity_includes_both_ends(
-    monkeypatch: pytest.MonkeyPatch,
+    pki: PrivateSigstore,
+    tmp_path: Path,
     start_offset: int,
     end_offset: int | None,
     accepted: bool,
 ) -> None:
-    import rfc3161_client
-
-    generated = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
-    start = generated + timedelta(seconds=start_offset)
-    end = None if end_offset is None else generated + timedelta(seconds=end_offset)
-    verifier = object.__new__(SeccliVerifier)
-    verifier._trusted_root = SimpleNamespace(  # type: ignore[assignment]
-        get_timestamp_authorities=lambda: [_authority(start, end)]
+    """The bundle's only verified time is an RFC 3161 timestamp (no inclusion promise)."""
+    signed_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    raw = pki.dsse_bundle(
+        statement(), kind="dsse", at=signed_at, timestamp_at=signed_at, promise=False
     )
-    monkeypatch.setattr(rfc3161_client, "VerifierBuilder", _Builder())
-    response = SimpleNamespace(tst_info=SimpleNamespace(gen_time=generated))
-    result = verifier._verify_signed_timestamp(response, b"signature")
-    assert (result is not None) == accepted
-    if accepted:
-        assert result.time == generated
-    upstream_verifier = object.__new__(Verifier)
-    upstream_verifier._trusted_root = verifier._trusted_root
-    monkeypatch.setattr("sigstore.verify.verifier.VerifierBuilder", _Builder())
-    upstream_result = upstream_verifier._verify_signed_timestamp(response, b"signature")  # type: ignore[arg-type]
-    expected_upstream = accepted and end_offset != 0  # sigstore-python excludes the end
-    assert (upstream_result is not None) == expected_upstream
-    monkeypatch.setattr(rfc3161_client, "VerifierBuilder", _Builder(verifies=False))
-    assert verifier._verify_signed_timestamp(response, b"signature") is None  # never lenient
+    start = signed_at + timedelta(seconds=start_offset)
+    end = None if end_offset is None else signed_at + timedelta(seconds=end_offset)
+    root = tmp_path / "root.json"
+    root.write_text(json.dumps(pki.trusted_root((start, end))))
+    result = verify_bundle(raw, DIGEST, identities=[SIGNER], trusted_root=str(root))
+    assert result.ok == accepted, result.reason
+    if not accepted:
+        assert "not enough sources of verified time" in result.reason
+    upstream_ok = True
+    try:
+        upstream(str(root), raw)
+    except VerificationError:
+        upstream_ok = False
+    assert upstream_ok == (accepted and end_offset != 0)  # sigstore-python excludes the end
+
+
+def test_a_timestamp_from_an_untrusted_authority_is_no_time(
+    pki: PrivateSigstore, tmp_path: Path
+) -> None:
+    signed_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    raw = pki.dsse_bundle(
+        statement(), kind="dsse", at=signed_at, timestamp_at=signed_at, promise=False
+    )
+    other = PrivateSigstore(
+        start=pki.start, ca_key=pki.ca_key, ct_key=pki.ct_key, rekor_key=pki.rekor_key
+    )  # the same logs and CA, another TSA
+    root = tmp_path / "root.json"
+    root.write_text(json.dumps(other.trusted_root((signed_at - timedelta(hours=1), signed_at))))
+    result = verify_bundle(raw, DIGEST, identities=[SIGNER], trusted_root=str(root))
+    assert not result.ok and "not enough sources of verified time" in result.reason
+    late = pki.dsse_bundle(
+        statement(),
+        kind="dsse",
+        at=signed_at,
+        timestamp_at=signed_at + timedelta(hours=1),  # outside the signing certificate
+        promise=False,
+    )
+    root.write_text(json.dumps(pki.trusted_root((signed_at - timedelta(hours=1), None))))
+    assert not verify_bundle(late, DIGEST, identities=[SIGNER], trusted_root=str(root)).ok
 
 
 def test_shared_fixture_verdicts_are_sigstore_pythons() -> None:
