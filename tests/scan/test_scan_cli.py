@@ -254,3 +254,42 @@ def test_an_input_error_ends_the_run_as_input_error(tmp_path: Path) -> None:
     assert [p["status"] for p in payloads] == ["input-error", "input-error"]
     assert all(p["exitCode"] == 2 for p in payloads)
     assert {(r.status, r.exit_code) for r in _scan_runs(store)} == {("input-error", 2)}
+
+
+def test_a_terminal_gets_the_table(repo: Path, tmp_path: Path) -> None:
+    """stdout on a pseudo-terminal: the table (and its summary), not lines."""
+    import threading
+
+    master, slave = os.openpty()
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "seccli", "--store", str(tmp_path / "s.db"), "scan",
+             "infrastructure", "-t", "bandit", "--no-progress"],
+            cwd=repo,
+            stdout=slave,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "CI": "1", "COLUMNS": "200"},
+            timeout=180,
+        )
+    finally:
+        os.close(slave)
+        reader.join(timeout=10)
+        os.close(master)
+    text = b"".join(chunks).decode("utf-8", "replace")
+    assert done.returncode == 1, done.stderr
+    assert "HIGH (2)" in text and "gate (--fail-on high): FAILED" in text
+    assert "infrastructure/info-app/app.py:6: high B602" not in text
