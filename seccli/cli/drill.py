@@ -40,9 +40,9 @@ SEED = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same drill
 def _folder(given: Path | None, default: Path) -> Path:
     if given is not None:
         return given
-    if default.is_dir():
-        return default
-    return Path(__file__).resolve().parents[2] / default
+    from seccli.core.resources import default_input
+
+    return default_input(default)
 
 
 def _org() -> Any:
@@ -121,7 +121,14 @@ def run_command(
         from seccli.drill.interactive import run_session
 
         where = session or Path(".seccli") / "drills" / f"{name}.session.jsonl"
-        result = run_session(prepared, where, seed)
+        def ask(prompt: str) -> str:
+            typer.echo(prompt, nl=False, err=True)
+            return input()
+
+        # the dialogue goes to the terminal (stderr); the result to stdout or -o
+        result = run_session(
+            prepared.plan, where, seed, ask=ask, say=lambda text: typer.echo(text, err=True)
+        )
         mode = "interactive"
     else:
         result = run_result(prepared, seed)
