@@ -153,7 +153,9 @@ def prove_command(
         from seccli.core.atomic import atomic_write_bytes, atomic_write_text
         from seccli.zerotrust.graph import to_dot, to_svg
 
-        dot_text = to_dot(proof.reachability, namespace, title=result.estate_name)
+        dot_text = to_dot(
+            proof.reachability, namespace, title=result.estate_name, differences=proof.differences
+        )
         if dot is not None:
             atomic_write_text(dot, dot_text)
         if svg is not None:
