@@ -40,5 +40,6 @@ def render_dot(dot_text: str, fmt: str = "svg", timeout: float = 120.0) -> bytes
         raise DependencyError(f"Graphviz failed: {exc}") from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise DependencyError(f"Graphviz failed: {message[0][:300] if message else done.returncode}")
+        detail = message[0][:300] if message else str(done.returncode)
+        raise DependencyError(f"Graphviz failed: {detail}")
     return done.stdout
