@@ -19,12 +19,15 @@ from seccli.policy.rego.builtins import (
     aggregates,
     collections,
     encoding,
+    graphql,
     misc,
     net,
     numbers,
     regexes,
+    schemas,
     strings,
     timefns,
+    x509keys,
 )
 from seccli.policy.rego.builtins.base import Builtin
 
@@ -77,7 +80,20 @@ CHEAP = frozenset(
 )
 
 BUILTINS: dict[str, Builtin] = {}
-for _mod in (aggregates, collections, encoding, misc, net, numbers, regexes, strings, timefns):
+for _mod in (
+    aggregates,
+    collections,
+    encoding,
+    graphql,
+    misc,
+    net,
+    numbers,
+    regexes,
+    schemas,
+    strings,
+    timefns,
+    x509keys,
+):
     BUILTINS.update(_mod.TABLE)
 for _name in CHEAP:
     BUILTINS[_name] = dataclasses.replace(BUILTINS[_name], cheap=True)

@@ -160,7 +160,7 @@ def _hmac_equal(a: Any, c: Any) -> bool:
     return hmac.compare_digest(string(a, 1), string(c, 2))
 
 
-def _name_obj(name: Any) -> dict[str, Any]:
+def name_obj(name: Any) -> dict[str, Any]:
     from cryptography.x509.oid import NameOID
 
     fields = {
@@ -188,14 +188,16 @@ def _name_obj(name: Any) -> dict[str, Any]:
     return out
 
 
-def _cert_obj(cert: Any) -> dict[str, Any]:
+def cert_obj(cert: Any) -> dict[str, Any]:
+    """The JSON of Go's ``x509.Certificate`` (the fields policies read)."""
     from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
 
     out: dict[str, Any] = {
         "Version": cert.version.value + 1,
         "SerialNumber": cert.serial_number,
-        "Subject": _name_obj(cert.subject),
-        "Issuer": _name_obj(cert.issuer),
+        "Subject": name_obj(cert.subject),
+        "Issuer": name_obj(cert.issuer),
         "NotBefore": cert.not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "NotAfter": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "DNSNames": None,
@@ -205,7 +207,7 @@ def _cert_obj(cert: Any) -> dict[str, Any]:
         "IsCA": False,
         "BasicConstraintsValid": False,
         "SignatureAlgorithm": cert.signature_algorithm_oid._name,
-        "Raw": base64.b64encode(cert.tbs_certificate_bytes).decode(),
+        "Raw": base64.b64encode(cert.public_bytes(Encoding.DER)).decode(),
     }
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -225,24 +227,9 @@ def _cert_obj(cert: Any) -> dict[str, Any]:
 
 
 def _parse_certs(s: Any) -> Any:
-    from cryptography import x509
+    from seccli.policy.rego.builtins.x509keys import load_certificates
 
-    raw = string(s, 1)
-    data = raw.encode()
-    if b"-----BEGIN" not in data:
-        try:
-            data = base64.b64decode(raw, validate=False)
-        except ValueError:
-            raise fail("illegal base64 data") from None
-    certs: list[Any] = []
-    try:
-        if b"-----BEGIN" in data:
-            certs = x509.load_pem_x509_certificates(data)
-        else:
-            certs = [x509.load_der_x509_certificate(data)]
-    except ValueError as err:
-        raise fail(f"x509: {err}") from None
-    return [_cert_obj(c) for c in certs]
+    return [cert_obj(c) for c in load_certificates(string(s, 1))]
 
 
 def _b64url_json(seg: str) -> Any:
@@ -340,15 +327,17 @@ def _verify_signature(token: str, alg: str, constraints: dict[str, Any]) -> bool
 
 def _verify_asymmetric(alg: str, pem: str, signing: bytes, sig: bytes) -> bool:
     from cryptography import x509
-    from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
     hashes_by = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}
     h = hashes_by.get(alg[2:])
     if h is None:
         return False
+    if pem.lstrip().startswith("{"):
+        # a JWK or a JWK set: any of its keys may verify (as OPA)
+        return any(
+            _verify_with_key(alg, key, signing, sig, h) for key in _jwk_public_keys(pem)
+        )
     try:
         if "CERTIFICATE" in pem:
             key: Any = x509.load_pem_x509_certificate(pem.encode()).public_key()
@@ -356,6 +345,48 @@ def _verify_asymmetric(alg: str, pem: str, signing: bytes, sig: bytes) -> bool:
             key = serialization.load_pem_public_key(pem.encode())
     except ValueError:
         raise fail("failed to parse a PEM certificate or public key") from None
+    return _verify_with_key(alg, key, signing, sig, h)
+
+
+def _jwk_public_keys(text: str) -> list[Any]:
+    """Public keys of a JWK (``kty`` RSA or EC) or of a JWK set (``keys``)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    try:
+        doc = json_loads(text)
+    except ValueError:
+        raise fail("failed to parse a JWK") from None
+    jwks = doc.get("keys") if isinstance(doc, dict) and "keys" in doc else [doc]
+    if not isinstance(jwks, list):
+        raise fail("failed to parse a JWK set")
+    curves = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R1()}
+    keys: list[Any] = []
+    for jwk in jwks:
+        if not isinstance(jwk, dict):
+            raise fail("failed to parse a JWK")
+        kty = jwk.get("kty")
+        try:
+            if kty == "RSA":
+                n = int.from_bytes(_b64url_bytes(str(jwk["n"])), "big")
+                e = int.from_bytes(_b64url_bytes(str(jwk["e"])), "big")
+                keys.append(rsa.RSAPublicNumbers(e, n).public_key())
+            elif kty == "EC" and jwk.get("crv") in curves:
+                x = int.from_bytes(_b64url_bytes(str(jwk["x"])), "big")
+                y = int.from_bytes(_b64url_bytes(str(jwk["y"])), "big")
+                curve = curves[str(jwk["crv"])]
+                keys.append(ec.EllipticCurvePublicNumbers(x, y, curve).public_key())
+            else:
+                raise fail(f"unsupported JWK key type {kty!r}")
+        except (KeyError, ValueError):
+            raise fail("failed to parse a JWK") from None
+    return keys
+
+
+def _verify_with_key(alg: str, key: Any, signing: bytes, sig: bytes, h: Any) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
     try:
         if alg.startswith("RS") and isinstance(key, rsa.RSAPublicKey):
             key.verify(sig, signing, padding.PKCS1v15(), h)
