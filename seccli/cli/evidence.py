@@ -284,7 +284,7 @@ def kpis_command(
     ),
 ) -> None:
     """Security KPIs per subsidiary in the organisation's metrics JSON (one record each)."""
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     from seccli.cli.context import app_state, default_estate_path
     from seccli.estate.loader import load_estate
@@ -295,7 +295,8 @@ def kpis_command(
     epoch = _source_date_epoch()
     now = datetime.fromtimestamp(epoch, tz=UTC) if epoch is not None else datetime.now(UTC)
     loaded = load_estate(estate or default_estate_path())
-    period = Period("to-date", datetime(1970, 1, 1, tzinfo=UTC), now)
+    # to the end of the current second: the store's times have microseconds
+    period = Period("to-date", datetime(1970, 1, 1, tzinfo=UTC), now + timedelta(seconds=1))
     with app_state(ctx).open_store(create=False) as store:
         collected = collect(store, period)
     records = compute_kpis(loaded.estate, collected, now.replace(microsecond=0))

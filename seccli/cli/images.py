@@ -139,6 +139,13 @@ def verify_images(
         min=1,
         help="Block an index that lists more platform manifests than this.",
     ),
+    oci_layout: Path | None = typer.Option(
+        None,
+        "--oci-layout",
+        metavar="DIR",
+        help="Read images from this OCI image layout, not registries (offline, like cosign "
+        "--local-image); an input oci:DIR also verifies every image the layout names.",
+    ),
     allow_empty: bool = typer.Option(
         False,
         "--allow-empty",
@@ -149,16 +156,26 @@ def verify_images(
     failed or timed out (still blocked) or the policy is broken, 2 if an input holds no image."""
     from seccli.store.runs import recorded_run
     from seccli.supplychain.gate_run import (
+        GateInputs,
         GateSettings,
         gate_inputs,
         load_gate_policy,
         open_gate_cache,
         run_gate,
     )
+    from seccli.supplychain.oci_layout import OciLayoutClient, layout_images, split_layout_inputs
     from seccli.supplychain.registry import RegistryClient
 
     trust = load_gate_policy(policy)
-    inputs = gate_inputs(paths or [], estate, stdin=sys.stdin.buffer, allow_empty=allow_empty)
+    files, layout_input = split_layout_inputs(list(paths or []))
+    layout = oci_layout or layout_input
+    inputs = (
+        gate_inputs(files, estate, stdin=sys.stdin.buffer, allow_empty=allow_empty)
+        if files or estate or layout_input is None
+        else GateInputs([])
+    )
+    if layout_input is not None:
+        inputs.images.extend(layout_images(layout_input, allow_empty=allow_empty))
     settings = GateSettings(require_digest, workers, image_timeout, max_platforms)
     options = registry_options(insecure, docker_config, timeout)
     store = app_state(ctx).open_store()
@@ -166,7 +183,8 @@ def verify_images(
     recording = recorded_run(
         store, "images verify", current_actor(), subject, summary={"policy": subject}
     )
-    with store, recording as run, RegistryClient(options) as client:
+    client = OciLayoutClient(layout) if layout else RegistryClient(options)
+    with store, recording as run, client:
         cache, cache_note = (
             (None, None) if no_cache else open_gate_cache(store.path, cache_key_path())
         )

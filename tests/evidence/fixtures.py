@@ -15,7 +15,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "claytom" / "estate
 ALL_TIME = ("2000-01-01", "2100-01-01")
 GATEWAY_IMAGE = (
     "registry.claytom.systems/holding/api-gateway:3.2.0@sha256:"
-    "0c29cbc4ee992922d9b7d6edcd641e49a5c4eddb31bdcea0380ea19a1810a5b6"
+    "59d051b0ed639f71c667d87481b33096bec34fd6328910e536f2370154b49ebf"
 )
 
 
