@@ -60,12 +60,11 @@ def default_estate_path() -> Path:
     """The estate every command reads by default.
 
     ``SECCLI_ESTATE`` if set; else ``examples/claytom/estate.yaml`` in the current folder; else
-    the example beside the seccli source tree.
+    the example shipped with seccli.
     """
+    from seccli.core.resources import default_input
+
     configured = os.environ.get("SECCLI_ESTATE")
     if configured:
         return Path(configured)
-    if EXAMPLE_ESTATE.exists():
-        return EXAMPLE_ESTATE
-    beside_source = Path(__file__).resolve().parents[2] / EXAMPLE_ESTATE
-    return beside_source if beside_source.exists() else EXAMPLE_ESTATE
+    return default_input(EXAMPLE_ESTATE)

@@ -54,14 +54,13 @@ REPORT_FORMATS = format_option(
 
 
 def default_org_path() -> Path:
-    """``SECCLI_ORG``, else the example org in the current folder or beside the source tree."""
+    """``SECCLI_ORG``, else the example org in the current folder or the one shipped."""
+    from seccli.core.resources import default_input
+
     configured = os.environ.get("SECCLI_ORG")
     if configured:
         return Path(configured)
-    if EXAMPLE_ORG.exists():
-        return EXAMPLE_ORG
-    beside_source = Path(__file__).resolve().parents[2] / EXAMPLE_ORG
-    return beside_source if beside_source.exists() else EXAMPLE_ORG
+    return default_input(EXAMPLE_ORG)
 
 
 def _load(org: Path | None, estate: Path | None, max_bytes: int = MAX_INPUT) -> LoadedOrg:

@@ -39,9 +39,9 @@ EXAMPLE_PLAYBOOKS = Path("playbooks")
 def _playbook_folder(given: Path | None) -> Path:
     if given is not None:
         return given
-    if EXAMPLE_PLAYBOOKS.is_dir():
-        return EXAMPLE_PLAYBOOKS
-    return Path(__file__).resolve().parents[2] / EXAMPLE_PLAYBOOKS
+    from seccli.core.resources import default_input
+
+    return default_input(EXAMPLE_PLAYBOOKS)
 
 
 def _config(endpoints: list[str], gitops: Path | None, *, store_path: Path) -> SoarConfig:

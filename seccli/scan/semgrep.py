@@ -51,8 +51,10 @@ _LANGUAGES = {
 
 
 def default_rules_dir() -> Path:
-    """The rule pack shipped beside the package (``policies/semgrep`` in the source tree)."""
-    return Path(__file__).resolve().parents[2] / "policies" / "semgrep"
+    """The rule pack shipped with seccli (``policies/semgrep`` in the source tree)."""
+    from seccli.core.resources import bundled_path
+
+    return bundled_path("policies/semgrep")
 
 
 def rule_files(rules_dir: Path) -> list[Path]:

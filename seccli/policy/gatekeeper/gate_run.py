@@ -29,11 +29,10 @@ GATEKEEPER_URI = "https://open-policy-agent.github.io/gatekeeper/"
 
 
 def default_library() -> Path:
-    """``rego/`` in the current folder, else the library beside the seccli source tree."""
-    if LIBRARY_DIR.is_dir():
-        return LIBRARY_DIR
-    beside = Path(__file__).resolve().parents[3] / LIBRARY_DIR
-    return beside if beside.is_dir() else LIBRARY_DIR
+    """``rego/`` in the current folder, else the library shipped with seccli."""
+    from seccli.core.resources import default_input
+
+    return default_input(LIBRARY_DIR)
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,9 @@ def generate_controls(request: GenerateRequest) -> Generated:
     loaded = load_estate(request.estate)
     if request.rego is not None and not request.rego.is_dir():
         raise InputError(f"{request.rego}: template library folder not found")
-    library = request.rego if request.rego is not None else DEFAULT_REGO_LIBRARY
+    from seccli.core.resources import default_input
+
+    library = request.rego if request.rego is not None else default_input(DEFAULT_REGO_LIBRARY)
     chosen = request.mesh.value if request.mesh is not None else loaded.estate.mesh
     tree = generate_tree(
         loaded.estate, mesh=chosen, rego_library=library if library.is_dir() else None
