@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +24,9 @@ from cryptography import x509
 from sigstore.errors import VerificationError
 from sigstore.verify import Verifier
 from sigstore.verify.verifier import MAX_ALLOWED_TIMESTAMP
+
+from seccli.core.documents import parse_json_bytes
+from seccli.core.errors import InputError
 
 INTOTO = ("intoto", "0.0.2")
 # Rekor v1 entry kinds whose integrated time the inclusion promise binds.
@@ -159,8 +161,9 @@ def check_intoto_entry(
     entries, it is not checked (the payload hash and the signatures are).
     """
     try:
-        entry = json.loads(body)  # the log's own canonical body, already authenticated
-    except ValueError:
+        raw = body if isinstance(body, bytes) else str(body).encode("utf-8")
+        entry = parse_json_bytes(raw, "intoto log entry")
+    except InputError:
         raise VerificationError("intoto log entry: body is not JSON") from None
     if not isinstance(entry, dict) or (entry.get("kind"), entry.get("apiVersion")) != INTOTO:
         raise VerificationError("intoto log entry: body is not an intoto v0.0.2 entry")
