@@ -59,7 +59,7 @@ def test_export_import_export_is_byte_identical(name: str, copied: Path, tmp_pat
     imported = import_playbook(exported, library.resolve)
     again = tmp_path / "again"
     again.mkdir()
-    for other in copied.glob("*"):
+    for other in (p for p in copied.glob("*") if p.is_file()):
         shutil.copy(other, again / other.name)
     (again / f"{name}.yaml").write_text(imported.yaml)
     lock_path(again / f"{name}.yaml").write_bytes(imported.lock)
