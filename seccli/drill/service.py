@@ -12,6 +12,7 @@ from typing import Any
 from seccli.core.hashing import canonical_json, sha256_hex
 from seccli.drill.engine import Plan, compile_plan, owners, run_drill
 from seccli.drill.loader import LoadedScenario, load_responders, load_scenario, scenario_path
+from seccli.drill.model import DrillScenario, Slo
 from seccli.drill.simulate import simulate
 from seccli.estate.model import Estate
 from seccli.org.model import SecurityOrg
@@ -44,9 +45,23 @@ def prepare(
         scenario_path(name_or_file, scenarios), org, lambda n: library.path_of(n) is not None
     )
     extra = load_responders(responders, org) if responders is not None else None
-    plan = compile_plan(loaded.scenario, org, extra)
+    plan = compile_plan(loaded.scenario, org, extra, _estate_slo(estate, loaded.scenario))
     plan.playbooks = _simulated_playbooks(loaded, library, config)
     return Prepared(loaded, plan, dict(owners(org)))
+
+
+def _estate_slo(estate: Estate | None, scenario: DrillScenario) -> Slo | None:
+    """MTTA/MTTR targets the estate sets for the scenario's subdomain, else as its defaults."""
+    if estate is None:
+        return None
+    subdomain = next((s for s in estate.subdomains if s.name == scenario.subdomain), None)
+    own = subdomain.slo if subdomain is not None else None
+    default = estate.defaults.slo
+    mtta = next((v for v in (own and own.mtta_minutes, default.mtta_minutes) if v), None)
+    mttr = next((v for v in (own and own.mttr_minutes, default.mttr_minutes) if v), None)
+    if mtta is None and mttr is None:
+        return None
+    return Slo(mtta_minutes=mtta or 5, mttr_minutes=mttr or 30)
 
 
 def _simulated_playbooks(loaded: LoadedScenario, library: Any, config: Any) -> list[dict[str, Any]]:

@@ -51,6 +51,12 @@ class Slo(DocumentModel):
 
     latency_p99_ms: int = Field(250, gt=0, description="99th percentile latency budget in ms.")
     availability: float = Field(99.99, gt=0, le=100, description="Availability target in %.")
+    mtta_minutes: float | None = Field(
+        None, gt=0, le=10080, description="Incident mean time to acknowledge target (drills)."
+    )
+    mttr_minutes: float | None = Field(
+        None, gt=0, le=100800, description="Incident mean time to recover target (drills)."
+    )
 
 
 class Defaults(DocumentModel):

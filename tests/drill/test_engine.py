@@ -179,3 +179,30 @@ def test_simulate_cli_is_reproducible(tmp_path: Path) -> None:
     data = json.loads(first.stdout)["simulation"]
     assert data["runs"] == 500 and data["escalationRate"] == 1.0
     assert data["breakers"][0] == {"phase": "acknowledge", "team": "squad-ceo", "runs": 500}
+
+
+def test_estate_overrides_the_default_slos_and_the_scenario_overrides_the_estate(
+    tmp_path: Path,
+) -> None:
+    from tests.drill.conftest import ROOT
+
+    text = (ROOT / "examples/claytom/estate.yaml").read_text()
+    assert "  slo:\n    latencyP99Ms: 250\n" in text
+    estate = tmp_path / "estate.yaml"
+    estate.write_text(
+        text.replace("  slo:\n    latencyP99Ms: 250\n",
+                     "  slo:\n    latencyP99Ms: 250\n    mttaMinutes: 2\n    mttrMinutes: 90\n", 1)
+    )
+    env = {"SECCLI_ESTATE": str(estate)}
+    plain = write(tmp_path / "a.yaml", scenario())
+    result = seccli("drill", "run", str(plain), "-f", "json", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    targets = {s["metric"]: s["targetMinutes"] for s in json.loads(result.stdout)["drill"]["slos"]}
+    assert targets == {"mtta": 2.0, "mttr": 90.0}
+    own = write(tmp_path / "b.yaml", scenario(slo={"mttaMinutes": 7, "mttrMinutes": 45}))
+    result = seccli("drill", "run", str(own), "-f", "json", cwd=tmp_path, env=env)
+    targets = {s["metric"]: s["targetMinutes"] for s in json.loads(result.stdout)["drill"]["slos"]}
+    assert targets == {"mtta": 7.0, "mttr": 45.0}
+    default = seccli("drill", "run", str(plain), "-f", "json", cwd=tmp_path)
+    targets = {s["metric"]: s["targetMinutes"] for s in json.loads(default.stdout)["drill"]["slos"]}
+    assert targets == {"mtta": 5.0, "mttr": 30.0}
