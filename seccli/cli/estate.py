@@ -45,19 +45,20 @@ def validate(
     from seccli.store.runs import recorded_run
 
     estate_path = path or default_estate_path()
+    # Validate first: an estate that does not validate writes nothing (not even a run record).
+    try:
+        result = validate_estate_file(estate_path, LoadLimits(max_bytes=max_input_size))
+    except DocumentInvalid as exc:
+        if output is OutputFormat.JSON:
+            print_json(invalid_document_payload(estate_path, exc))
+            raise typer.Exit(int(ExitCode.INPUT)) from None
+        raise
     store = app_state(ctx).open_store()
     subject = str(estate_path)
     recording = recorded_run(
         store, "estate validate", current_actor(), subject, summary={"file": subject}
     )
     with store, recording as run:
-        try:
-            result = validate_estate_file(estate_path, LoadLimits(max_bytes=max_input_size))
-        except DocumentInvalid as exc:
-            if output is OutputFormat.JSON:
-                print_json(invalid_document_payload(estate_path, exc))
-                raise typer.Exit(int(ExitCode.INPUT)) from None
-            raise
         run.finish(0, summary={"counts": result.summary.as_dict()}, audit=result.audit_payload())
     if output is OutputFormat.JSON:
         print_json(result.as_json())
