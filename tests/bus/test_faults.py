@@ -194,9 +194,9 @@ def test_credentials_in_the_bus_url_are_never_printed(tmp_path: Path) -> None:
             "submit",
             "--bus",
             f"nats://alice:s3cr3t-pass@127.0.0.1:{port}",
-            "noop",
             "--format",
             "json",
+            "noop",
             cwd=tmp_path,
         )
         assert right.returncode == 0, right.stderr
