@@ -30,7 +30,7 @@ IGNORE_FILE_NAMES = (".gitignore", ".seccliignore")
 NEVER_WALKED = frozenset({".git"})
 _TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _JSON_COMMENT = re.compile(r"^\s*(//|/\*)|[^:\"']//\s|/\*.*?\*/", re.MULTILINE)
-_MANIFEST_KEYS = re.compile(r"^\s*[\"']?(apiVersion|kind)[\"']?\s*:", re.MULTILINE)
+_MANIFEST_KEYS = re.compile(r"(?:^|[\s{,])[\"']?(apiVersion|kind)[\"']?\s*:", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
