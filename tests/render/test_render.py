@@ -46,8 +46,22 @@ def _report(*findings: Finding, root: Path | None = None) -> FindingsReport:
     return FindingsReport(findings, [ToolInfo(t, version="1.0") for t in tools], source_root=root)
 
 
-def test_every_format_has_a_renderer() -> None:
-    assert set(RENDERERS) == set(OutputFormat)
+FINDINGS_FORMATS = {
+    OutputFormat.SARIF,
+    OutputFormat.JSON,
+    OutputFormat.TABLE,
+    OutputFormat.LINES,
+    OutputFormat.MARKDOWN,
+    OutputFormat.CSV,
+}
+
+
+def test_every_findings_format_has_a_renderer() -> None:
+    """Findings render in these six formats; the others (graphs, calendars, reports, YAML,
+    JSON lines) belong to commands whose output is not a findings report."""
+    assert set(RENDERERS) == FINDINGS_FORMATS
+    for fmt, renderer in RENDERERS.items():
+        assert renderer.format is fmt
 
 
 def test_sarif_validates_against_the_schema(tmp_path: Path) -> None:
