@@ -14,12 +14,13 @@ So ``seccli scan infrastructure`` run from the repository root reports
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from seccli.core.findings import Finding
+from seccli.manifests.walk import excluded
+
+__all__ = ["excluded", "rebase", "source_root"]
 
 
 def source_root(target: Path, cwd: Path | None = None) -> Path:
@@ -42,28 +43,3 @@ def rebase(finding: Finding, prefix: str) -> Finding:
         return finding
     location = replace(finding.location, file=f"{prefix}/{file}")
     return finding.model_copy(update={"location": location})
-
-
-def excluded(path: str, patterns: Sequence[str]) -> bool:
-    """Whether ``--exclude`` patterns leave out ``path`` (POSIX, relative to the scanned folder).
-
-    A pattern matches the path, any folder above it, or (without a ``/``) any one name in it;
-    ``*`` crosses ``/``. ``vendor``, ``vendor/``, ``*.tf`` and ``docs/*/gen`` all work.
-    """
-    if not patterns:
-        return False
-    parts = path.split("/")
-    prefixes = ["/".join(parts[: index + 1]) for index in range(len(parts))]
-    for raw in patterns:
-        pattern = raw.strip()
-        while pattern.startswith("./"):
-            pattern = pattern[2:]
-        pattern = pattern.rstrip("/")
-        if not pattern:
-            continue
-        if "/" in pattern:
-            if any(fnmatch.fnmatchcase(prefix, pattern) for prefix in prefixes):
-                return True
-        elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
-            return True
-    return False
