@@ -157,9 +157,7 @@ def _public_key(path: Path) -> Any:
     return load_public_key_file(path)
 
 
-def _check_signature(
-    store: SqliteStore, result: AuditVerification, public: Any
-) -> SignatureCheck:
+def _check_signature(store: SqliteStore, result: AuditVerification, public: Any) -> SignatureCheck:
     from seccli.evidence.audit_signature import SignatureCheck, check_signature, read_envelope
     from seccli.supplychain.dsse import EnvelopeError
 

@@ -121,6 +121,7 @@ def run_command(
         from seccli.drill.interactive import run_session
 
         where = session or Path(".seccli") / "drills" / f"{name}.session.jsonl"
+
         def ask(prompt: str) -> str:
             typer.echo(prompt, nl=False, err=True)
             return input()
@@ -200,9 +201,10 @@ def simulate_command(
         text = _simulation_table(summary)
     state = app_state(ctx)
     name = prepared.loaded.scenario.metadata.name
-    with state.open_store() as store, recorded_run(
-        store, "drill simulate", current_actor(), name
-    ) as run:
+    with (
+        state.open_store() as store,
+        recorded_run(store, "drill simulate", current_actor(), name) as run,
+    ):
         stored = simulation_summary(summary)
         run.finish(0, summary=stored, audit=stored)
     _emit(text, output)
@@ -257,8 +259,9 @@ def history_command(ctx: typer.Context, output_format: OutputFormat = LIST_FORMA
         typer.echo("no drills recorded")
     for row in rows:
         metrics = ", ".join(f"{k}={v}" for k, v in sorted((row["metrics"] or {}).items()))
-        typer.echo(f"{row['at']}  {row['scenario']:<24} {row['mode']:<12} seed {row['seed']}  "
-                   f"{metrics}")
+        typer.echo(
+            f"{row['at']}  {row['scenario']:<24} {row['mode']:<12} seed {row['seed']}  {metrics}"
+        )
 
 
 @app.command("schedule")

@@ -279,8 +279,12 @@ def kpis_command(
         "(the bus of --bus or SECCLI_BUS).",
     ),
     bus: str | None = typer.Option(
-        None, "--bus", envvar="SECCLI_BUS", metavar="<local|nats://HOST:PORT>",
-        help="Bus for --publish (default local).", show_default=False,
+        None,
+        "--bus",
+        envvar="SECCLI_BUS",
+        metavar="<local|nats://HOST:PORT>",
+        help="Bus for --publish (default local).",
+        show_default=False,
     ),
 ) -> None:
     """Security KPIs per subsidiary in the organisation's metrics JSON (one record each)."""

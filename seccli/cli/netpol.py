@@ -144,9 +144,7 @@ def prove_command(
         store, "netpol prove", current_actor(), str(tree), summary={"estate": str(estate_path)}
     )
     with store, recording as run:
-        result = prove_tree(
-            estate_path, tree, mesh.value if mesh is not None else None, root=root
-        )
+        result = prove_tree(estate_path, tree, mesh.value if mesh is not None else None, root=root)
         run.finish(result.exit_code, summary=result.audit_payload(), audit=result.audit_payload())
     proof = result.proof
     if (dot is not None or svg is not None) and proof.reachability is not None:

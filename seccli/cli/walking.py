@@ -52,6 +52,5 @@ def report_skipped(skipped: Sequence[SkippedFile], verbose: bool) -> None:
             sys.stderr.write(f"note: {item.note()}\n")
         return
     sys.stderr.write(
-        f"note: {len(skipped)} file(s) skipped as not Kubernetes manifests "
-        "(--verbose lists them)\n"
+        f"note: {len(skipped)} file(s) skipped as not Kubernetes manifests (--verbose lists them)\n"
     )

@@ -47,8 +47,9 @@ def sampler(dist: Distribution) -> Sampler:
         low, high = float(dist.min_minutes or 0), float(dist.max_minutes or 0)
         return lambda rng: rng.uniform(low, high)
     if kind == "triangular":
-        low, mode, high = (float(v or 0) for v in (dist.min_minutes, dist.mode_minutes,
-                                                    dist.max_minutes))
+        low, mode, high = (
+            float(v or 0) for v in (dist.min_minutes, dist.mode_minutes, dist.max_minutes)
+        )
         return lambda rng: rng.triangular(low, high, mode)
     mu, sigma = math.log(float(dist.median_minutes or 1)), float(dist.sigma or 0)
     return lambda rng: rng.lognormvariate(mu, sigma)
@@ -216,8 +217,13 @@ def _page_phase(
         )
         acked = at + draw(rng) if answered and draw is not None else None
         pages.append(
-            {"level": page.level, "loop": page.loop, "at": at, "person": page.person,
-             "answered": answered}
+            {
+                "level": page.level,
+                "loop": page.loop,
+                "at": at,
+                "person": page.person,
+                "answered": answered,
+            }
         )
         if acked is not None and (best is None or acked < best):
             best, actor = acked, page.person
@@ -242,8 +248,14 @@ def run_once(plan: Plan, rng: random.Random) -> RunOutcome:
             results[phase.id] = PhaseResult(phase.id, phase.team, limit, None, "missed")
             ends[phase.id] = None
             continue
-        start = max((float(b) + extra.get(a, 0.0) for a, b in zip(step.after, befores,
-                     strict=True) if b is not None), default=0.0)
+        start = max(
+            (
+                float(b) + extra.get(a, 0.0)
+                for a, b in zip(step.after, befores, strict=True)
+                if b is not None
+            ),
+            default=0.0,
+        )
         if phase.id in skipped:
             results[phase.id] = PhaseResult(phase.id, phase.team, start, start, "skipped")
             ends[phase.id] = start
@@ -261,20 +273,31 @@ def run_once(plan: Plan, rng: random.Random) -> RunOutcome:
         decision = plan.decisions.get(phase.id)
         if decision is not None and ends[phase.id] is not None:
             chosen = next(
-                (r.choose for r in decision.rules
-                 if plan.scenario.variables.get(r.variable) == r.equals),
+                (
+                    r.choose
+                    for r in decision.rules
+                    if plan.scenario.variables.get(r.variable) == r.equals
+                ),
                 decision.default,
             )
             option = next(o for o in decision.options if o.id == chosen)
             skipped.update(option.skips)
             extra[phase.id] = float(option.adds_minutes)
-            decisions.append({"decision": decision.id, "chosen": chosen,
-                              "at": ends[phase.id], "question": decision.question})
+            decisions.append(
+                {
+                    "decision": decision.id,
+                    "chosen": chosen,
+                    "at": ends[phase.id],
+                    "question": decision.question,
+                }
+            )
     return _score(plan, results, decisions, clock)
 
 
 def _score(
-    plan: Plan, results: dict[str, PhaseResult], decisions: list[dict[str, Any]],
+    plan: Plan,
+    results: dict[str, PhaseResult],
+    decisions: list[dict[str, Any]],
     clock: DrillClock,
 ) -> RunOutcome:
     by_metric: dict[str, float | None] = {}
@@ -360,25 +383,49 @@ def outcome_json(plan: Plan, outcome: RunOutcome, seed: int) -> dict[str, Any]:
         return iso(int(round(clock.at(minutes).timestamp())))
 
     timeline: list[dict[str, Any]] = [
-        {"minutes": float(inject.at_minutes), "event": f"inject:{inject.kind}",
-         "text": inject.text, "by": None}
+        {
+            "minutes": float(inject.at_minutes),
+            "event": f"inject:{inject.kind}",
+            "text": inject.text,
+            "by": None,
+        }
         for inject in scenario.injects
     ]
     for result in outcome.phases.values():
         timeline.extend(
-            {"minutes": page["at"], "event": "page",
-             "text": f"level {page['level']} paged" + ("" if page["answered"] else " (no answer)"),
-             "by": page["person"]}
+            {
+                "minutes": page["at"],
+                "event": "page",
+                "text": f"level {page['level']} paged"
+                + ("" if page["answered"] else " (no answer)"),
+                "by": page["person"],
+            }
             for page in result.pages
         )
         if result.status == "done" and result.end is not None:
-            timeline.append({"minutes": result.start, "event": "phase-start",
-                             "text": result.id, "by": result.team})
-            timeline.append({"minutes": result.end, "event": "phase-end",
-                             "text": result.id, "by": result.actor or result.team})
+            timeline.append(
+                {
+                    "minutes": result.start,
+                    "event": "phase-start",
+                    "text": result.id,
+                    "by": result.team,
+                }
+            )
+            timeline.append(
+                {
+                    "minutes": result.end,
+                    "event": "phase-end",
+                    "text": result.id,
+                    "by": result.actor or result.team,
+                }
+            )
     timeline.extend(
-        {"minutes": d["at"], "event": "decision", "text": f"{d['decision']}: {d['chosen']}",
-         "by": None}
+        {
+            "minutes": d["at"],
+            "event": "decision",
+            "text": f"{d['decision']}: {d['chosen']}",
+            "by": None,
+        }
         for d in outcome.decisions
     )
     timeline.sort(key=lambda e: (e["minutes"], e["event"], e["text"]))
@@ -386,16 +433,26 @@ def outcome_json(plan: Plan, outcome: RunOutcome, seed: int) -> dict[str, Any]:
         entry["at"] = stamp(entry["minutes"])
         entry["minutes"] = round(entry["minutes"], 3)
     slos = [
-        {"metric": name, "targetMinutes": target, "minutes": _round(outcome.metrics.get(name)),
-         "met": outcome.metrics.get(name) is not None
-         and float(outcome.metrics[name] or 0) <= target}
+        {
+            "metric": name,
+            "targetMinutes": target,
+            "minutes": _round(outcome.metrics.get(name)),
+            "met": outcome.metrics.get(name) is not None
+            and float(outcome.metrics[name] or 0) <= target,
+        }
         for name, target in targets.items()
     ]
     phases = [
-        {"id": r.id, "team": r.team, "startMinutes": _round(r.start),
-         "endMinutes": _round(r.end), "minutes": _round(r.end - r.start)
-         if r.end is not None else None, "status": r.status, "actor": r.actor,
-         "pages": [{**p, "at": round(p["at"], 3)} for p in r.pages]}
+        {
+            "id": r.id,
+            "team": r.team,
+            "startMinutes": _round(r.start),
+            "endMinutes": _round(r.end),
+            "minutes": _round(r.end - r.start) if r.end is not None else None,
+            "status": r.status,
+            "actor": r.actor,
+            "pages": [{**p, "at": round(p["at"], 3)} for p in r.pages],
+        }
         for r in outcome.phases.values()
     ]
     bottleneck = None

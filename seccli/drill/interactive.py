@@ -110,9 +110,16 @@ class Session:
             option = self.options[entry["decision"]][entry["option"]]
             state.skipped.update(option.skips)
             state.decisions.append(
-                {"decision": entry["decision"], "chosen": entry["option"], "at": state.minutes,
-                 "question": next(d.question for d in self.plan.scenario.decisions
-                                  if d.id == entry["decision"])}
+                {
+                    "decision": entry["decision"],
+                    "chosen": entry["option"],
+                    "at": state.minutes,
+                    "question": next(
+                        d.question
+                        for d in self.plan.scenario.decisions
+                        if d.id == entry["decision"]
+                    ),
+                }
             )
         elif kind == "note":
             state.notes.append({"minutes": state.minutes, "text": entry["text"]})
@@ -147,10 +154,15 @@ class Session:
         if self.state.shown >= len(injects):
             return ["no more injects; record the remaining phases, then `end`"]
         inject = injects[self.state.shown]
-        self.record("advance", to=max(self.state.minutes, float(inject.at_minutes)),
-                    shown=self.state.shown + 1)
-        return [f"[minute {inject.at_minutes}] INJECT {inject.kind}: {inject.text}",
-                *self.pending()]
+        self.record(
+            "advance",
+            to=max(self.state.minutes, float(inject.at_minutes)),
+            shown=self.state.shown + 1,
+        )
+        return [
+            f"[minute {inject.at_minutes}] INJECT {inject.kind}: {inject.text}",
+            *self.pending(),
+        ]
 
     def ready(self) -> list[Any]:
         """Phases not yet recorded whose predecessors are (in dependency order)."""
@@ -160,7 +172,8 @@ class Session:
             if step.phase.id not in self.state.ends
             and step.phase.id not in self.state.skipped
             and all(
-                b in self.state.ends or b in self.state.skipped
+                b in self.state.ends
+                or b in self.state.skipped
                 or (b in self.plan.injects and self._inject_shown(b))
                 for b in step.phase.after
             )
@@ -177,11 +190,15 @@ class Session:
         ]
         for phase in self.ready():
             if phase.kind == "page":
-                answer = who(self.plan.index, self.plan.scenario.subdomain,
-                             self._clock().at(self.state.minutes))
+                answer = who(
+                    self.plan.index,
+                    self.plan.scenario.subdomain,
+                    self._clock().at(self.state.minutes),
+                )
                 chain = ", ".join(
                     f"level {n.level}: {n.person or 'nobody'} at +{(n.at - answer.at) // 60} min"
-                    for n in answer.escalations if n.loop == 0
+                    for n in answer.escalations
+                    if n.loop == 0
                 )
                 lines.append(f"  ready: {phase.id} (page) -> {chain}; record `ack PERSON`")
             else:
@@ -212,8 +229,10 @@ class Session:
             injects = self.plan.scenario.injects
             lines = []
             while shown < len(injects) and float(injects[shown].at_minutes) <= target:
-                lines.append(f"[minute {injects[shown].at_minutes}] INJECT "
-                             f"{injects[shown].kind}: {injects[shown].text}")
+                lines.append(
+                    f"[minute {injects[shown].at_minutes}] INJECT "
+                    f"{injects[shown].kind}: {injects[shown].text}"
+                )
                 shown += 1
             self.record("advance", to=target, shown=shown)
             return [*lines, f"now at minute {round(target, 3)}", *self.pending()]
@@ -222,8 +241,10 @@ class Session:
             if page is None or not rest:
                 return ["ack PERSON: no page is ready" if page is None else "ack PERSON"]
             self.record("ack", phase=page, by=rest)
-            return [f"{page} acknowledged by {rest} at minute {round(self.state.minutes, 3)}",
-                    *self.pending()]
+            return [
+                f"{page} acknowledged by {rest} at minute {round(self.state.minutes, 3)}",
+                *self.pending(),
+            ]
         if word == "done":
             ready = [p.id for p in self.ready() if p.kind == "work"]
             if rest not in ready:
@@ -233,8 +254,11 @@ class Session:
         if word == "decide":
             decision, _, option = rest.partition(" ")
             if option.strip() not in self.options.get(decision, {}):
-                return ["decide DECISION OPTION: " + "; ".join(
-                    f"{d}: {', '.join(o)}" for d, o in self.options.items()) or "no decisions"]
+                return [
+                    "decide DECISION OPTION: "
+                    + "; ".join(f"{d}: {', '.join(o)}" for d, o in self.options.items())
+                    or "no decisions"
+                ]
             self.record("decide", decision=decision, option=option.strip())
             return [f"decision {decision}: {option.strip()}", *self.pending()]
         if word == "note":
@@ -249,8 +273,11 @@ class Session:
             self.record("resume")
             return ["resumed"]
         if word == "status":
-            return [f"minute {round(self.state.minutes, 3)}, {self.state.shown} inject(s) shown, "
-                    f"done: {', '.join(sorted(self.state.ends)) or 'nothing'}", *self.pending()]
+            return [
+                f"minute {round(self.state.minutes, 3)}, {self.state.shown} inject(s) shown, "
+                f"done: {', '.join(sorted(self.state.ends)) or 'nothing'}",
+                *self.pending(),
+            ]
         if word == "end":
             self.record("end")
             return ["session ended"]
@@ -281,16 +308,26 @@ class Session:
                 continue
             end, actor = recorded
             status = "done" if end <= limit else "missed"
-            results[phase.id] = PhaseResult(phase.id, phase.team, start, max(end, start),
-                                            status, actor)
+            results[phase.id] = PhaseResult(
+                phase.id, phase.team, start, max(end, start), status, actor
+            )
             ends[phase.id] = max(end, start) if status == "done" else None
         outcome: RunOutcome = _score(plan, results, self.state.decisions, clock)
         data = outcome_json(plan, outcome, seed)
         data["timeline"] = sorted(
-            [*data["timeline"],
-             *({"minutes": round(n["minutes"], 3), "event": "note", "text": n["text"],
-                "by": "facilitator", "at": utc_iso(clock.at(n["minutes"]))[:19] + "Z"}
-               for n in self.state.notes)],
+            [
+                *data["timeline"],
+                *(
+                    {
+                        "minutes": round(n["minutes"], 3),
+                        "event": "note",
+                        "text": n["text"],
+                        "by": "facilitator",
+                        "at": utc_iso(clock.at(n["minutes"]))[:19] + "Z",
+                    }
+                    for n in self.state.notes
+                ),
+            ],
             key=lambda e: (e["minutes"], e["event"], e["text"]),
         )
         data["mode"] = "interactive"
@@ -322,8 +359,10 @@ def run_session(
         try:
             line = ask(f"[{round(session.state.minutes, 3)} min] > ")
         except (KeyboardInterrupt, EOFError):
-            say(f"\ninterrupted: {len(session.entries)} entries kept in {path}; "
-                "run the same command to resume")
+            say(
+                f"\ninterrupted: {len(session.entries)} entries kept in {path}; "
+                "run the same command to resume"
+            )
             raise KeyboardInterrupt from None
         for out in session.handle(line):
             say(out)

@@ -159,8 +159,12 @@ def _timeline_chart(result: Mapping[str, Any]) -> dict[str, Any]:
         {"x": round(left + k / 4 * width, 1), "label": f"{round(span * k / 4, 1)} min"}
         for k in range(5)
     ]
-    return {"width": left + width + 60, "height": 30 + 20 * len(phases), "bars": bars,
-            "ticks": ticks}
+    return {
+        "width": left + width + 60,
+        "height": 30 + 20 * len(phases),
+        "bars": bars,
+        "ticks": ticks,
+    }
 
 
 def _distribution_bars(sim: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -177,8 +181,12 @@ def _distribution_bars(sim: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "low": hist["low"],
                 "high": round(hist["low"] + hist["width"] * len(counts), 3),
                 "bars": [
-                    {"x": round(i * bar, 1), "w": round(bar - 1, 1),
-                     "h": round(c / top * 100, 1), "y": round(104 - c / top * 100, 1)}
+                    {
+                        "x": round(i * bar, 1),
+                        "w": round(bar - 1, 1),
+                        "h": round(c / top * 100, 1),
+                        "y": round(104 - c / top * 100, 1),
+                    }
                     for i, c in enumerate(counts)
                 ],
             }
@@ -200,14 +208,22 @@ def html_report(
     found = findings(result, owners)
     if sim is not None:
         slos = [
-            {"metric": s["metric"], "targetMinutes": s["targetMinutes"],
-             "value": s["probability"], "met": s["probability"] >= 0.5}
+            {
+                "metric": s["metric"],
+                "targetMinutes": s["targetMinutes"],
+                "value": s["probability"],
+                "met": s["probability"] >= 0.5,
+            }
             for s in sim["slos"]
         ]
     else:
         slos = [
-            {"metric": s["metric"], "targetMinutes": s["targetMinutes"],
-             "value": "never" if s["minutes"] is None else s["minutes"], "met": s["met"]}
+            {
+                "metric": s["metric"],
+                "targetMinutes": s["targetMinutes"],
+                "value": "never" if s["minutes"] is None else s["minutes"],
+                "met": s["met"],
+            }
             for s in result["slos"]
         ]
     return env.get_template("report.html.j2").render(

@@ -88,9 +88,7 @@ def plan_schedule(
 
 
 def _escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-    )
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def _fold(line: str) -> list[str]:
@@ -127,7 +125,7 @@ def ics_calendar(slots: Sequence[Slot], stamp: datetime) -> str:
             f"DTEND;VALUE=DATE:{date.fromordinal(end).strftime('%Y%m%d')}",
             f"SUMMARY:{_escape('Tabletop drill: ' + slot.title)}",
             f"DESCRIPTION:{_escape(f'Run: seccli drill run {slot.scenario} --interactive')}",
-            f"ORGANIZER;CN=\"{slot.facilitator}\":urn:seccli:person:{slot.facilitator}",
+            f'ORGANIZER;CN="{slot.facilitator}":urn:seccli:person:{slot.facilitator}',
             "CATEGORIES:DRILL",
             "END:VEVENT",
         ]

@@ -44,9 +44,7 @@ def simulate(plan: Plan, runs: int, seed: int) -> dict[str, Any]:
         raise ValueError("runs must be at least 1")
     rng = random.Random(seed)
     targets = slo_targets(plan.slo)
-    metric_phase = {
-        METRIC_NAMES[step.metric]: step.phase.id for step in plan.phases if step.metric
-    }
+    metric_phase = {METRIC_NAMES[step.metric]: step.phase.id for step in plan.phases if step.metric}
     ancestors = _ancestors(plan)
     values: dict[str, list[float]] = {name: [] for name in metric_phase}
     met: Counter[str] = Counter()

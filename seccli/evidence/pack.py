@@ -261,13 +261,26 @@ def _evidence_files(collected: Collected) -> list[PackFile]:
     )
     from seccli.evidence.scope import csv_bytes
 
-    columns = ["fingerprint", "scope", "tool", "ruleId", "severity", "title", "file",
-               "firstSeen", "lastSeen", "resolvedAt", "state"]
+    columns = [
+        "fingerprint",
+        "scope",
+        "tool",
+        "ruleId",
+        "severity",
+        "title",
+        "file",
+        "firstSeen",
+        "lastSeen",
+        "resolvedAt",
+        "state",
+    ]
     files.append(
         PackFile(
             "evidence/findings/findings.csv",
-            csv_bytes([*columns, "controls"],
-                      [[f[c] for c in columns] + [" ".join(f["controls"])] for f in findings]),
+            csv_bytes(
+                [*columns, "controls"],
+                [[f[c] for c in columns] + [" ".join(f["controls"])] for f in findings],
+            ),
             "findings",
             "store findings history seen in the period (CSV)",
             finding_controls,

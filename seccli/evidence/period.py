@@ -69,9 +69,7 @@ def named_period(text: str) -> Period:
     )
 
 
-def resolve_period(
-    period: str | None, start: str | None, end: str | None, now: datetime
-) -> Period:
+def resolve_period(period: str | None, start: str | None, end: str | None, now: datetime) -> Period:
     """The period from ``--period`` or ``--from``/``--to``; the quarter of ``now`` by default."""
     if period is not None and (start is not None or end is not None):
         raise InputError("give either --period or --from/--to, not both")

@@ -30,8 +30,13 @@ def _chart(frameworks: Sequence[tuple[Catalog, list[ControlResult]]]) -> dict[st
             width = round(_BAR_WIDTH * counts[status] / total, 1)
             if counts[status]:
                 segments.append(
-                    {"x": x, "width": width, "color": COLORS[status], "status": status,
-                     "count": counts[status]}
+                    {
+                        "x": x,
+                        "width": width,
+                        "color": COLORS[status],
+                        "status": status,
+                        "count": counts[status],
+                    }
                 )
             x += width
         bars.append({"label": cat.framework, "y": 10 + 30 * index, "segments": segments})

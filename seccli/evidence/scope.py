@@ -64,12 +64,25 @@ def system_description(estate: Estate, estate_sha256: str) -> dict[str, Any]:
 def inventory_csv(estate: Estate) -> bytes:
     """The asset inventory: one row per service."""
     header = [
-        "namespace", "service", "subdomain", "owner", "serviceAccount", "image",
-        "dataClasses", "secrets", "ports", "externalEgress",
+        "namespace",
+        "service",
+        "subdomain",
+        "owner",
+        "serviceAccount",
+        "image",
+        "dataClasses",
+        "secrets",
+        "ports",
+        "externalEgress",
     ]
     rows = [
         [
-            s.namespace, s.name, s.subdomain, s.owner, s.account, s.image,
+            s.namespace,
+            s.name,
+            s.subdomain,
+            s.owner,
+            s.account,
+            s.image,
             " ".join(d.value for d in s.data_classes),
             " ".join(r.path for r in s.secrets),
             " ".join(f"{p.name}:{p.port}" for p in s.ports),
@@ -83,13 +96,25 @@ def inventory_csv(estate: Estate) -> bytes:
 def soa_csv(results: Sequence[ControlResult]) -> bytes:
     """The Statement of Applicability: every control, applicable or not, its status and why."""
     header = [
-        "framework", "controlId", "title", "applicable", "status", "reason", "checks", "evidence",
+        "framework",
+        "controlId",
+        "title",
+        "applicable",
+        "status",
+        "reason",
+        "checks",
+        "evidence",
     ]
     rows = [
         [
-            r.control.framework, r.control.id, r.control.title,
+            r.control.framework,
+            r.control.id,
+            r.control.title,
             "no" if r.status == "not applicable" else "yes",
-            r.status, r.reason, " ".join(c.check.id for c in r.checks), r.path,
+            r.status,
+            r.reason,
+            " ".join(c.check.id for c in r.checks),
+            r.path,
         ]
         for r in results
     ]
@@ -111,9 +136,16 @@ def ropa_csv(estate: Estate) -> bytes:
     names = {n.name: n.display_name or n.name for n in estate.namespaces}
     descriptions = {d.name: d.description for d in estate.subdomains}
     header = [
-        "controller", "processingActivity", "purpose", "personalDataCategories",
-        "dataSubjects", "recipients", "thirdCountryTransfers", "retention",
-        "securityMeasures", "system",
+        "controller",
+        "processingActivity",
+        "purpose",
+        "personalDataCategories",
+        "dataSubjects",
+        "recipients",
+        "thirdCountryTransfers",
+        "retention",
+        "securityMeasures",
+        "system",
     ]
     rows = []
     for s in sorted(estate.services, key=lambda s: (s.namespace, s.name)):
@@ -148,7 +180,10 @@ def art32_csv(collected: Collected) -> bytes:
             continue
         rows.append(
             [
-                result.check.title, result.check.id, result.status, result.reason,
+                result.check.title,
+                result.check.id,
+                result.status,
+                result.reason,
                 " ".join(str(c) for c in result.check.controls),
                 f"evidence/checks/{result.check.id}.json",
             ]

@@ -71,9 +71,7 @@ def check_holding(loaded: LoadedOrg) -> int:
     return len(holding)
 
 
-def validate_org_file(
-    path: Path, estate: Path, limits: LoadLimits | None = None
-) -> OrgValidation:
+def validate_org_file(path: Path, estate: Path, limits: LoadLimits | None = None) -> OrgValidation:
     """Load the org at ``path`` against the estate's subdomains and check its holding."""
     from seccli.core.hashing import sha256_file
     from seccli.org.loader import load_org_for_estate

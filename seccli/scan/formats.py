@@ -88,8 +88,7 @@ def summary_text(result: ScanResult) -> str:
             line += f" ({run.detail})"
         lines.append(line)
     lines += [
-        f"expired suppression: {s.label()} (expired {s.expires.isoformat()}, approver "
-        f"{s.approver})"
+        f"expired suppression: {s.label()} (expired {s.expires.isoformat()}, approver {s.approver})"
         for s in gate.outcome.expired
     ]
     counts = ", ".join(

@@ -109,6 +109,7 @@ EQUIVALENT_RULES: tuple[Equivalence, ...] = (
     ),
 )
 
+
 def equivalent(a: RuleRef, b: RuleRef) -> bool:
     """Whether the equivalence table says rules ``a`` and ``b`` detect the same problem."""
     if a[0] == b[0]:
@@ -120,6 +121,7 @@ def overridden(tool: str, rule: str, severity: Severity) -> Severity:
     """``severity`` (the tool's), unless ``SEVERITY_OVERRIDES`` names the rule."""
     override = SEVERITY_OVERRIDES.get((tool, rule))
     return severity if override is None else override.severity
+
 
 SEMGREP_SEVERITY = {
     "ERROR": Severity.HIGH,

@@ -479,9 +479,7 @@ class SqliteStore:
             damage = [str(row[0]) for row in self._db.execute("PRAGMA quick_check").fetchall()]
         if damage != ["ok"]:
             details = [line for line in damage if not line.startswith("***")] or damage
-            raise AuditLogBroken(
-                f"{self.path}: the database is damaged: {'; '.join(details[:3])}"
-            )
+            raise AuditLogBroken(f"{self.path}: the database is damaged: {'; '.join(details[:3])}")
 
     def _read_checkpoint(self) -> AuditCheckpoint | None:
         """Read the checkpoint: a regular file of at most a few KiB, through the safe loader."""

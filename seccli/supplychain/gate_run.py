@@ -119,9 +119,7 @@ def load_gate_policy(path: Path) -> TrustPolicy:
         raise
 
 
-def open_gate_cache(
-    store_path: Path, key_path: Path
-) -> tuple[SqliteCache | None, str | None]:
+def open_gate_cache(store_path: Path, key_path: Path) -> tuple[SqliteCache | None, str | None]:
     """The verification cache beside the store, or ``None`` and why it is not used."""
     from seccli.supplychain.cache import CacheKeyError, open_cache_key
     from seccli.supplychain.cache import SqliteCache as Cache

@@ -76,9 +76,7 @@ def project_files(folder: Path) -> list[Path]:
     chosen: list[Path] = []
     python = [folder / name for name in PYTHON_LOCKS if (folder / name).is_file()]
     if not python:
-        python = sorted(
-            p for p in folder.iterdir() if p.is_file() and is_requirements_name(p.name)
-        )
+        python = sorted(p for p in folder.iterdir() if p.is_file() and is_requirements_name(p.name))
     if not python and (folder / "pyproject.toml").is_file():
         python = [folder / "pyproject.toml"]
     chosen.extend(python[:1] if python and python[0].name in PYTHON_LOCKS else python)
@@ -350,9 +348,7 @@ def _lock_packages(entries: dict[str, Any], path: Path) -> list[Package]:
         if version is None:
             raise InputError(f"{path}: packages[{key!r}] has no version")
         optional = entry.get("dev") is True or entry.get("optional") is True
-        packages.append(
-            Package("npm", name, version, str(path), _npm_licenses(entry), optional)
-        )
+        packages.append(Package("npm", name, version, str(path), _npm_licenses(entry), optional))
     return packages
 
 

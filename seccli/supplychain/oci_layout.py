@@ -183,7 +183,7 @@ class OciLayoutClient(RegistryClient):
 
     def tags(self, registry: str, repository: str) -> list[str]:
         prefix = f"{registry}/{repository}:"
-        return sorted(name[len(prefix):] for name in self._refs if name.startswith(prefix))
+        return sorted(name[len(prefix) :] for name in self._refs if name.startswith(prefix))
 
     # writing -----------------------------------------------------------------------------
     def _write(self, path: Path, data: bytes) -> None:
@@ -251,7 +251,7 @@ class OciLayoutClient(RegistryClient):
 
 def layout_argument(value: str) -> Path | None:
     """The folder of an ``oci:DIR`` input, else ``None``."""
-    return Path(value[len(OCI_PREFIX):]) if value.startswith(OCI_PREFIX) else None
+    return Path(value[len(OCI_PREFIX) :]) if value.startswith(OCI_PREFIX) else None
 
 
 def push_tiny_image(client: OciLayoutClient, name: str, tag: str, note: bytes) -> str:

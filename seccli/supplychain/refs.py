@@ -166,9 +166,7 @@ def _is_input_name(path: Path) -> bool:
     )
 
 
-def iter_input_files(
-    paths: Sequence[Path], options: WalkOptions | None = None
-) -> Iterator[Path]:
+def iter_input_files(paths: Sequence[Path], options: WalkOptions | None = None) -> Iterator[Path]:
     """The files to read for ``paths``: files as given; folders walked (see ``walk_folder``)."""
     for path in paths:
         if path.is_dir():

@@ -217,8 +217,7 @@ def load_docker_config(path: Path) -> dict[str, Credentials]:
                 decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
             except ValueError:
                 raise InputError(
-                    f"{path}: auths[{redact_url(server)!r}].auth is not base64 of "
-                    "'user:password'"
+                    f"{path}: auths[{redact_url(server)!r}].auth is not base64 of 'user:password'"
                 ) from None
             username, _, password = decoded.partition(":")
         if isinstance(username, str) and isinstance(password, str) and username:
@@ -331,9 +330,7 @@ class RegistryClient:
                         continue
                 except (urllib3.exceptions.TimeoutError, urllib3.exceptions.HTTPError) as exc:
                     last_error = f"connection failed: {_short(exc)}"
-                    if not current.fired and not isinstance(
-                        exc, urllib3.exceptions.TimeoutError
-                    ):
+                    if not current.fired and not isinstance(exc, urllib3.exceptions.TimeoutError):
                         continue
                     current.fired = True
             if current.fired:

@@ -155,9 +155,7 @@ def diff_sboms(old: dict[str, Any], new: dict[str, Any]) -> SbomDiff:
             elif news[version].licenses != entry.licenses:
                 now = news[version]
                 changed.append(
-                    ComponentChange(
-                        key, now.name, version, version, entry.licenses, now.licenses
-                    )
+                    ComponentChange(key, now.name, version, version, entry.licenses, now.licenses)
                 )
         added.extend(entry for version, entry in news.items() if version not in olds)
     return SbomDiff(

@@ -224,4 +224,3 @@ def verify_blob(
         artifact, bundle, keys=keys, identities=identities, trusted_root=trusted_root
     )
     return BlobCheck(artifact, bundle, result)
-

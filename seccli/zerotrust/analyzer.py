@@ -49,8 +49,6 @@ from seccli.zerotrust.selectors import LabelSelector
 _ALL = PortSet.all()
 
 
-
-
 @dataclass(slots=True)
 class WorkloadClass:
     """Workloads indistinguishable to NetworkPolicies."""

@@ -187,7 +187,8 @@ def _fold_everyone(
     shared = [
         (dst, label, len(members))
         for (dst, label), members in sorted(sources.items())
-        if len(members) >= 3 and reaching[dst] == senders - {dst}
+        if len(members) >= 3
+        and reaching[dst] == senders - {dst}
         and len(members) * 2 > len(reaching[dst])
     ]
     gone = {(dst, label) for dst, label, _ in shared}
@@ -209,9 +210,7 @@ def _wrapped_sources(
     receivers = {e.dst for e in edges if e.src != e.dst}
     receivers |= {dst for _, dst, _, _ in folded} | {dst for dst, _, _ in shared}
     senders = [
-        idents[0]
-        for _, idents in sorted(by_ns.items())
-        if not receivers.intersection(idents)
+        idents[0] for _, idents in sorted(by_ns.items()) if not receivers.intersection(idents)
     ]
     return [
         f"  {dot_quote(senders[i - SOURCE_COLUMN])} -> {dot_quote(senders[i])} [style=invis];"

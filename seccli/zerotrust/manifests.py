@@ -694,8 +694,11 @@ def controller_of(meta: dict[str, Any], name: str, labels: dict[str, str]) -> tu
         (
             o
             for o in owners
-            if isinstance(o, dict) and o.get("controller") is True
-            and isinstance(o.get("kind"), str) and isinstance(o.get("name"), str) and o["name"]
+            if isinstance(o, dict)
+            and o.get("controller") is True
+            and isinstance(o.get("kind"), str)
+            and isinstance(o.get("name"), str)
+            and o["name"]
         ),
         None,
     )

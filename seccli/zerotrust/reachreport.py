@@ -32,8 +32,9 @@ class ReachReport:
             return notes
         names = ", ".join(w.display for w in flagged)
         if self.host_network is HostNetwork.AS_PODS:
-            notes.append(f"host-network workloads analysed as pods (--host-network as-pods): "
-                         f"{names}")
+            notes.append(
+                f"host-network workloads analysed as pods (--host-network as-pods): {names}"
+            )
         else:
             notes.append(f"{names}: {HOST_NETWORK_NOTE}")
         return notes

@@ -38,17 +38,34 @@ BASE: dict[str, Any] = {
     },
     "injects": [{"id": "alert", "atMinutes": 0, "kind": "alert", "text": "an alert"}],
     "phases": [
-        {"id": "detect", "team": "soc", "after": ["alert"],
-         "duration": {"distribution": "fixed", "minutes": 2}},
+        {
+            "id": "detect",
+            "team": "soc",
+            "after": ["alert"],
+            "duration": {"distribution": "fixed", "minutes": 2},
+        },
         {"id": "acknowledge", "kind": "page", "team": "squad-profiles", "after": ["detect"]},
-        {"id": "contain", "team": "ir-dfir", "after": ["acknowledge"],
-         "duration": {"distribution": "fixed", "minutes": 10}},
-        {"id": "recover", "team": "api-infrastructure", "after": ["contain"],
-         "duration": {"distribution": "fixed", "minutes": 5}},
+        {
+            "id": "contain",
+            "team": "ir-dfir",
+            "after": ["acknowledge"],
+            "duration": {"distribution": "fixed", "minutes": 10},
+        },
+        {
+            "id": "recover",
+            "team": "api-infrastructure",
+            "after": ["contain"],
+            "duration": {"distribution": "fixed", "minutes": 5},
+        },
     ],
     "expectations": [
-        {"id": "ack-5", "phase": "acknowledge", "withinMinutes": 5, "team": "squad-profiles",
-         "since": "detect"}
+        {
+            "id": "ack-5",
+            "phase": "acknowledge",
+            "withinMinutes": 5,
+            "team": "squad-profiles",
+            "since": "detect",
+        }
     ],
 }
 

@@ -126,10 +126,18 @@ def test_drill_clock_never_reads_the_wall_clock() -> None:
 def test_expectations_met_late_missed_and_skipped(tmp_path: Path, org: Any) -> None:
     phases = [
         *BASE["phases"],
-        {"id": "notify", "team": "datasec-privacy", "after": ["contain"],
-         "duration": {"distribution": "fixed", "minutes": 100}},
-        {"id": "forever", "team": "grc", "after": ["contain"],
-         "duration": {"distribution": "fixed", "minutes": 5000}},
+        {
+            "id": "notify",
+            "team": "datasec-privacy",
+            "after": ["contain"],
+            "duration": {"distribution": "fixed", "minutes": 100},
+        },
+        {
+            "id": "forever",
+            "team": "grc",
+            "after": ["contain"],
+            "duration": {"distribution": "fixed", "minutes": 5000},
+        },
     ]
     expectations = [
         {"id": "late", "phase": "contain", "withinMinutes": 1, "team": "ir-dfir"},
@@ -138,17 +146,24 @@ def test_expectations_met_late_missed_and_skipped(tmp_path: Path, org: Any) -> N
         {"id": "skipped", "phase": "notify", "withinMinutes": 10, "team": "datasec-privacy"},
     ]
     decisions = [
-        {"id": "d", "after": "contain", "question": "notify?", "default": "yes",
-         "options": [{"id": "yes", "label": "yes"},
-                     {"id": "no", "label": "no", "skips": ["notify"], "addsMinutes": 7}],
-         "rules": [{"variable": "personal", "equals": False, "choose": "no"}]},
+        {
+            "id": "d",
+            "after": "contain",
+            "question": "notify?",
+            "default": "yes",
+            "options": [
+                {"id": "yes", "label": "yes"},
+                {"id": "no", "label": "no", "skips": ["notify"], "addsMinutes": 7},
+            ],
+            "rules": [{"variable": "personal", "equals": False, "choose": "no"}],
+        },
     ]
-    doc = scenario(phases=phases, expectations=expectations, decisions=decisions,
-                   variables={"personal": False})
+    doc = scenario(
+        phases=phases, expectations=expectations, decisions=decisions, variables={"personal": False}
+    )
     result = run_drill(load(write(tmp_path / "s.yaml", doc), org).plan, 2)
     status = {e["id"]: e["status"] for e in result["expectations"]}
-    assert status == {"late": "late", "met": "met", "missed": "missed",
-                      "skipped": "not-applicable"}
+    assert status == {"late": "late", "met": "met", "missed": "missed", "skipped": "not-applicable"}
     assert result["decisions"][0]["chosen"] == "no"
     recover = next(p for p in result["phases"] if p["id"] == "recover")
     contain = next(p for p in result["phases"] if p["id"] == "contain")
@@ -190,8 +205,11 @@ def test_estate_overrides_the_default_slos_and_the_scenario_overrides_the_estate
     assert "  slo:\n    latencyP99Ms: 250\n" in text
     estate = tmp_path / "estate.yaml"
     estate.write_text(
-        text.replace("  slo:\n    latencyP99Ms: 250\n",
-                     "  slo:\n    latencyP99Ms: 250\n    mttaMinutes: 2\n    mttrMinutes: 90\n", 1)
+        text.replace(
+            "  slo:\n    latencyP99Ms: 250\n",
+            "  slo:\n    latencyP99Ms: 250\n    mttaMinutes: 2\n    mttrMinutes: 90\n",
+            1,
+        )
     )
     env = {"SECCLI_ESTATE": str(estate)}
     plain = write(tmp_path / "a.yaml", scenario())

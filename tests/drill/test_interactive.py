@@ -19,9 +19,14 @@ class Terminal:
     """seccli in a child process whose controlling terminal is a pty."""
 
     def __init__(self, args: list[str], cwd: Path) -> None:
-        env = {**os.environ, "SECCLI_ORG": str(ORG), "SECCLI_DRILLS": str(DRILLS),
-               "SECCLI_PLAYBOOKS": str(PLAYBOOKS), "SECCLI_STORE": str(cwd / "state.db"),
-               "SECCLI_ACTOR": "facilitator"}
+        env = {
+            **os.environ,
+            "SECCLI_ORG": str(ORG),
+            "SECCLI_DRILLS": str(DRILLS),
+            "SECCLI_PLAYBOOKS": str(PLAYBOOKS),
+            "SECCLI_STORE": str(cwd / "state.db"),
+            "SECCLI_ACTOR": "facilitator",
+        }
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child
             os.chdir(cwd)
@@ -49,7 +54,7 @@ class Terminal:
         mark = len(self.output)
         os.write(self.fd, line.encode() + b"\r")
         deadline = time.monotonic() + 60
-        while then not in self.output[mark + len(line):]:
+        while then not in self.output[mark + len(line) :]:
             assert time.monotonic() < deadline, self.output[-3000:]
             ready, _, _ = select.select([self.fd], [], [], 1)
             if ready:
@@ -75,17 +80,33 @@ def _scenario(tmp_path: Path) -> Path:
         *BASE["injects"],
         {"id": "call", "atMinutes": 6, "kind": "call", "text": "A journalist calls"},
     ]
-    decisions = [{"id": "tell", "after": "contain", "question": "Tell customers?",
-                  "default": "yes", "options": [{"id": "yes", "label": "yes"},
-                                                {"id": "no", "label": "no"}]}]
+    decisions = [
+        {
+            "id": "tell",
+            "after": "contain",
+            "question": "Tell customers?",
+            "default": "yes",
+            "options": [{"id": "yes", "label": "yes"}, {"id": "no", "label": "no"}],
+        }
+    ]
     return write(tmp_path / "room.yaml", scenario(injects=injects, decisions=decisions))
 
 
 def test_interactive_session_interrupted_and_resumed(tmp_path: Path) -> None:
     path = _scenario(tmp_path)
     session = tmp_path / "room.session.jsonl"
-    args = ["drill", "run", str(path), "--interactive", "--session", str(session), "-f", "json",
-            "-o", str(tmp_path / "result.json")]
+    args = [
+        "drill",
+        "run",
+        str(path),
+        "--interactive",
+        "--session",
+        str(session),
+        "-f",
+        "json",
+        "-o",
+        str(tmp_path / "result.json"),
+    ]
     first = Terminal(args, tmp_path)
     first.read_until("min] > ")
     first.send("next")
@@ -105,7 +126,14 @@ def test_interactive_session_interrupted_and_resumed(tmp_path: Path) -> None:
     assert "entries kept" in first.output
     kept = session.read_text().splitlines()
     assert [json.loads(line)["type"] for line in kept] == [
-        "advance", "advance", "done", "advance", "ack", "pause", "note", "resume"
+        "advance",
+        "advance",
+        "done",
+        "advance",
+        "ack",
+        "pause",
+        "note",
+        "resume",
     ]
     assert all({"simulated", "wall", "minutes"} <= set(json.loads(line)) for line in kept)
     assert not (tmp_path / "result.json").exists()  # nothing scored or recorded yet

@@ -50,8 +50,14 @@ def test_markdown_report_sections(tmp_path: Path) -> None:
     result = seccli("drill", "run", "ransomware-node", "-f", "markdown", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     text = result.stdout
-    for heading in ("## Objectives", "## SLOs", "## Timeline", "## What went well", "## Gaps",
-                    "## Improvement plan"):
+    for heading in (
+        "## Objectives",
+        "## SLOs",
+        "## Timeline",
+        "## What went well",
+        "## Gaps",
+        "## Improvement plan",
+    ):
         assert heading in text
     assert "| MTTA | 5.0 |" in text and "not met" in text
     plan = text.split("## Improvement plan", 1)[1]
@@ -77,16 +83,27 @@ def _png_is_blank(png: bytes) -> bool:
 def test_html_report_renders_in_headless_chromium(tmp_path: Path, command: str) -> None:
     page = tmp_path / "report.html"
     extra = ["--runs", "500"] if command == "simulate" else []
-    made = seccli("drill", command, "gdpr-breach", *extra, "-f", "html", "-o", str(page),
-                  cwd=tmp_path)
+    made = seccli(
+        "drill", command, "gdpr-breach", *extra, "-f", "html", "-o", str(page), cwd=tmp_path
+    )
     assert made.returncode == 0, made.stderr
     html = page.read_text()
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "https://" not in html and "<script" not in html  # self-contained
-    flags = ["--headless=new", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
-             f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run(["chromium", *flags, "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=90, check=False)
+    flags = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--enable-logging=stderr",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        ["chromium", *flags, "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert 'id="timeline-chart"' in dom.stdout and 'id="slo-table"' in dom.stdout
     assert 'id="timeline"' in dom.stdout and "<rect" in dom.stdout
@@ -97,7 +114,10 @@ def test_html_report_renders_in_headless_chromium(tmp_path: Path, command: str) 
     shot = tmp_path / "shot.png"
     taken = subprocess.run(
         ["chromium", *flags, f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri()],
-        capture_output=True, text=True, timeout=90, check=False,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
     )
     assert taken.returncode == 0 and shot.exists(), taken.stderr[-2000:]
     assert not _png_is_blank(shot.read_bytes())
@@ -107,8 +127,9 @@ def test_schedule_picks_the_longest_unrun_and_writes_ics(tmp_path: Path) -> None
     icalendar = pytest.importorskip("icalendar")
     for name in ("crypto-miner", "ddos-edge"):
         assert seccli("drill", "run", name, cwd=tmp_path).returncode == 0
-    result = seccli("drill", "schedule", "--months", "10", "--from", "2027-01", "-f", "json",
-                    cwd=tmp_path)
+    result = seccli(
+        "drill", "schedule", "--months", "10", "--from", "2027-01", "-f", "json", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     slots = json.loads(result.stdout)["schedule"]
     names = [s["scenario"] for s in slots]
@@ -120,8 +141,19 @@ def test_schedule_picks_the_longest_unrun_and_writes_ics(tmp_path: Path) -> None
     assert all(s["facilitator"].startswith("ir-dfir-") for s in slots)
     assert [s["month"] for s in slots][:2] == ["2027-01", "2027-02"]
     ics = tmp_path / "drills.ics"
-    made = seccli("drill", "schedule", "--months", "10", "--from", "2027-01", "-f", "ics", "-o",
-                  str(ics), cwd=tmp_path)
+    made = seccli(
+        "drill",
+        "schedule",
+        "--months",
+        "10",
+        "--from",
+        "2027-01",
+        "-f",
+        "ics",
+        "-o",
+        str(ics),
+        cwd=tmp_path,
+    )
     assert made.returncode == 0, made.stderr
     raw = ics.read_bytes()
     assert all(len(line) <= 75 for line in raw.split(b"\r\n"))

@@ -26,14 +26,23 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("unknown-subdomain", {"subdomain": "atlantis"}, "subdomain: subdomain 'atlantis'"),
     (
         "injects-out-of-order",
-        {"injects": [*BASE["injects"], {"id": "b", "atMinutes": 5, "kind": "info", "text": "b"},
-                     {"id": "c", "atMinutes": 4, "kind": "info", "text": "c"}]},
+        {
+            "injects": [
+                *BASE["injects"],
+                {"id": "b", "atMinutes": 5, "kind": "info", "text": "b"},
+                {"id": "c", "atMinutes": 4, "kind": "info", "text": "c"},
+            ]
+        },
         "injects[2].atMinutes: injects out of order",
     ),
     (
         "inject-after-end",
-        {"injects": [*BASE["injects"], {"id": "late", "atMinutes": 601, "kind": "info",
-                                        "text": "x"}]},
+        {
+            "injects": [
+                *BASE["injects"],
+                {"id": "late", "atMinutes": 601, "kind": "info", "text": "x"},
+            ]
+        },
         "injects[1].atMinutes: after the end",
     ),
     (
@@ -43,8 +52,17 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "expectation-undefined-since",
-        {"expectations": [{"id": "e", "phase": "detect", "withinMinutes": 5, "team": "soc",
-                           "since": "nothing"}]},
+        {
+            "expectations": [
+                {
+                    "id": "e",
+                    "phase": "detect",
+                    "withinMinutes": 5,
+                    "team": "soc",
+                    "since": "nothing",
+                }
+            ]
+        },
         "expectations[0].since",
     ),
     ("dangling-after", {"phases": _phases(p1={"after": ["ghost"]})}, "phases[1].after[0]"),
@@ -56,8 +74,11 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "bounds",
-        {"phases": _phases(p2={"duration": {"distribution": "uniform", "minMinutes": 9,
-                                            "maxMinutes": 1}})},
+        {
+            "phases": _phases(
+                p2={"duration": {"distribution": "uniform", "minMinutes": 9, "maxMinutes": 1}}
+            )
+        },
         "minMinutes is greater than maxMinutes",
     ),
     (
@@ -72,15 +93,30 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "no-answer-without-level",
-        {"injects": [*BASE["injects"], {"id": "n", "atMinutes": 1, "kind": "no-answer",
-                                        "text": "x"}]},
+        {
+            "injects": [
+                *BASE["injects"],
+                {"id": "n", "atMinutes": 1, "kind": "no-answer", "text": "x"},
+            ]
+        },
         "injects[1]: a no-answer inject needs level",
     ),
     (
         "bad-decision",
-        {"decisions": [{"id": "d", "after": "contain", "question": "q", "default": "maybe",
-                        "options": [{"id": "a", "label": "a", "skips": ["detect"]},
-                                    {"id": "b", "label": "b"}]}]},
+        {
+            "decisions": [
+                {
+                    "id": "d",
+                    "after": "contain",
+                    "question": "q",
+                    "default": "maybe",
+                    "options": [
+                        {"id": "a", "label": "a", "skips": ["detect"]},
+                        {"id": "b", "label": "b"},
+                    ],
+                }
+            ]
+        },
         "decisions[0].default: no option 'maybe'",
     ),
     ("unknown-field", {"injectz": []}, "injectz"),
@@ -103,8 +139,11 @@ def test_bad_scenario_is_exit_2_with_file_line(
 
 
 def test_every_problem_at_once(tmp_path: Path) -> None:
-    doc = scenario(subdomain="atlantis", phases=_phases(p0={"team": "nobody"}),
-                   expectations=[{"id": "e", "phase": "zzz", "withinMinutes": 1, "team": "soc"}])
+    doc = scenario(
+        subdomain="atlantis",
+        phases=_phases(p0={"team": "nobody"}),
+        expectations=[{"id": "e", "phase": "zzz", "withinMinutes": 1, "team": "soc"}],
+    )
     result = seccli("drill", "run", str(write(tmp_path / "s.yaml", doc)), cwd=tmp_path)
     assert result.returncode == 2
     for text in ("atlantis", "nobody", "no phase 'zzz'"):
@@ -115,12 +154,16 @@ def test_every_problem_at_once(tmp_path: Path) -> None:
     ("teams", "expected"),
     [
         ({"soc": {"acknowledge": {"distribution": "fixed", "minutes": -1}}}, "minutes"),
-        ({"soc": {"acknowledge": {"distribution": "exponential", "meanMinutes": "fast"}}},
-         "meanMinutes"),
+        (
+            {"soc": {"acknowledge": {"distribution": "exponential", "meanMinutes": "fast"}}},
+            "meanMinutes",
+        ),
         ({"soc": {"answerProbability": 1.5}}, "answerProbability"),
         ({"martians": {}}, "teams.martians: team 'martians'"),
-        ({"soc": {"phases": {"detect": {"distribution": "lognormal", "medianMinutes": 3}}}},
-         "needs sigma"),
+        (
+            {"soc": {"phases": {"detect": {"distribution": "lognormal", "medianMinutes": 3}}}},
+            "needs sigma",
+        ),
     ],
 )
 def test_bad_responders_file_is_exit_2(tmp_path: Path, teams: Any, expected: str) -> None:
@@ -138,12 +181,16 @@ def test_bad_responders_file_is_exit_2(tmp_path: Path, teams: Any, expected: str
 def test_responders_file_overrides_the_scenario(tmp_path: Path) -> None:
     responders = write(
         tmp_path / "responders.yaml",
-        {"apiVersion": "seccli.dev/v1alpha1", "kind": "DrillResponders",
-         "teams": {"squad-profiles": {"acknowledge": {"distribution": "fixed", "minutes": 9}}}},
+        {
+            "apiVersion": "seccli.dev/v1alpha1",
+            "kind": "DrillResponders",
+            "teams": {"squad-profiles": {"acknowledge": {"distribution": "fixed", "minutes": 9}}},
+        },
     )
     path = write(tmp_path / "s.yaml", scenario())
-    result = seccli("drill", "run", str(path), "--responders", str(responders), "-f", "json",
-                    cwd=tmp_path)
+    result = seccli(
+        "drill", "run", str(path), "--responders", str(responders), "-f", "json", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     import json
 

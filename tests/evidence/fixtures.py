@@ -32,8 +32,13 @@ def finding(
 ) -> Finding:
     """A finding of ``tool``'s ``rule``."""
     return Finding.create(
-        tool=tool, rule_id=rule, title=f"{rule} title", message="m", severity=severity,
-        location=Location(file=file, line=3), basis=f"{rule}-{file}",
+        tool=tool,
+        rule_id=rule,
+        title=f"{rule} title",
+        message="m",
+        severity=severity,
+        location=Location(file=file, line=3),
+        basis=f"{rule}-{file}",
     )
 
 

@@ -29,9 +29,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SECCLI_STORE", str(db))
     with SqliteStore.open(db, create=True) as opened:
         for n in range(3):
-            opened.append_audit(
-                AuditRecord("alice", "scan", f"repo-{n}", {"n": n, "text": "é ✓"})
-            )
+            opened.append_audit(AuditRecord("alice", "scan", f"repo-{n}", {"n": n, "text": "é ✓"}))
     return db
 
 
@@ -79,11 +77,18 @@ def test_export_lets_an_auditor_recompute_every_hash(store: Path, tmp_path: Path
     for entry in entries:
         assert sha256_hex(entry["payloadText"]) == entry["payloadDigest"]
         assert entry["prevHash"] == previous
-        assert entry_hash(
-            seq=entry["seq"], time=entry["time"], actor=entry["actor"], action=entry["action"],
-            subject=entry["subject"], payload_digest=entry["payloadDigest"],
-            prev_hash=entry["prevHash"],
-        ) == entry["entryHash"]
+        assert (
+            entry_hash(
+                seq=entry["seq"],
+                time=entry["time"],
+                actor=entry["actor"],
+                action=entry["action"],
+                subject=entry["subject"],
+                payload_digest=entry["payloadDigest"],
+                prev_hash=entry["prevHash"],
+            )
+            == entry["entryHash"]
+        )
         previous = entry["entryHash"]
     assert lines[-2] == {"type": "checkpoint", "checkpoint": {"seq": 3, "entryHash": previous}}
     assert lines[-1] == {"type": "signature", "envelope": None}
@@ -122,9 +127,7 @@ def test_wrong_key_fails(store: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", ["garbage", "payload", "signature", "type", "symlink"])
-def test_damaged_signature_file_fails(
-    store: Path, tmp_path: Path, damage: str
-) -> None:
+def test_damaged_signature_file_fails(store: Path, tmp_path: Path, damage: str) -> None:
     key, pub = _keys(tmp_path)
     assert run_cli(["audit", "sign", "--key", str(key)])[0] == 0
     path = signature_path(store)

@@ -86,8 +86,18 @@ def test_every_mapped_control_exists_in_its_catalog() -> None:
 
 def test_every_automated_check_named_by_the_issue_is_mapped() -> None:
     expected = {
-        "policy-templates", "scan", "image-gate", "sbom", "vault-audit", "vault-rotation",
-        "netpol-proof", "mtls-spiffe", "org-oncall", "drills", "soar-runs", "audit-chain",
+        "policy-templates",
+        "scan",
+        "image-gate",
+        "sbom",
+        "vault-audit",
+        "vault-rotation",
+        "netpol-proof",
+        "mtls-spiffe",
+        "org-oncall",
+        "drills",
+        "soar-runs",
+        "audit-chain",
     }
     assert expected <= set(mapping.CHECKS)
     for check in mapping.CHECKS.values():
@@ -98,8 +108,14 @@ def test_every_automated_check_named_by_the_issue_is_mapped() -> None:
 
 def _finding(tool: str, rule: str, tags: tuple[str, ...] = (), **extra: object) -> Finding:
     return Finding.create(
-        tool=tool, rule_id=rule, title="t", message="m", severity=Severity.HIGH,
-        location=Location(file="a.py", line=1), tags=tags, **extra,  # type: ignore[arg-type]
+        tool=tool,
+        rule_id=rule,
+        title="t",
+        message="m",
+        severity=Severity.HIGH,
+        location=Location(file="a.py", line=1),
+        tags=tags,
+        **extra,  # type: ignore[arg-type]
     )
 
 

@@ -32,8 +32,19 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _build(env: Path, name: str = "pack.zip", *extra: str) -> Path:
     out = env / name
     code, text = run_cli(
-        ["evidence", "build", "-o", str(out), "--key", str(env / "evidence.key"),
-         "--from", ALL_TIME[0], "--to", ALL_TIME[1], *extra]
+        [
+            "evidence",
+            "build",
+            "-o",
+            str(out),
+            "--key",
+            str(env / "evidence.key"),
+            "--from",
+            ALL_TIME[0],
+            "--to",
+            ALL_TIME[1],
+            *extra,
+        ]
     )
     assert code == 0, text
     return out
@@ -56,14 +67,25 @@ def _members(pack: Path) -> dict[str, bytes]:
 def test_pack_contents_and_manifest(env: Path, pack: Path) -> None:
     files = _members(pack)
     for expected in (
-        "manifest.json", "manifest.sig.json", "index.html", "oscal/assessment-results.json",
-        "scope/system-description.json", "scope/inventory.csv",
-        "scope/statement-of-applicability.csv", "gdpr/records-of-processing-art30.csv",
-        "gdpr/security-measures-art32.csv", "exceptions/suppressions.json",
-        "evidence/runs/runs.json", "evidence/checks/image-gate.json",
-        "evidence/findings/findings.json", "evidence/audit-log/entries.jsonl",
-        "evidence/audit-log/verification.json", "evidence/kpis/kpis.json",
-        "controls/iso27001/A.8.20.json", "controls/soc2/CC6.6.json", "controls/gdpr/Art.32.json",
+        "manifest.json",
+        "manifest.sig.json",
+        "index.html",
+        "oscal/assessment-results.json",
+        "scope/system-description.json",
+        "scope/inventory.csv",
+        "scope/statement-of-applicability.csv",
+        "gdpr/records-of-processing-art30.csv",
+        "gdpr/security-measures-art32.csv",
+        "exceptions/suppressions.json",
+        "evidence/runs/runs.json",
+        "evidence/checks/image-gate.json",
+        "evidence/findings/findings.json",
+        "evidence/audit-log/entries.jsonl",
+        "evidence/audit-log/verification.json",
+        "evidence/kpis/kpis.json",
+        "controls/iso27001/A.8.20.json",
+        "controls/soc2/CC6.6.json",
+        "controls/gdpr/Art.32.json",
     ):
         assert expected in files, expected
     assert sum(p.startswith("controls/iso27001/") for p in files) == 93
@@ -71,8 +93,17 @@ def test_pack_contents_and_manifest(env: Path, pack: Path) -> None:
     listed = {f["path"] for f in manifest["files"]}
     assert listed == set(files) - {"manifest.json", "manifest.sig.json"}
     for entry in manifest["files"]:
-        assert set(entry) >= {"path", "sha256", "size", "mediaType", "collector", "tool",
-                              "producedBy", "period", "controls"}
+        assert set(entry) >= {
+            "path",
+            "sha256",
+            "size",
+            "mediaType",
+            "collector",
+            "tool",
+            "producedBy",
+            "period",
+            "controls",
+        }
     assert [f["path"] for f in manifest["files"]] == sorted(listed)
     assert list(files) == sorted(files)  # zip entries sorted
 
@@ -132,7 +163,8 @@ def test_oscal_is_valid_through_trestle(pack: Path) -> None:
     }
     states = {
         f["target"].get("status", {}).get("state")
-        for r in document["results"] for f in r["findings"]
+        for r in document["results"]
+        for f in r["findings"]
     }
     assert {"satisfied", "not-satisfied", None} <= states
     broken = json.loads(data)
@@ -144,9 +176,12 @@ def test_oscal_is_valid_through_trestle(pack: Path) -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        "scope/inventory.csv", "scope/statement-of-applicability.csv",
-        "gdpr/records-of-processing-art30.csv", "gdpr/security-measures-art32.csv",
-        "evidence/findings/findings.csv", "exceptions/suppressions.csv",
+        "scope/inventory.csv",
+        "scope/statement-of-applicability.csv",
+        "gdpr/records-of-processing-art30.csv",
+        "gdpr/security-measures-art32.csv",
+        "evidence/findings/findings.csv",
+        "exceptions/suppressions.csv",
     ],
 )
 def test_csv_files_are_well_formed(pack: Path, name: str) -> None:
@@ -160,8 +195,12 @@ def test_soa_and_ropa_contents(pack: Path) -> None:
     files = _members(pack)
     soa = list(csv.DictReader(io.StringIO(files["scope/statement-of-applicability.csv"].decode())))
     assert len(soa) == 61 + 93 + 10
-    assert {r["status"] for r in soa} <= {"satisfied", "not satisfied", "not assessed",
-                                          "not applicable"}
+    assert {r["status"] for r in soa} <= {
+        "satisfied",
+        "not satisfied",
+        "not assessed",
+        "not applicable",
+    }
     ropa = list(csv.DictReader(io.StringIO(files["gdpr/records-of-processing-art30.csv"].decode())))
     assert ropa and all(r["personalDataCategories"] for r in ropa)
     assert any("pii" in r["personalDataCategories"] for r in ropa)
@@ -223,9 +262,16 @@ def _rewrite(pack: Path, out: Path, change: str) -> None:
 @pytest.mark.parametrize(
     ("change", "kind"),
     [
-        ("byte", "changed"), ("add", "added"), ("remove", "removed"), ("rename", "renamed"),
-        ("manifest", "manifest"), ("unsigned", "signature"), ("traversal", "unsafe-entry"),
-        ("absolute", "unsafe-entry"), ("symlink", "unsafe-entry"), ("duplicate", "unsafe-entry"),
+        ("byte", "changed"),
+        ("add", "added"),
+        ("remove", "removed"),
+        ("rename", "renamed"),
+        ("manifest", "manifest"),
+        ("unsigned", "signature"),
+        ("traversal", "unsafe-entry"),
+        ("absolute", "unsafe-entry"),
+        ("symlink", "unsafe-entry"),
+        ("duplicate", "unsafe-entry"),
     ],
 )
 def test_every_tamper_kind_is_exit_1_and_named(
@@ -305,7 +351,9 @@ def test_truncated_and_manifestless_packs_are_exit_2(env: Path, pack: Path) -> N
 @pytest.mark.parametrize(
     "args",
     [
-        ["--framework", "pci"], ["--period", "2026-Q5"], ["--period", "Q4"],
+        ["--framework", "pci"],
+        ["--period", "2026-Q5"],
+        ["--period", "Q4"],
         ["--period", "2026-Q4", "--from", "2026-01-01"],
         ["--from", "2026-02-01", "--to", "2026-01-01"],
         ["--from", "yesterday"],

@@ -16,8 +16,14 @@ from tests.evidence.conftest import run_cli
 from tests.evidence.fixtures import ALL_TIME, EXAMPLE, fill_store, keys
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--no-first-run", "--disable-extensions"]
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-extensions",
+]
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (.ci/run does)")
 
@@ -32,8 +38,20 @@ def index_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mp.setenv("SECCLI_STORE", str(folder / "state.db"))
     try:
         code, out = run_cli(
-            ["evidence", "build", "-o", str(pack), "--key", str(key), "--estate", str(EXAMPLE),
-             "--from", ALL_TIME[0], "--to", ALL_TIME[1]]
+            [
+                "evidence",
+                "build",
+                "-o",
+                str(pack),
+                "--key",
+                str(key),
+                "--estate",
+                str(EXAMPLE),
+                "--from",
+                ALL_TIME[0],
+                "--to",
+                ALL_TIME[1],
+            ]
         )
     finally:
         mp.undo()
@@ -47,7 +65,10 @@ def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
     assert CHROMIUM is not None
     return subprocess.run(
         [CHROMIUM, *FLAGS, "--enable-logging=stderr", "--v=0", *args],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -73,13 +94,13 @@ def _png_pixels(data: bytes) -> tuple[int, int, set[bytes]]:
     width, height = struct.unpack(">II", data[16:24])
     chunks, offset = b"", 8
     while offset < len(data):
-        length = struct.unpack(">I", data[offset:offset + 4])[0]
-        kind = data[offset + 4:offset + 8]
+        length = struct.unpack(">I", data[offset : offset + 4])[0]
+        kind = data[offset + 4 : offset + 8]
         if kind == b"IDAT":
-            chunks += data[offset + 8:offset + 8 + length]
+            chunks += data[offset + 8 : offset + 8 + length]
         offset += 12 + length
     raw = zlib.decompress(chunks)
-    sample = {raw[i:i + 3] for i in range(1, min(len(raw), 4_000_000), 997)}
+    sample = {raw[i : i + 3] for i in range(1, min(len(raw), 4_000_000), 997)}
     return width, height, sample
 
 

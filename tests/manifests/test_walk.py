@@ -30,12 +30,12 @@ POD = (
 HELM_TEMPLATES = {
     "include": (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n"
-        "  labels:\n    {{- include \"chart.labels\" . | nindent 4 }}\nspec: {}\n"
+        '  labels:\n    {{- include "chart.labels" . | nindent 4 }}\nspec: {}\n'
     ),
     "range": "{{- range .Values.items }}\n---\napiVersion: v1\nkind: ConfigMap\n{{- end }}\n",
     "if-block": (
         "{{- if .Values.enabled }}\napiVersion: v1\nkind: Service\nmetadata:\n"
-        "  name: {{ template \"x\" . }}\n{{- end }}\n"
+        '  name: {{ template "x" . }}\n{{- end }}\n'
     ),
 }
 JSON_WITH_COMMENTS = {

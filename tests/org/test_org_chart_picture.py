@@ -38,9 +38,7 @@ def _svg(args: list[str]) -> ET.Element:
 
 def _groups(svg: ET.Element, kind: str) -> dict[str, ET.Element]:
     return {
-        g.findtext(f"{SVG}title") or "": g
-        for g in svg.iter(f"{SVG}g")
-        if g.get("class") == kind
+        g.findtext(f"{SVG}title") or "": g for g in svg.iter(f"{SVG}g") if g.get("class") == kind
     }
 
 

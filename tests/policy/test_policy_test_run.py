@@ -120,9 +120,7 @@ def test_an_admitted_run_is_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str
     good = tmp_path / "good.yaml"
     digest = "sha256:" + "a" * 64
     good.write_text(pod("p", f"registry.example/app@{digest}", {"app.kubernetes.io/name": "p"}))
-    code, out, _ = run(
-        capsys, "policy", "test", str(good), "--library", str(LIBRARY), "-f", "json"
-    )
+    code, out, _ = run(capsys, "policy", "test", str(good), "--library", str(LIBRARY), "-f", "json")
     document = json.loads(out)
     assert code == 0 and not document["summary"]["denied"], document["objects"]
     [entry] = SqliteStore.open(tmp_path / "state.db").audit_entries()
@@ -252,7 +250,13 @@ def test_estate_and_constraints_together_are_a_usage_error(
     manifest = tmp_path / "p.yaml"
     manifest.write_text(pod("p", "nginx:1"))
     code, _, err = run(
-        capsys, "policy", "test", str(manifest), "--estate", str(ESTATE), "--constraints",
+        capsys,
+        "policy",
+        "test",
+        str(manifest),
+        "--estate",
+        str(ESTATE),
+        "--constraints",
         str(tmp_path),
     )
     assert code == 2 and "not both" in err

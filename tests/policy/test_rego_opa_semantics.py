@@ -195,7 +195,7 @@ def test_function_head_without_body_means_true() -> None:
 
 def test_zero_argument_function_referenced_by_name() -> None:
     assert rule("f() := 3\np := f + 1") == 4
-    assert rule("f() := {\"a\": [1, 2]}\np := f.a[1]") == 2
+    assert rule('f() := {"a": [1, 2]}\np := f.a[1]') == 2
     assert rule("f() := 3\np := x if { x := f }") == 3
     assert rule("f() := 3 if false\np := f") is UNDEFINED
     with pytest.raises(RegoError, match="must be called"):

@@ -22,10 +22,7 @@ from seccli.scan.severity_map import (
     semgrep_severity,
 )
 
-PAIRS = [
-    tuple(sorted(entry.rules))
-    for entry in EQUIVALENT_RULES
-]
+PAIRS = [tuple(sorted(entry.rules)) for entry in EQUIVALENT_RULES]
 
 
 def _raw(

@@ -277,8 +277,18 @@ def test_a_terminal_gets_the_table(repo: Path, tmp_path: Path) -> None:
     reader.start()
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "seccli", "--store", str(tmp_path / "s.db"), "scan",
-             "infrastructure", "-t", "bandit", "--no-progress"],
+            [
+                sys.executable,
+                "-m",
+                "seccli",
+                "--store",
+                str(tmp_path / "s.db"),
+                "scan",
+                "infrastructure",
+                "-t",
+                "bandit",
+                "--no-progress",
+            ],
             cwd=repo,
             stdout=slave,
             stderr=subprocess.PIPE,

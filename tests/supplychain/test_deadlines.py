@@ -40,9 +40,10 @@ def no_timers_left() -> bool:
 
 @pytest.mark.parametrize("mode", ["headers", "body", "body-unsized"])
 def test_each_request_has_a_deadline_for_its_whole_answer(mode: str) -> None:
-    with TrickleServer(mode, interval=0.05) as server, RegistryClient(
-        options(server.host, 0.5, retries=1)
-    ) as client:
+    with (
+        TrickleServer(mode, interval=0.05) as server,
+        RegistryClient(options(server.host, 0.5, retries=1)) as client,
+    ):
         started = time.monotonic()
         with pytest.raises(RegistryError, match=r"timed out after 0\.5 s"):
             client.get_manifest(server.host, "app", "1")
@@ -53,9 +54,10 @@ def test_each_request_has_a_deadline_for_its_whole_answer(mode: str) -> None:
 
 
 def test_a_declared_huge_body_is_refused_without_reading() -> None:
-    with TrickleServer("declared-huge", interval=0.05) as server, RegistryClient(
-        options(server.host, 5)
-    ) as client:
+    with (
+        TrickleServer("declared-huge", interval=0.05) as server,
+        RegistryClient(options(server.host, 5)) as client,
+    ):
         started = time.monotonic()
         with pytest.raises(RegistryError, match="larger than"):
             client.get_manifest(server.host, "app", "1")
@@ -63,9 +65,10 @@ def test_a_declared_huge_body_is_refused_without_reading() -> None:
 
 
 def test_the_overall_deadline_bounds_every_attempt_and_back_off() -> None:
-    with TrickleServer("body", interval=0.05) as server, RegistryClient(
-        options(server.host, 10, retries=5)
-    ) as client:
+    with (
+        TrickleServer("body", interval=0.05) as server,
+        RegistryClient(options(server.host, 10, retries=5)) as client,
+    ):
         started = time.monotonic()
         with overall_deadline(0.6), pytest.raises(RegistryError, match="overall deadline"):
             client.get_manifest(server.host, "app", "1")
@@ -89,9 +92,10 @@ def test_overall_deadlines_nest_and_keep_the_earlier_one() -> None:
 
 @pytest.mark.parametrize("mode", ["headers", "body", "body-unsized"])
 def test_the_gate_denies_an_image_past_its_deadline(mode: str, keys: Any, tmp_path: Path) -> None:
-    with TrickleServer(mode, interval=0.05) as server, RegistryClient(
-        options(server.host, 10, retries=2)
-    ) as client:
+    with (
+        TrickleServer(mode, interval=0.05) as server,
+        RegistryClient(options(server.host, 10, retries=2)) as client,
+    ):
         policy = write_policy(tmp_path, server.host, keys["release"][2])
         gate = Gate(policy, client, image_timeout=1.0)
         started = time.monotonic()
@@ -110,9 +114,10 @@ def platform_rule(host: str) -> list[dict[str, Any]]:
 def test_an_index_over_the_platform_cap_is_denied_unread(
     platforms: int, keys: Any, tmp_path: Path
 ) -> None:
-    with TrickleServer("index", platforms=platforms) as server, RegistryClient(
-        options(server.host, 2)
-    ) as client:
+    with (
+        TrickleServer("index", platforms=platforms) as server,
+        RegistryClient(options(server.host, 2)) as client,
+    ):
         policy = write_policy(
             tmp_path, server.host, keys["release"][2], rules=platform_rule(server.host)
         )
@@ -120,17 +125,19 @@ def test_an_index_over_the_platform_cap_is_denied_unread(
         verdict = Gate(policy, client).verify(parse_image_ref(f"{server.host}/app:1"))
         elapsed = time.monotonic() - started
     assert verdict.verdict is Verdict.BLOCK and not verdict.dependency_failure
-    assert f"index lists {platforms:,} platform manifests, over the limit of 64" in (
-        verdict.reasons[0]
+    assert (
+        f"index lists {platforms:,} platform manifests, over the limit of 64"
+        in (verdict.reasons[0])
     )
     assert server.requests == ["/v2/app/manifests/1"]  # nothing else fetched
     assert elapsed < 2
 
 
 def test_an_unsigned_index_under_the_cap_is_not_walked(keys: Any, tmp_path: Path) -> None:
-    with TrickleServer("index", platforms=60) as server, RegistryClient(
-        options(server.host, 2)
-    ) as client:
+    with (
+        TrickleServer("index", platforms=60) as server,
+        RegistryClient(options(server.host, 2)) as client,
+    ):
         policy = write_policy(
             tmp_path, server.host, keys["release"][2], rules=platform_rule(server.host)
         )

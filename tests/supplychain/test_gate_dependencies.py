@@ -194,4 +194,3 @@ def test_the_example_trust_policy_loads_with_the_real_loader() -> None:
     assert text.count("\n#") + text.count("  #") >= 10  # commented for readers
     readme = (ROOT / "README.md").read_text()
     assert "examples/claytom/trust-policy.yaml" in readme
-

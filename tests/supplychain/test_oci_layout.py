@@ -18,9 +18,23 @@ POLICY = EXAMPLE / "oci" / "trust-policy.demo.yaml"
 
 def _verify(tmp_path: Path, *args: str) -> tuple[int, dict[str, object] | str]:
     result = subprocess.run(
-        [sys.executable, "-m", "seccli", "--store", str(tmp_path / "s.db"), "images", "verify",
-         "--no-cache", "-f", "json", *args],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "seccli",
+            "--store",
+            str(tmp_path / "s.db"),
+            "images",
+            "verify",
+            "--no-cache",
+            "-f",
+            "json",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     try:
         return result.returncode, json.loads(result.stdout)
@@ -39,8 +53,13 @@ def _copy(tmp_path: Path) -> Path:
 
 def test_every_example_image_verifies_offline(tmp_path: Path) -> None:
     code, body = _verify(
-        tmp_path, "--estate", str(EXAMPLE / "estate.yaml"), "--oci-layout", str(LAYOUT),
-        "-p", str(POLICY),
+        tmp_path,
+        "--estate",
+        str(EXAMPLE / "estate.yaml"),
+        "--oci-layout",
+        str(LAYOUT),
+        "-p",
+        str(POLICY),
     )
     assert code == 0, body
     assert isinstance(body, dict) and body["summary"] == {"pass": 73, "warn": 0, "block": 0}
@@ -83,7 +102,8 @@ def test_tampered_layout_blocks(tmp_path: Path, damage: str) -> None:
     elif damage == "signature":
         index = _index(layout)
         index["manifests"] = [  # type: ignore[index]
-            m for m in index["manifests"]  # type: ignore[attr-defined]
+            m
+            for m in index["manifests"]  # type: ignore[attr-defined]
             if not m["annotations"]["org.opencontainers.image.ref.name"].endswith(
                 f"sha256-{hex_digest}.sig"
             )
@@ -92,7 +112,8 @@ def test_tampered_layout_blocks(tmp_path: Path, damage: str) -> None:
     elif damage == "attestation":
         index = _index(layout)
         index["manifests"] = [  # type: ignore[index]
-            m for m in index["manifests"]  # type: ignore[attr-defined]
+            m
+            for m in index["manifests"]  # type: ignore[attr-defined]
             if not m["annotations"]["org.opencontainers.image.ref.name"].endswith(
                 f":sha256-{hex_digest}"
             )

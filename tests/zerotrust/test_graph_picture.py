@@ -56,7 +56,7 @@ def test_shared_edges_are_folded_and_nothing_is_lost() -> None:
     assert f'"{EVERY}" -> "kube-system/dns" [label="UDP/53 (4 workloads)"' in dot
     assert '"a/one" -> "kube-system/dns"' not in dot
     # Every workload of a reaches b/api on TCP/8080: one edge from a's cluster.
-    assert "ltail=cluster_0" in dot and '(all 3)' in dot
+    assert "ltail=cluster_0" in dot and "(all 3)" in dot
     assert '"a/two" -> "b/api"' not in dot
     assert "\\\\n" not in dot
 
@@ -88,15 +88,12 @@ def test_the_svg_has_clusters_and_styled_edges() -> None:
         if g.get("class") == "cluster"
     ]
     assert clusters == ["a (3)", "b (1)", "kube-system (1)"]
-    edges = {
-        g.findtext(f"{SVG}title"): g for g in svg.iter(f"{SVG}g") if g.get("class") == "edge"
-    }
+    edges = {g.findtext(f"{SVG}title"): g for g in svg.iter(f"{SVG}g") if g.get("class") == "edge"}
     missing = edges["b/api->a/one"]
     assert missing.find(f"{SVG}path").get("stroke") == "#d62728"  # type: ignore[union-attr]
     assert "missing TCP/9090" in [t.text for t in missing.iter(f"{SVG}text")]
-    dotted = [
-        g for title, g in edges.items() if title and "ext:" in title
-    ]
+    dotted = [g for title, g in edges.items() if title and "ext:" in title]
     assert dotted and all(
-        g.find(f"{SVG}path").get("stroke-dasharray") for g in dotted  # type: ignore[union-attr]
+        g.find(f"{SVG}path").get("stroke-dasharray")
+        for g in dotted  # type: ignore[union-attr]
     )

@@ -529,6 +529,10 @@ spec:
         e for e in payload["external"] if e["workload"] == "d/client" and e["direction"] == "egress"
     ]
     assert outside == [
-        {"workload": "d/client", "direction": "egress", "cidrs": ["203.0.113.0/24"],
-         "ports": {"TCP": ["8443"]}}
+        {
+            "workload": "d/client",
+            "direction": "egress",
+            "cidrs": ["203.0.113.0/24"],
+            "ports": {"TCP": ["8443"]},
+        }
     ]

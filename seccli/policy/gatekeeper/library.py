@@ -233,7 +233,5 @@ class _Walker:
     def chart(self, folder: Path) -> None:
         rendered = render_chart(folder)
         self.documents.extend(
-            d
-            for d in parse_documents(rendered, f"{folder} (helm template)")
-            if d.data is not None
+            d for d in parse_documents(rendered, f"{folder} (helm template)") if d.data is not None
         )

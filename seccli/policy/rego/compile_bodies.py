@@ -1,5 +1,4 @@
-"""Compiling bodies: safety ordering, negation, expressions, ``some ... in``, ``every``.
-"""
+"""Compiling bodies: safety ordering, negation, expressions, ``some ... in``, ``every``."""
 
 from __future__ import annotations
 
@@ -310,4 +309,3 @@ class BodyCompiler(CompilerCore):
         return ("gen", run)
 
     # -- patterns --------------------------------------------------------------------------
-

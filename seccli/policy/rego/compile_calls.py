@@ -1,5 +1,4 @@
-"""Compiling calls: user functions, builtins, relations, ``print``.
-"""
+"""Compiling calls: user functions, builtins, relations, ``print``."""
 
 from __future__ import annotations
 
@@ -271,7 +270,6 @@ class CallCompiler(CompilerCore):
             return True
 
         return deterministic(det)
-
 
 
 def apply_mock(ctx: Ctx, mock: Any, vs: list[Any]) -> Any:

@@ -1,5 +1,4 @@
-"""Compiling array, set and object comprehensions.
-"""
+"""Compiling array, set and object comprehensions."""
 
 from __future__ import annotations
 
@@ -113,4 +112,3 @@ class ComprehensionCompiler(CompilerCore):
             return out
 
         return deterministic(arrc)
-

@@ -1,5 +1,4 @@
-"""State and name resolution shared by the compiler parts.
-"""
+"""State and name resolution shared by the compiler parts."""
 
 from __future__ import annotations
 
@@ -36,9 +35,7 @@ class CompilerCore:
         # provided by the construct-specific parts combined in ``compiler.Compiler``
         def ensure(self, rs: RuleSet) -> None: ...
         def body(self, lits: list[syntax.Literal], sc: Scope, bound: set[str]) -> Run: ...
-        def literal(
-            self, lit: syntax.Literal, sc: Scope, bound: set[str]
-        ) -> tuple[str, Any]: ...
+        def literal(self, lit: syntax.Literal, sc: Scope, bound: set[str]) -> tuple[str, Any]: ...
         def _expr(
             self, e: syntax.Expr, sc: Scope, bound: set[str], negated: bool = False
         ) -> tuple[str, Any]: ...
@@ -120,4 +117,3 @@ class CompilerCore:
     def _dep(self, rs: RuleSet) -> None:
         if self.current is not None:
             self.current.deps.add(rs)
-

@@ -1,5 +1,4 @@
-"""Compiling rules: registration in the document tree, heads, defaults, else chains.
-"""
+"""Compiling rules: registration in the document tree, heads, defaults, else chains."""
 
 from __future__ import annotations
 
@@ -349,7 +348,6 @@ class RuleCompiler(CompilerCore):
         return self.pattern(a, sc, bound)
 
     # -- name resolution -------------------------------------------------------------------
-
 
 
 def bound_after_args(r: syntax.Rule, sc: Scope, comp: CompilerCore) -> set[str]:

@@ -1,5 +1,4 @@
-"""Compiling terms: scalars, collections, variables, references, membership, templates.
-"""
+"""Compiling terms: scalars, collections, variables, references, membership, templates."""
 
 from __future__ import annotations
 
@@ -352,4 +351,3 @@ class TermCompiler(CompilerCore):
         return operands(items, mk)
 
     # -- calls -----------------------------------------------------------------------------
-

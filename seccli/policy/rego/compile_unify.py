@@ -1,5 +1,4 @@
-"""Compiling unification: assignment, ``=`` and binding patterns.
-"""
+"""Compiling unification: assignment, ``=`` and binding patterns."""
 
 from __future__ import annotations
 
@@ -213,7 +212,6 @@ class UnifyCompiler(CompilerCore):
         return cmpg
 
     # -- terms -----------------------------------------------------------------------------
-
 
 
 def _key_identity(t: syntax.Term) -> Any:

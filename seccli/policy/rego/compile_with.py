@@ -1,5 +1,4 @@
-"""Compiling ``with`` modifiers (input, data and function mocks).
-"""
+"""Compiling ``with`` modifiers (input, data and function mocks)."""
 
 from __future__ import annotations
 
@@ -133,7 +132,6 @@ class WithCompiler(CompilerCore):
                 builtin = BUILTINS[name]
                 return lambda ctx, env: ("__builtin__", builtin)
         return self.det_term_or_unsafe(t, sc, bound)
-
 
 
 def patch_path(base: Any, path: list[Any], v: Any) -> Any:

@@ -1,5 +1,4 @@
-"""The virtual document tree: rule sets, their evaluation, and ``data`` lookups.
-"""
+"""The virtual document tree: rule sets, their evaluation, and ``data`` lookups."""
 
 from __future__ import annotations
 

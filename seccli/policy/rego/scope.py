@@ -1,5 +1,4 @@
-"""Slots and name scopes of compiled bodies; the unsafe-variable signal.
-"""
+"""Slots and name scopes of compiled bodies; the unsafe-variable signal."""
 
 from __future__ import annotations
 

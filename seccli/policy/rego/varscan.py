@@ -1,5 +1,4 @@
-"""Syntactic scans of Rego terms: variables, closures, constants, static references.
-"""
+"""Syntactic scans of Rego terms: variables, closures, constants, static references."""
 
 from __future__ import annotations
 

@@ -335,9 +335,7 @@ def _verify_asymmetric(alg: str, pem: str, signing: bytes, sig: bytes) -> bool:
         return False
     if pem.lstrip().startswith("{"):
         # a JWK or a JWK set: any of its keys may verify (as OPA)
-        return any(
-            _verify_with_key(alg, key, signing, sig, h) for key in _jwk_public_keys(pem)
-        )
+        return any(_verify_with_key(alg, key, signing, sig, h) for key in _jwk_public_keys(pem))
     try:
         if "CERTIFICATE" in pem:
             key: Any = x509.load_pem_x509_certificate(pem.encode()).public_key()

@@ -57,7 +57,6 @@ def _plus(a: Any, c: Any) -> Any:
     return r if -_BIG < r < _BIG else check_int(int(r))
 
 
-
 def _minus(a: Any, c: Any) -> Any:
     if isinstance(a, frozenset) and isinstance(c, frozenset):
         return RegoSet(a - c)
