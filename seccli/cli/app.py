@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from seccli import __version__
-from seccli.cli import audit, estate, images, sbom, schema, sign
+from seccli.cli import assess, audit, estate, images, sbom, schema, sign
 from seccli.cli import bus as bus_cli
 from seccli.cli import drill as drill_cli
 from seccli.cli import evidence as evidence_cli
@@ -75,6 +75,7 @@ app.command(name="worker")(bus_cli.worker_command)
 app.add_typer(bus_cli.jobs_app, name="jobs")
 audit.app.command("sync")(bus_cli.audit_sync_command)
 app.add_typer(evidence_cli.app, name="evidence")
+app.command(name="assess")(assess.assess_command)
 
 
 def _version(value: bool) -> None:

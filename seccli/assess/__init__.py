@@ -1,0 +1,1 @@
+"""``seccli assess``: the main job, every check on one estate and the evidence pack of it."""
