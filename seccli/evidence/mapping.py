@@ -185,7 +185,9 @@ FAMILY_CONTROLS: tuple[tuple[str, tuple[ControlRef, ...]], ...] = (
     ("semgrep:", _refs("CC7.1", "A.8.28 A.8.29")),
     ("gatekeeper:", _refs("CC7.1", "A.8.9")),
     ("vault:", _refs("CC6.1", "A.5.17 A.8.24", "Art.32")),
+    ("seccli-vault:", _refs("CC6.1", "A.5.17 A.8.24", "Art.32")),  # the tool name vault audit uses
     ("images:", _refs("CC6.8 CC8.1", "A.5.21 A.8.19")),
+    ("seccli-images:", _refs("CC6.8 CC8.1", "A.5.21 A.8.19")),  # the image gate's tool name
     ("netpol:", _refs("CC6.6", "A.8.20 A.8.22", "Art.32")),
 )
 
@@ -198,7 +200,9 @@ TOOL_CHECK: dict[str, str] = {
     "gatekeeper": "policy-templates",
     "policy": "policy-templates",
     "vault": "vault-audit",
+    "seccli-vault": "vault-audit",
     "images": "image-gate",
+    "seccli-images": "image-gate",
     "netpol": "netpol-proof",
 }
 

@@ -21,6 +21,7 @@ from seccli.core.findings import Finding
 from seccli.core.location import Location
 from seccli.core.redaction import DEFAULT_REDACTOR, Redactor
 from seccli.core.severity import Severity
+from seccli.evidence.mapping import with_controls
 from seccli.scan.cache import ScanCache
 from seccli.scan.interface import Scanner, ToolContext, ToolFailure, WorkUnit
 from seccli.scan.inventory import SKIP_DIRS, build_inventory
@@ -296,7 +297,7 @@ def _normalise(
                 finding = finding.model_copy(update={"owner": owner})
         if item.end_line is not None:
             end_lines[finding.id] = item.end_line
-        findings.append(finding)
+        findings.append(with_controls(finding))
     findings.sort(
         key=lambda f: (-f.severity.rank, f.location.file, f.location.line or 0, f.tool, f.rule_id)
     )

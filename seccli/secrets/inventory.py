@@ -22,6 +22,7 @@ from seccli.core.findings import Finding
 from seccli.core.location import ControlRef, Location, format_doc_path
 from seccli.core.severity import Severity
 from seccli.estate.model import Estate, SecretRef, Service
+from seccli.evidence.mapping import with_controls
 from seccli.secrets.client import PermissionDenied, VaultApi
 from seccli.secrets.policies import split_mount
 
@@ -289,7 +290,7 @@ def _finding(
     location: Location,
     owner: str | None,
 ) -> Finding:
-    return Finding.create(
+    finding = Finding.create(
         tool=TOOL,
         rule_id=rule,
         title=title,
@@ -302,6 +303,7 @@ def _finding(
         controls=CONTROLS,
         owner=owner,
     )
+    return with_controls(finding)
 
 
 def _audit_kv(

@@ -8,6 +8,7 @@ from pathlib import Path
 from seccli.core.findings import Finding
 from seccli.core.location import Location
 from seccli.core.severity import Severity
+from seccli.evidence.mapping import with_controls
 from seccli.render.model import FindingsReport, RuleInfo, ToolInfo
 from seccli.supplychain.verify import ImageVerdict, Verdict
 
@@ -51,16 +52,18 @@ def verdict_findings(verdicts: Sequence[ImageVerdict]) -> list[Finding]:
         title = IMAGE_RULES[rule_id].title
         message = f"{item.reference}: " + "; ".join(item.reasons)
         findings.extend(
-            Finding.create(
-                tool=TOOL,
-                rule_id=rule_id,
-                title=title,
-                message=message,
-                severity=severity,
-                location=location,
-                basis=item.reference,
-                tags=("supply-chain",),
-                help_url=_HELP_URI,
+            with_controls(
+                Finding.create(
+                    tool=TOOL,
+                    rule_id=rule_id,
+                    title=title,
+                    message=message,
+                    severity=severity,
+                    location=location,
+                    basis=item.reference,
+                    tags=("supply-chain",),
+                    help_url=_HELP_URI,
+                )
             )
             for location in item.locations or (Location("."),)
         )

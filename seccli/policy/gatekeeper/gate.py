@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from seccli.core.findings import Finding
 from seccli.core.location import Location
 from seccli.core.severity import Severity
+from seccli.evidence.mapping import with_controls
 from seccli.policy.gatekeeper.constraint import Constraint
 from seccli.policy.gatekeeper.match import MatchError, matches_review
 from seccli.policy.gatekeeper.review import (
@@ -207,18 +208,22 @@ def to_findings(results: Iterable[ItemResult], constraints: Sequence[Constraint]
                 severity = template.severity if template and not violation.error else Severity.HIGH
             location = result.item.location()
             findings.append(
-                Finding.create(
-                    tool=TOOL,
-                    rule_id=violation.constraint,
-                    title=template.title if template else violation.constraint_kind,
-                    message=violation.message,
-                    severity=severity,
-                    location=Location(
-                        location.file, location.line, None, result.item.ident or location.path
-                    ),
-                    basis=f"{result.item.ident}|{location.path}|{violation.message}",
-                    tags=(violation.action, "error") if violation.error else (violation.action,),
-                    controls=template.controls if template else (),
+                with_controls(
+                    Finding.create(
+                        tool=TOOL,
+                        rule_id=violation.constraint,
+                        title=template.title if template else violation.constraint_kind,
+                        message=violation.message,
+                        severity=severity,
+                        location=Location(
+                            location.file, location.line, None, result.item.ident or location.path
+                        ),
+                        basis=f"{result.item.ident}|{location.path}|{violation.message}",
+                        tags=(violation.action, "error")
+                        if violation.error
+                        else (violation.action,),
+                        controls=template.controls if template else (),
+                    )
                 )
             )
     return findings
