@@ -1,0 +1,188 @@
+"""``seccli assess`` end to end on the example estate, offline: every step, the pack, exit codes.
+
+The first assessment scans the example with checkov, bandit and semgrep (about 8 s on two
+cores); later ones in the same store reuse the scan cache (about 3 s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "claytom"
+ESTATE = EXAMPLE / "estate.yaml"
+STEPS = ["estate", "org", "generate", "prove", "policy", "images", "vault", "scan", "pack"]
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict[str, Any]:
+        body: dict[str, Any] = json.loads(self.stdout)
+        return body
+
+
+def seccli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Run:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_")}
+    environment.update({"CI": "1", "SECCLI_ACTOR": "assess-test"}, **(env or {}))
+    environment.pop("SECCLI_EVIDENCE_SIGNING_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "seccli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=cwd,
+        env=environment,
+    )
+    return Run(result.returncode, result.stdout, result.stderr)
+
+
+@pytest.fixture(scope="module")
+def assessed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Run]:
+    """One assessment of the example with JSON output, in a fresh folder and store."""
+    folder = tmp_path_factory.mktemp("assess")
+    run = seccli(
+        folder, "--store", "state.db", "assess", str(ESTATE), "-o", "pack.zip", "-f", "json"
+    )
+    return folder, run
+
+
+def test_every_assessed_step_passes_and_vault_is_not_assessed(
+    assessed: tuple[Path, Run],
+) -> None:
+    folder, run = assessed
+    assert run.code == 0, run.stdout + run.stderr
+    body = run.json()
+    assert body["verdict"] == "passed" and body["exitCode"] == 0
+    steps = {s["step"]: s for s in body["steps"]}
+    assert [s["step"] for s in body["steps"]] == STEPS
+    assert steps["vault"]["status"] == "not assessed"
+    assert "VAULT_ADDR" in steps["vault"]["detail"]
+    for name in STEPS:
+        if name != "vault":
+            assert steps[name]["status"] == "passed", steps[name]
+    assert "307 declared edges" in steps["prove"]["detail"]
+    assert "73 pass" in steps["images"]["detail"] and "OCI layout" in steps["images"]["detail"]
+    assert "3 suppressed" in steps["scan"]["detail"]  # the example's accepted risks
+    assert (folder / ".seccli" / "assess" / "generated" / "kustomization.yaml").is_file()
+    pack = body["pack"]
+    assert pack["path"] == "pack.zip" and (folder / "pack.zip").is_file()
+    assert pack["publicKey"] == str(Path(".seccli") / "assess" / "evidence-signing.pub")
+    assert set(pack["summary"]) == {"soc2", "iso27001", "gdpr"}
+    # the checks assess ran are evidenced; Vault's controls are not assessed, never satisfied
+    assert pack["summary"]["soc2"]["satisfied"] > 0
+
+
+def test_the_pack_verifies_with_the_printed_key(assessed: tuple[Path, Run]) -> None:
+    folder, run = assessed
+    public = run.json()["pack"]["publicKey"]
+    verified = seccli(folder, "evidence", "verify", "pack.zip", "--key", public, "-f", "json")
+    assert verified.code == 0, verified.stdout + verified.stderr
+    body = json.loads(verified.stdout)
+    assert body["ok"] is True and body["signature"]["ok"] is True
+    assert body["signature"]["keyId"] == run.json()["pack"]["keyId"]
+    other = seccli(folder, "keys", "generate", "--output-key-prefix", "other")
+    assert other.code == 0, other.stderr
+    wrong = seccli(folder, "evidence", "verify", "pack.zip", "--key", "other.pub")
+    assert wrong.code == 1  # the wrong key does not verify
+
+
+def test_the_pack_holds_the_runs_of_every_step(assessed: tuple[Path, Run]) -> None:
+    import zipfile
+
+    folder, _ = assessed
+    with zipfile.ZipFile(folder / "pack.zip") as archive:
+        runs = json.loads(archive.read("evidence/runs/runs.json"))["runs"]
+        vault_check = json.loads(archive.read("evidence/checks/vault-audit.json"))
+        names = set(archive.namelist())
+    commands = {r["command"] for r in runs}
+    expected = {"estate validate", "org validate", "generate", "netpol prove", "policy test"}
+    assert commands >= expected | {"images verify", "scan"}
+    assert "vault audit" not in commands
+    assert vault_check["status"] == "not-run"
+    assert any(n.startswith("exceptions/") for n in names)
+
+
+def test_table_summary_reruns_in_the_same_folder(assessed: tuple[Path, Run]) -> None:
+    folder, first = assessed
+    run = seccli(folder, "--store", "state.db", "assess", str(ESTATE), "-o", "pack.zip")
+    assert run.code == 0, run.stdout + run.stderr
+    assert "not assessed" in run.stdout and "PASSED" in run.stdout
+    assert "seccli evidence verify pack.zip --key" in run.stdout
+    assert run.stderr == ""  # no progress display off a terminal
+    # the work folder's key is reused: the same signer as the first pack
+    public = first.json()["pack"]["publicKey"]
+    verified = seccli(folder, "evidence", "verify", "pack.zip", "--key", public, "-f", "json")
+    assert verified.code == 0, verified.stdout
+    assert json.loads(verified.stdout)["signature"]["keyId"] == first.json()["pack"]["keyId"]
+
+
+def test_a_broken_estate_is_bad_input_naming_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "estate.yaml"
+    text = ESTATE.read_text()
+    broken.write_text(text.replace("trustDomain:", "trustDomain: [1, 2]\n# was:", 1))
+    run = seccli(tmp_path, "--store", "state.db", "assess", str(broken), "-f", "json")
+    assert run.code == 2, run.stdout + run.stderr
+    assert str(broken) in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "state.db").exists()  # an invalid estate writes nothing
+    assert not (tmp_path / ".seccli").exists()
+
+
+def test_a_broken_org_is_bad_input_naming_the_file(tmp_path: Path) -> None:
+    org = tmp_path / "org.yaml"
+    org.write_text("apiVersion: seccli.dev/v1alpha1\nkind: SecurityOrg\nteams: 3\n")
+    run = seccli(tmp_path, "--store", "state.db", "assess", str(ESTATE), "--org", str(org))
+    assert run.code == 2, run.stdout + run.stderr
+    assert str(org) in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_failing_gate_is_exit_1_and_the_other_steps_still_run(tmp_path: Path) -> None:
+    # the release trust policy: the layout's images are signed with the demo key, not it
+    policy = tmp_path / "policy.yaml"
+    policy.write_text((EXAMPLE / "trust-policy.yaml").read_text())
+    (tmp_path / "keys").mkdir()
+    shutil.copy(EXAMPLE / "keys" / "release.pub", tmp_path / "keys" / "release.pub")
+    args = ["--store", "state.db", "assess", str(ESTATE), "--trust-policy", str(policy)]
+    run = seccli(tmp_path, *args, "--scan", str(tmp_path / "keys"), "-f", "json")
+    assert run.code == 1, run.stdout + run.stderr
+    steps = {s["step"]: s for s in run.json()["steps"]}
+    assert steps["images"]["status"] == "failed", steps["images"]
+    assert ": 0 pass," in steps["images"]["detail"]  # some rules warn, the rest block
+    assert steps["pack"]["status"] == "passed"  # the pack records the failure
+    assert run.json()["verdict"] == "failed"
+
+
+def test_vault_is_assessed_when_configured(tmp_path: Path) -> None:
+    from seccli.estate.loader import load_estate
+    from tests.fakes.vault import FakeVault
+    from tests.secrets.conftest import seed_estate
+
+    from datetime import UTC, datetime
+
+    server = FakeVault(now=datetime.now(UTC)).start()  # assess reads Vault on the real clock
+    try:
+        seed_estate(server, load_estate(ESTATE).estate, age_days=10)
+        env = {"VAULT_ADDR": server.url, "VAULT_TOKEN": server.root_token}
+        args = ["--store", "state.db", "assess", str(ESTATE), "--scan", str(EXAMPLE / "keys")]
+        run = seccli(tmp_path, *args, "-f", "json", env=env)
+    finally:
+        server.stop()
+    assert run.code == 0, run.stdout + run.stderr
+    steps = {s["step"]: s for s in run.json()["steps"]}
+    assert steps["vault"]["status"] == "passed"
+    assert "74 secrets, 0 overdue" in steps["vault"]["detail"]
+    assert server.root_token not in run.stdout + run.stderr
