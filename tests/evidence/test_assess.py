@@ -167,11 +167,11 @@ def test_a_failing_gate_is_exit_1_and_the_other_steps_still_run(tmp_path: Path) 
 
 
 def test_vault_is_assessed_when_configured(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
     from seccli.estate.loader import load_estate
     from tests.fakes.vault import FakeVault
     from tests.secrets.conftest import seed_estate
-
-    from datetime import UTC, datetime
 
     server = FakeVault(now=datetime.now(UTC)).start()  # assess reads Vault on the real clock
     try:
