@@ -4,9 +4,10 @@ Identifiers are UUIDv4 (``<type>--<uuid>``), kept stable in a lock file beside t
 (``NAME.ids.json``: the playbook id, its timestamps, the start step and one id per step).
 What CACAO has no field for (the action and its arguments, retries, inputs...) travels in a
 seccli extension (``step_extensions`` / ``playbook_extensions``), so export → import → export
-gives the same bytes. Exports validate against the official schemas in
-``shared/schemas/cacao``; imports are checked against them and then, because the schemas accept
-dangling references, by the same graph checks as every playbook.
+gives the same bytes. Exports validate against the official OASIS CACAO 2.0 JSON schemas, shipped
+as package data in ``seccli/soar/cacao_schemas/`` (the files ``playbook.json`` reaches through
+``$ref``); imports are checked against them and then, because the schemas accept dangling
+references, by the same graph checks as every playbook.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from seccli.core.atomic import atomic_write_bytes
 from seccli.core.documents import Document, load_document
-from seccli.core.errors import DocumentInvalid, InputError, Problem
+from seccli.core.errors import DependencyError, DocumentInvalid, InputError, Problem
 from seccli.core.userdoc import validate_user_document
 from seccli.soar.interface import SoarConfig
 from seccli.soar.model import (
@@ -49,13 +52,24 @@ _STEP_TYPES = {
 }
 
 
-def schema_folder() -> Path:
-    """The official CACAO 2.0 JSON schemas (``../shared/schemas/cacao`` of the checkout)."""
-    here = Path(__file__).resolve().parents[2]
-    for candidate in (here.parent / "shared" / "schemas" / "cacao", here / "schemas" / "cacao"):
-        if (candidate / "schemas" / "playbook.json").is_file():
-            return candidate / "schemas"
-    raise InputError("the CACAO 2.0 schemas were not found (shared/schemas/cacao)")
+SCHEMA_FOLDER = "cacao_schemas"
+
+
+def _schema_files() -> list[tuple[str, bytes]]:
+    """(relative path, bytes) of every shipped CACAO schema, sorted by path."""
+    root = resources.files("seccli.soar").joinpath(SCHEMA_FOLDER)
+    found: list[tuple[str, bytes]] = []
+    pending: list[tuple[str, Traversable]] = [("", root)]
+    while pending:
+        prefix, folder = pending.pop()
+        for entry in folder.iterdir():
+            if entry.is_dir():
+                pending.append((f"{prefix}{entry.name}/", entry))
+            elif entry.name.endswith(".json"):
+                found.append((prefix + entry.name, entry.read_bytes()))
+    if not any(name == "playbook.json" for name, _ in found):
+        raise DependencyError(f"the CACAO 2.0 schemas are missing from seccli/soar/{SCHEMA_FOLDER}")
+    return sorted(found)
 
 
 @cache
@@ -64,15 +78,16 @@ def _validator() -> Any:
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT7
 
-    folder = schema_folder()
-    resources = []
-    for path in sorted(folder.rglob("*.json")):
-        contents = json.loads(path.read_text(encoding="utf-8"))
-        resources.append(
+    resources_by_id = []
+    root: Any = None
+    for name, raw in _schema_files():
+        contents = json.loads(raw)
+        resources_by_id.append(
             (contents["$id"], Resource.from_contents(contents, default_specification=DRAFT7))
         )
-    registry: Any = Registry().with_resources(resources)
-    root = json.loads((folder / "playbook.json").read_text(encoding="utf-8"))
+        if name == "playbook.json":
+            root = contents
+    registry: Any = Registry().with_resources(resources_by_id)
     cls = jsonschema.validators.validator_for(root)
     return cls(root, registry=registry)
 

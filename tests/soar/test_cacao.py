@@ -136,3 +136,56 @@ def test_import_rejects_cycles_and_unreachable_steps(tmp_path: Path, copied: Pat
     problems = _import_problems(tmp_path, data, copied)
     assert any("cycle" in p for p in problems), problems
     assert any("not reachable" in p for p in problems), problems  # evidence, page
+
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "seccli" / "soar" / "cacao_schemas"
+OFFICIAL = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "cacao" / "schemas"
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [r for key, value in node.items() if key != "$ref" for r in _refs(value)]
+    if isinstance(node, list):
+        return [r for value in node for r in _refs(value)]
+    return []
+
+
+def test_shipped_schemas_are_closed_under_ref() -> None:
+    """Every $ref of the shipped schemas resolves to a shipped file, and every file is needed."""
+    from urllib.parse import urljoin
+
+    by_id = {}
+    for path in SCHEMAS.rglob("*.json"):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        by_id[contents["$id"]] = contents
+    root = json.loads((SCHEMAS / "playbook.json").read_text(encoding="utf-8"))["$id"]
+    reached, pending, dangling = set(), [root], []
+    while pending:
+        current = pending.pop()
+        if current in reached:
+            continue
+        reached.add(current)
+        for ref in _refs(by_id[current]):
+            target = urljoin(current, ref).split("#")[0]
+            if target and target not in by_id:
+                dangling.append((current, ref))
+            elif target:
+                pending.append(target)
+    assert not dangling
+    assert reached == set(by_id), sorted(set(by_id) - reached)
+    assert (SCHEMAS / "LICENSE").read_text().startswith(" " * 33 + "Apache License")
+
+
+@pytest.mark.skipif(not OFFICIAL.is_dir(), reason="the shared OASIS schema folder is not present")
+def test_shipped_schemas_are_unchanged_copies_of_the_official_ones() -> None:
+    shipped = sorted(p.relative_to(SCHEMAS) for p in SCHEMAS.rglob("*.json"))
+    assert len(shipped) >= 30
+    for relative in shipped:
+        assert (SCHEMAS / relative).read_bytes() == (OFFICIAL / relative).read_bytes(), relative
+
+
+def test_the_shipped_validator_reports_missing_required_fields() -> None:
+    """The shipped copy is the one in use: a basic violation is found through it."""
+    problems = schema_problems({"type": "playbook", "spec_version": "cacao-2.0"})
+    assert problems and any("required" in message for _, message in problems)
