@@ -1,5 +1,5 @@
 """Shared helpers of the drill tests: the example org, scenario files written from dicts, and
-seccli in a real process."""
+seccli run in-process or in a real process."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.inprocess import run_seccli
 
 ROOT = Path(__file__).resolve().parents[2]
 DRILLS = ROOT / "playbooks" / "drills"
@@ -82,24 +84,35 @@ def write(path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
+def _environment(cwd: Path, env: dict[str, str] | None) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SECCLI_ACTOR": "facilitator",
+        "SECCLI_ORG": str(ORG),
+        "SECCLI_DRILLS": str(DRILLS),
+        "SECCLI_PLAYBOOKS": str(PLAYBOOKS),
+        "SECCLI_STORE": str(cwd / "state.db"),
+        **(env or {}),
+    }
+
+
 def seccli(
     *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """``seccli ARGS`` run in this process (see tests/inprocess.py), in ``cwd``."""
+    return run_seccli(list(args), cwd=cwd, env=_environment(cwd, env), stdin=stdin)
+
+
+def seccli_process(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``seccli ARGS`` in a real process (a fresh interpreter, its own hash seed)."""
     return subprocess.run(
         [sys.executable, "-m", "seccli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        input=stdin,
-        env={
-            **os.environ,
-            "SECCLI_ACTOR": "facilitator",
-            "SECCLI_ORG": str(ORG),
-            "SECCLI_DRILLS": str(DRILLS),
-            "SECCLI_PLAYBOOKS": str(PLAYBOOKS),
-            "SECCLI_STORE": str(cwd / "state.db"),
-            **(env or {}),
-        },
+        env=_environment(cwd, env),
         timeout=120,
         check=False,
     )

@@ -13,7 +13,7 @@ import pytest
 from seccli.drill.clock import DrillClock
 from seccli.drill.engine import run_drill
 from seccli.drill.simulate import simulate
-from tests.drill.conftest import BASE, SHIPPED, load, scenario, seccli, write
+from tests.drill.conftest import BASE, SHIPPED, load, scenario, seccli, seccli_process, write
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -59,6 +59,20 @@ def test_same_seed_is_byte_identical_and_seeds_differ(tmp_path: Path) -> None:
         first, again = outputs[("5", fmt)]
         assert first == again
         assert outputs[("6", fmt)][0] != first
+        # a fresh interpreter with another string hash seed gives the same bytes too
+        fresh = seccli_process(
+            "drill",
+            "run",
+            "gdpr-breach",
+            "--seed",
+            "5",
+            "-f",
+            fmt,
+            cwd=tmp_path,
+            env={"PYTHONHASHSEED": "12345"},
+        )
+        assert fresh.returncode == 0, fresh.stderr
+        assert fresh.stdout == first
 
 
 def test_primary_missing_escalates_to_secondary_at_the_policy_delay(org: Any) -> None:

@@ -172,7 +172,12 @@ class FakeVault:
             server.socket = context.wrap_socket(server.socket, server_side=True)
             self._scheme = "https"
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            # a short poll interval: stop() returns at once instead of after up to 0.5 s
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+        )
         self._thread.start()
         return self
 

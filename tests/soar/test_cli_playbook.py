@@ -1,5 +1,8 @@
-"""``seccli playbook`` end to end in real processes: dry runs, executions, approvals, bad input,
-and secrets that never reach any output, the store, the audit log or written files."""
+"""``seccli playbook`` end to end: dry runs, executions, approvals, bad input, and secrets that
+never reach any output, the store, the audit log or written files.
+
+The secret-leak tests run seccli in real processes (everything the process writes to its
+standard output and error, whatever the route, is searched); the others run it in-process."""
 
 from __future__ import annotations
 
@@ -14,12 +17,13 @@ from typing import Any
 import pytest
 
 from tests.fakes.vault import FakeVault
+from tests.inprocess import run_seccli
 from tests.soar.conftest import CHAT_TOKEN, INCIDENTS, PAGER_KEY, SHIPPED
 from tests.soar.helpers import write_playbook
 from tests.soar.recording_server import RecordingServer
 
 
-def seccli(
+def seccli_process(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -30,6 +34,14 @@ def seccli(
         env={**os.environ, "SECCLI_ACTOR": "tester", **(env or {})},
         timeout=120,
         check=False,
+    )
+
+
+def seccli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return run_seccli(
+        list(args), cwd=cwd, env={**os.environ, "SECCLI_ACTOR": "tester", **(env or {})}
     )
 
 
@@ -103,7 +115,7 @@ def test_execute_records_steps_and_never_leaks_secrets(
 ) -> None:
     outputs = []
     for extra in ([], ["--debug"]):
-        result = seccli(
+        result = seccli_process(
             *extra,
             "playbook",
             "run",
@@ -121,9 +133,9 @@ def test_execute_records_steps_and_never_leaks_secrets(
         run = json.loads(result.stdout)
         assert run["state"] == "completed"
         assert {s["step"] for s in run["steps"]} >= {"snapshot", "rotate", "page", "notify"}
-    status = seccli("playbook", "status", run["run"], "-f", "json", cwd=tmp_path, env=env)
-    runs = seccli("playbook", "runs", cwd=tmp_path, env=env)
-    audit = seccli("audit", "log", "-f", "json", cwd=tmp_path, env=env)
+    status = seccli_process("playbook", "status", run["run"], "-f", "json", cwd=tmp_path, env=env)
+    runs = seccli_process("playbook", "runs", cwd=tmp_path, env=env)
+    audit = seccli_process("audit", "log", "-f", "json", cwd=tmp_path, env=env)
     outputs += [status.stdout, runs.stdout, audit.stdout + audit.stderr]
     actions = [e["action"] for e in json.loads(audit.stdout)["entries"]]
     assert actions.count("playbook.step.start") == actions.count("playbook.step.end") >= 12
@@ -157,7 +169,7 @@ def test_failing_runs_never_leak_secrets(
         env["VAULT_ADDR"] = "http://127.0.0.1:9"
     outputs = []
     for extra in ([], ["--debug"]):
-        result = seccli(
+        result = seccli_process(
             *extra,
             "playbook",
             "run",
@@ -173,8 +185,8 @@ def test_failing_runs_never_leak_secrets(
         assert result.returncode in (0, 1, 3), result.stderr
         assert "Traceback" not in result.stderr or extra
         outputs.append(result.stdout + result.stderr)
-    audit = seccli("audit", "log", "-f", "json", cwd=tmp_path, env=env)
-    runs = seccli("playbook", "runs", "-f", "json", cwd=tmp_path, env=env)
+    audit = seccli_process("audit", "log", "-f", "json", cwd=tmp_path, env=env)
+    runs = seccli_process("playbook", "runs", "-f", "json", cwd=tmp_path, env=env)
     outputs += [audit.stdout + audit.stderr, runs.stdout + runs.stderr]
     written = _everything_written(tmp_path)
     assert "playbook" in written  # the store was written: the grep below means something

@@ -1,8 +1,10 @@
 """SIGKILL at every step boundary of a multi-step run, then ``playbook resume``: no step twice.
 
 Each run is a real ``seccli playbook run --execute`` process that kills itself with SIGKILL at
-the N-th boundary (before the action, after it, after its record); the resume is another
-process. A local HTTP server counts what each step sent.
+the N-th boundary (before the action, after it, after its record); listing, resuming and
+verifying the audit chain afterwards run ``seccli`` in the test process (a process other than
+the killed one, reading only what it left in the store). A local HTTP server counts what each
+step sent.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.inprocess import run_seccli
 from tests.soar.helpers import chain, write_playbook
 from tests.soar.recording_server import RecordingServer
 
@@ -35,23 +38,21 @@ main(sys.argv[1:])
 """
 
 
-def _seccli(
-    args: list[str], env: dict[str, str], kill_at: int | None = None
+def _killed_run(
+    args: list[str], env: dict[str, str], kill_at: int
 ) -> subprocess.CompletedProcess[str]:
-    code = (
-        KILLER
-        if kill_at is not None
-        else "from seccli.cli.app import main; import sys; main(sys.argv[1:])"
-    )
-    run_env = {**env, "KILL_AT": str(kill_at or 0)}
     return subprocess.run(
-        [sys.executable, "-c", code, *args],
-        env=run_env,
+        [sys.executable, "-c", KILLER, *args],
+        env={**env, "KILL_AT": str(kill_at)},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def _seccli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return run_seccli(args, cwd=cwd, env=env)
 
 
 @pytest.mark.parametrize("kill_at", range(1, STEPS * len(POINTS) + 1))
@@ -70,16 +71,18 @@ def test_sigkill_then_resume_repeats_no_completed_step(
         "SECCLI_ACTOR": "tester",
     }
     common = ["--playbooks", str(folder), "--endpoint", f"edge={server.url}/edge"]
-    killed = _seccli(
+    killed = _killed_run(
         ["playbook", "run", "chain", "--incident", str(incident), "--execute", *common],
         env,
         kill_at,
     )
     assert killed.returncode == -9, killed.stderr
-    listed = _seccli(["playbook", "runs", "--format", "json"], env)
+    listed = _seccli(["playbook", "runs", "--format", "json"], env, tmp_path)
     (run,) = json.loads(listed.stdout)["runs"]
     assert run["state"] == "running"
-    resumed = _seccli(["playbook", "resume", run["run"], *common, "--format", "json"], env)
+    resumed = _seccli(
+        ["playbook", "resume", run["run"], *common, "--format", "json"], env, tmp_path
+    )
     assert resumed.returncode == 0, resumed.stderr
     result = json.loads(resumed.stdout)
     assert result["state"] == "completed"
@@ -95,5 +98,5 @@ def test_sigkill_then_resume_repeats_no_completed_step(
     assert [r.path for r in server.received][-1] == "/edge" + paths[-1]
     assert all(s["state"] == "completed" for s in result["steps"])
     # every step's start and end reached the audit chain, and the chain verifies
-    verify = _seccli(["audit", "verify"], env)
+    verify = _seccli(["audit", "verify"], env, tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
