@@ -24,9 +24,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from _timing import Stopwatch, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -113,12 +114,12 @@ async def _noop_run(config: object, count: int) -> float:
     await bus.connect()
     try:
         jobs = [Job(JobVerb.NOOP, (f"0.{n:06d}",)) for n in range(count)]
-        started = time.perf_counter()
-        for job in jobs:
-            await bus.submit(job)
         settings = WorkerSettings(concurrency=16, idle_exit=0.0, max_jobs=count)
-        stats = await run_worker(bus, _never, settings)
-        elapsed = time.perf_counter() - started
+        with timed() as timing:
+            for job in jobs:
+                await bus.submit(job)
+            stats = await run_worker(bus, _never, settings)
+        elapsed = timing.wall
         assert stats.done == count, stats
         # The job's own sleep is 0.000nnn s: subtract it.
         slept = sum(float(j.args[0]) for j in jobs) / settings.concurrency
@@ -220,11 +221,11 @@ def _in_one_process(work: Path, jobs: list[list[str]]) -> float:
     from seccli.cli.bus import run_captured
 
     store = work / "inline.db"
-    started = time.perf_counter()
-    for args in jobs:
-        code, _, err = run_captured(["--store", str(store), *args], str(work))
-        assert code in (0, 1), err
-    return len(jobs) / (time.perf_counter() - started)
+    with timed() as timing:
+        for args in jobs:
+            code, _, err = run_captured(["--store", str(store), *args], str(work))
+            assert code in (0, 1), err
+    return len(jobs) / timing.wall
 
 
 def _on_workers(work: Path, jobs: list[list[str]], workers: int) -> float:
@@ -236,7 +237,7 @@ def _on_workers(work: Path, jobs: list[list[str]], workers: int) -> float:
         asyncio.run(_submit_all(config, jobs))
         env = {**os.environ, "SECCLI_STORE": str(work / "worker.db")}
         env.pop("SECCLI_BUS", None)
-        started = time.perf_counter()
+        watch = Stopwatch()
         processes = [
             subprocess.Popen(
                 [str(SECCLI), "worker", "--bus", server.url, "--idle-exit", "600"],
@@ -249,7 +250,7 @@ def _on_workers(work: Path, jobs: list[list[str]], workers: int) -> float:
         ]
         try:
             asyncio.run(_wait_results(config, len(jobs)))
-            elapsed = time.perf_counter() - started
+            elapsed = watch.elapsed().wall
         finally:
             for process in processes:
                 process.terminate()

@@ -1,4 +1,4 @@
-"""Drill benchmark (issue 19).
+"""Drill benchmark: simulating the largest scenario, one automated run, random draws.
 
 1. ``drill simulate`` of the largest shipped scenario (most phases and injects): 10,000 runs;
    goal <= 10 s on this machine.
@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import time
 from pathlib import Path
+
+from _timing import timed, timed_call
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -43,18 +44,17 @@ def main() -> int:
         sizes[path] = len(scenario.phases) + len(scenario.injects) + len(scenario.expectations)
     largest = max(sizes, key=lambda p: (sizes[p], p.name))
 
-    began = time.perf_counter()
-    prepared = prepare(str(largest), drills, playbooks, org, None)
-    run_drill(prepared.plan, 1)
-    whole_s = time.perf_counter() - began
-    began = time.perf_counter()
-    for seed in range(100):
-        run_drill(prepared.plan, seed)
-    engine_s = (time.perf_counter() - began) / 100
+    with timed() as whole:
+        prepared = prepare(str(largest), drills, playbooks, org, None)
+        run_drill(prepared.plan, 1)
+    whole_s = whole.wall
+    with timed() as engine:
+        for seed in range(100):
+            run_drill(prepared.plan, seed)
+    engine_s = engine.wall / 100
 
-    began = time.perf_counter()
-    summary = simulate(prepared.plan, options.runs, 1)
-    sim_s = time.perf_counter() - began
+    summary, sim = timed_call(lambda: simulate(prepared.plan, options.runs, 1))
+    sim_s = sim.wall
 
     import os
     import subprocess
@@ -63,23 +63,23 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "SECCLI_STORE": f"{tmp}/state.db", "SECCLI_ACTOR": "bench"}
         command = [sys.executable, "-m", "seccli", "drill", "run", str(largest), "-f", "json"]
-        began = time.perf_counter()
-        subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
-        process_s = time.perf_counter() - began
+        with timed() as process:
+            subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
+        process_s = process.wall
 
     rng = random.Random(1)
-    began = time.perf_counter()
-    for _ in range(100_000):
-        rng.expovariate(0.25)
-    stdlib_s = time.perf_counter() - began
+    with timed() as stdlib:
+        for _ in range(100_000):
+            rng.expovariate(0.25)
+    stdlib_s = stdlib.wall
     try:
         import numpy
 
         generator = numpy.random.default_rng(1)
-        began = time.perf_counter()
-        for _ in range(100_000):
-            generator.exponential(4.0)
-        numpy_s: float | None = time.perf_counter() - began
+        with timed() as drawing:
+            for _ in range(100_000):
+                generator.exponential(4.0)
+        numpy_s: float | None = drawing.wall
     except ImportError:  # pragma: no cover
         numpy_s = None
 

@@ -9,11 +9,11 @@ Run: python bench/foundation.py
 from __future__ import annotations
 
 import hashlib
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _timing import median_of, timed, verdict
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -73,16 +73,6 @@ def synthetic_estate() -> str:
     return "\n".join(lines) + "\n"
 
 
-def best_of(runs: int, action: object) -> float:
-    """Median wall time of ``runs`` calls of ``action``."""
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()  # type: ignore[operator]
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
@@ -92,11 +82,11 @@ def main() -> None:
         loaded = load_estate(estate_path)
         services = len(loaded.estate.services)
         intents = sum(len(s.intents) for s in loaded.estate.services)
-        load_s = best_of(3, lambda: load_estate(estate_path))
+        load_s = median_of(lambda: load_estate(estate_path), 3).wall
         print(f"estate: {services} services, {intents} intents, {size_mb:.1f} MB of YAML")
         print(
             f"  load + validate (median of 3): {load_s:.3f} s  "
-            f"(goal < {GOAL_S} s: {'met' if load_s < GOAL_S else 'MISSED'})"
+            f"(goal <= {GOAL_S} s: {verdict(load_s, GOAL_S)})"
         )
 
         records = [
@@ -104,18 +94,17 @@ def main() -> None:
             for i in range(AUDIT_ENTRIES)
         ]
         with SqliteStore.open(root / "batch.db") as store:
-            started = time.perf_counter()
-            store.append_audit_many(records)
-            batch_s = time.perf_counter() - started
-            started = time.perf_counter()
-            result = store.verify_audit()
-            verify_s = time.perf_counter() - started
+            with timed() as batch:
+                store.append_audit_many(records)
+            with timed() as verify:
+                result = store.verify_audit()
+            batch_s, verify_s = batch.wall, verify.wall
             assert result.ok and result.entries == AUDIT_ENTRIES
         with SqliteStore.open(root / "single.db") as store:
-            started = time.perf_counter()
-            for record in records:
-                store.append_audit(record)
-            single_s = time.perf_counter() - started
+            with timed() as single:
+                for record in records:
+                    store.append_audit(record)
+            single_s = single.wall
             assert store.verify_audit().ok
         total = batch_s + verify_s
         print(f"audit: {AUDIT_ENTRIES} entries")
@@ -123,7 +112,7 @@ def main() -> None:
         print(f"  full verify:               {verify_s:.3f} s")
         print(
             f"  append + verify:           {total:.3f} s  "
-            f"(goal < {GOAL_S} s: {'met' if total < GOAL_S else 'MISSED'})"
+            f"(goal <= {GOAL_S} s: {verdict(total, GOAL_S)})"
         )
         print(
             f"  one transaction per entry (durable checkpoint each time): {single_s:.3f} s "

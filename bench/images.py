@@ -1,4 +1,4 @@
-"""Supply-chain gate benchmark (issue 6).
+"""Supply-chain gate benchmark: images verify over 500 images, cold, warm and per process.
 
 Workload: 500 images in a local docker-registry: 225 cosign key-signed (simple signing at
 ``sha256-<hex>.sig``), 225 signed with key-based Sigstore bundles attached as referrers (the
@@ -27,9 +27,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
+
+from _timing import timed, timed_call
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -85,10 +87,9 @@ def run(work: Path, host: str, sample: int, repeats: int) -> int:
             (sign_image if number % 2 else sign_image_bundle)(client, ref, key)
         return ref
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with timed() as pushing, ThreadPoolExecutor(max_workers=8) as pool:
         refs = list(pool.map(prepare, range(IMAGES)))
-    print(f"pushed and signed {IMAGES} images in {time.perf_counter() - started:.1f} s")
+    print(f"pushed and signed {IMAGES} images in {pushing.wall:.1f} s")
 
     manifest_lines = ["apiVersion: v1", "kind: List", "items:"]
     for number, ref in enumerate(refs):
@@ -108,16 +109,14 @@ def run(work: Path, host: str, sample: int, repeats: int) -> int:
     verify += ["--insecure-registry", host, "--format", "json"]
 
     def timed_run(store: Path, phase: str) -> float:
-        started = time.perf_counter()
-        done = seccli(verify, work, store)
-        elapsed = time.perf_counter() - started
+        done, timing = timed_call(lambda: seccli(verify, work, store))
         report = json.loads(done.stdout)
         assert done.returncode == 1, done.stderr  # the 50 unsigned images are blocked
         counts = report["summary"]
         cached = sum(1 for image in report["images"] if image["cached"])
         assert counts == {"pass": IMAGES - UNSIGNED, "warn": 0, "block": UNSIGNED}, counts
         assert cached == (IMAGES - UNSIGNED if phase == "warm" else 0), cached
-        return elapsed
+        return timing.wall
 
     # Best of `repeats` (other work on a shared machine only ever adds time). Each cold run
     # starts from an empty state database; warm runs reuse the one the last cold run filled.
@@ -129,9 +128,9 @@ def run(work: Path, host: str, sample: int, repeats: int) -> int:
         print(f"CLI {phase}: best {timings[phase]:.2f} s for {IMAGES} images (runs: {shown})")
     empty = work / "empty.yaml"
     empty.write_text("kind: List\nitems: []\n")
-    started = time.perf_counter()
-    seccli(["images", "verify", "empty.yaml", "--policy", "trust.yaml"], work, work / "e.db")
-    print(f"CLI start-up and fixed costs (no images): {time.perf_counter() - started:.2f} s")
+    with timed() as fixed:
+        seccli(["images", "verify", "empty.yaml", "--policy", "trust.yaml"], work, work / "e.db")
+    print(f"CLI start-up and fixed costs (no images): {fixed.wall:.2f} s")
 
     per_process: list[float] = []
     for number in range(sample):
@@ -141,9 +140,9 @@ def run(work: Path, host: str, sample: int, repeats: int) -> int:
         )
         args = ["images", "verify", one.name, "--policy", "trust.yaml"]
         args += ["--insecure-registry", host, "--no-cache", "--format", "json"]
-        started = time.perf_counter()
-        seccli(args, work, work / "per-process.db")
-        per_process.append(time.perf_counter() - started)
+        with timed() as one_process:
+            seccli(args, work, work / "per-process.db")
+        per_process.append(one_process.wall)
     mean = sum(per_process) / len(per_process)
     loop_total = mean * IMAGES
     print(
@@ -160,9 +159,8 @@ def run(work: Path, host: str, sample: int, repeats: int) -> int:
     for phase in ("cold", "warm"):
         with RegistryClient(options) as fresh:
             gate = Gate(policy, fresh, cache=cache, workers=16)
-            started = time.perf_counter()
-            verdicts = gate.verify_found(found)
-            gate_times[phase] = time.perf_counter() - started
+            verdicts, timing = timed_call(partial(gate.verify_found, found))
+            gate_times[phase] = timing.wall
         print(f"gate in process, {phase}: {gate_times[phase]:.2f} s {summarise(verdicts)}")
     cache.close()
     gate_store.close()

@@ -1,6 +1,6 @@
 """Org benchmark: the 52,500-agent holding, and 100,000 ``who`` queries at random times.
 
-Workload (issue 8):
+Workload:
 1. generate the holding of the example org (35 subsidiaries x 1,500 agents, 500 training
    cohorts) and validate it (floors, level shares, cohorts); goal <= 3 s;
 2. 100,000 ``who`` queries (primary, secondary and the whole escalation chain with its times)
@@ -14,11 +14,10 @@ Run: python bench/org.py  (median of 3 runs for each figure)
 from __future__ import annotations
 
 import random
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+from _timing import median_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -35,28 +34,10 @@ QUERY_GOAL_PER_S = 10_000
 RUNS = 3
 
 
-CPU: dict[str, float] = {}
-
-
-def median_seconds(work: Callable[[], object], name: str = "") -> float:
-    """Median wall time of ``RUNS`` runs of ``work`` (median CPU time kept in ``CPU[name]``).
-
-    On a shared machine the wall time includes waiting for a core; the CPU time does not.
-    """
-    times, cpu = [], []
-    for _ in range(RUNS):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        work()
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    CPU[name] = statistics.median(cpu)
-    return statistics.median(times)
-
-
 def main() -> int:
-    load_s = median_seconds(lambda: load_org(EXAMPLE_ORG))
+    load_s = median_of(lambda: load_org(EXAMPLE_ORG), RUNS).wall
     org = load_org(EXAMPLE_ORG).org
-    roster_s = median_seconds(lambda: generate_roster(org))
+    roster_s = median_of(lambda: generate_roster(org), RUNS).wall
 
     def holding_run() -> None:
         holding = generate_holding(org)
@@ -64,7 +45,8 @@ def main() -> int:
         if problems or len(holding) != 52_500:
             raise SystemExit(f"holding invalid: {len(holding)} agents, {problems[:3]}")
 
-    holding_s = median_seconds(holding_run, "holding")
+    holding = median_of(holding_run, RUNS)
+    holding_s = holding.wall
 
     subdomains = sorted(org.squad_of_subdomain)
     rng = random.Random(2026)
@@ -82,7 +64,8 @@ def main() -> int:
         if unanswered:
             raise SystemExit(f"{unanswered} queries found nobody on call")
 
-    query_s = median_seconds(query_run, "who")
+    query = median_of(query_run, RUNS)
+    query_s = query.wall
     rate = QUERIES / query_s
 
     print(f"example org load + full validation (1,300 people, 73 schedules): {load_s:.3f} s")
@@ -96,8 +79,8 @@ def main() -> int:
         f"(goal >= {QUERY_GOAL_PER_S:,}/s, ratio {rate / QUERY_GOAL_PER_S:.2f})"
     )
     print(
-        f"CPU time (median): holding {CPU['holding']:.3f} s; who {CPU['who']:.3f} s = "
-        f"{QUERIES / CPU['who']:,.0f} queries per CPU-second"
+        f"CPU time (median): holding {holding.cpu:.3f} s; who {query.cpu:.3f} s = "
+        f"{QUERIES / query.cpu:,.0f} queries per CPU-second"
     )
     ok = holding_s <= HOLDING_GOAL_S and rate >= QUERY_GOAL_PER_S
     print("PASS" if ok else "FAIL")

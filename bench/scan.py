@@ -24,8 +24,9 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-import time
 from pathlib import Path
+
+from _timing import timed
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -39,10 +40,12 @@ def _tool(name: str) -> str:
     return str(beside) if beside.exists() else (shutil.which(name) or name)
 
 
-def timed(argv: list[str], cwd: Path) -> float:
-    started = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, env=OFFLINE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+def run_timed(argv: list[str], cwd: Path) -> float:
+    """Wall seconds of one run of ``argv`` in ``cwd`` (output discarded)."""
+    with timed() as timing:
+        quiet = subprocess.DEVNULL
+        subprocess.run(argv, cwd=cwd, env=OFFLINE, stdout=quiet, stderr=quiet)
+    return timing.wall
 
 
 def python_corpus(base: Path, libs: tuple[str, ...]) -> tuple[Path, Path]:
@@ -126,9 +129,9 @@ def bench(name: str, root: Path, changed: Path, workdir: Path, repeat: int = 1) 
     rounds: dict[str, list[float]] = {}
     for index in range(repeat):
         sample = {
-            "checkov": timed([_tool("checkov"), "-d", ".", "-o", "json", "--quiet"], root),
-            "bandit": timed([_tool("bandit"), "-r", ".", "-f", "json", "-q"], root),
-            "semgrep": timed(
+            "checkov": run_timed([_tool("checkov"), "-d", ".", "-o", "json", "--quiet"], root),
+            "bandit": run_timed([_tool("bandit"), "-r", ".", "-f", "json", "-q"], root),
+            "semgrep": run_timed(
                 [_tool("semgrep"), "scan", "--config", str(RULES), "--json", "--metrics=off", "."],
                 root,
             ),
@@ -149,14 +152,14 @@ def bench(name: str, root: Path, changed: Path, workdir: Path, repeat: int = 1) 
             str(RULES),
         ]
         _stop_workers()
-        sample["full"] = timed([*seccli, "--worker"], root)
-        sample["unchanged"] = timed([*seccli, "--worker"], root)
+        sample["full"] = run_timed([*seccli, "--worker"], root)
+        sample["unchanged"] = run_timed([*seccli, "--worker"], root)
         with changed.open("a") as handle:
             handle.write(f"\n# touched by the benchmark ({index})\n")
-        sample["rescan"] = timed([*seccli, "--worker"], root)
+        sample["rescan"] = run_timed([*seccli, "--worker"], root)
         with changed.open("a") as handle:
             handle.write(f"\n# touched again by the benchmark ({index})\n")
-        sample["rescan_cold"] = timed([*seccli, "--no-worker"], root)
+        sample["rescan_cold"] = run_timed([*seccli, "--no-worker"], root)
         sample["sequential"] = sample["checkov"] + sample["bandit"] + sample["semgrep"]
         for key, value in sample.items():
             rounds.setdefault(key, []).append(value)
