@@ -88,7 +88,6 @@ class NatsBus:
 
     async def connect(self) -> None:
         import nats
-        from nats.errors import Error as NatsError
 
         url = self.config.url.reveal() if self.config.url else ""
         options: dict[str, Any] = {
@@ -102,13 +101,19 @@ class NatsBus:
             "reconnected_cb": _quiet_event,
             "closed_cb": _quiet_event,
         }
+        if self.config.user is not None:
+            options["user"] = self.config.user.reveal()
+        if self.config.password is not None:
+            options["password"] = self.config.password.reveal()
+        if self.config.token is not None:
+            options["token"] = self.config.token.reveal()
         if self.config.creds_file is not None:
             options["user_credentials"] = str(self.config.creds_file)
         if self.config.nkey_seed_file is not None:
             options["nkeys_seed"] = str(self.config.nkey_seed_file)
-        if url.startswith("tls://") or self.config.tls_ca or self.config.tls_cert:
-            options["tls"] = self._tls_context()
         try:
+            if url.startswith("tls://") or self.config.tls_ca or self.config.tls_cert:
+                options["tls"] = self._tls_context()
             # The first connection fails fast (no retry loop); once connected, the client
             # reconnects on its own (a server restart during a run loses nothing).
             self._nc = await asyncio.wait_for(
@@ -119,11 +124,11 @@ class NatsBus:
             self._nc.options["max_reconnect_attempts"] = -1
             self._js = self._nc.jetstream(timeout=max(5.0, self.config.connect_timeout))
             await self._ensure_streams()
-        except (OSError, TimeoutError, NatsError) as exc:
+        except Exception as exc:  # nats-py, nkeys, ssl and socket errors alike: exit 3
             await self.close()
             raise BusUnavailable(
-                f"NATS at {self.config.display} unreachable: {_reason(exc)}",
-                hint="start nats-server with JetStream (-js), or check --bus/SECCLI_BUS",
+                f"NATS at {self.config.display} {_connect_failure(exc)}",
+                hint=_connect_hint(exc),
             ) from None
 
     def _tls_context(self) -> ssl.SSLContext:
@@ -350,6 +355,35 @@ async def _quiet(exc: Exception) -> None:
 
 async def _quiet_event() -> None:
     """Connection state changes are not printed (the URL could carry credentials)."""
+
+
+def _connect_failure(exc: BaseException) -> str:
+    """Why the first connection failed, without any credential."""
+    from nats.errors import Error as NatsError
+
+    if _is_auth_failure(exc):
+        return f"refused the credentials: {_reason(exc)}"
+    if isinstance(exc, ssl.SSLError):
+        return f"failed the TLS handshake: {_reason(exc)}"
+    if not isinstance(exc, (OSError, TimeoutError, NatsError)):
+        # An unreadable seed or creds file (nkeys/nacl errors): the text could quote the key.
+        return f"could not use the credentials given ({type(exc).__name__})"
+    return f"unreachable: {_reason(exc)}"
+
+
+def _connect_hint(exc: BaseException) -> str:
+    if _is_auth_failure(exc):
+        return "check the user/password or token, --creds or --nkey (NATS_CREDS, NATS_NKEY)"
+    if isinstance(exc, ssl.SSLError):
+        return "check --tls-ca (NATS_CA) and the server certificate's host name"
+    return "start nats-server with JetStream (-js), or check --bus/SECCLI_BUS"
+
+
+def _is_auth_failure(exc: BaseException) -> bool:
+    from nats.errors import AuthorizationError
+
+    text = str(exc).lower()
+    return isinstance(exc, AuthorizationError) or "authorization violation" in text
 
 
 def _reason(exc: BaseException) -> str:

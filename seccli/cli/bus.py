@@ -41,11 +41,32 @@ BUS_OPTION = typer.Option(
     help="Bus to use (default local; env SECCLI_BUS). Credentials in the URL are never shown.",
     show_default=False,
 )
-CREDS_OPTION = typer.Option(None, "--creds", metavar="<path>", help="NATS .creds file.")
-NKEY_OPTION = typer.Option(None, "--nkey", metavar="<path>", help="NATS NKey seed file.")
-TLS_CA_OPTION = typer.Option(None, "--tls-ca", metavar="<path>", help="CA bundle for TLS.")
-TLS_CERT_OPTION = typer.Option(None, "--tls-cert", metavar="<path>", help="Client certificate.")
-TLS_KEY_OPTION = typer.Option(None, "--tls-key", metavar="<path>", help="Client key.")
+#: Credential files as the NATS tools take them: option, or the NATS CLI's environment variable.
+CREDENTIAL_ENV = {
+    "creds": "NATS_CREDS",
+    "nkey": "NATS_NKEY",
+    "tls_ca": "NATS_CA",
+    "tls_cert": "NATS_CERT",
+    "tls_key": "NATS_KEY",
+}
+CREDS_OPTION = typer.Option(
+    None, "--creds", metavar="<path>", help="NATS .creds file (user JWT and seed; NATS_CREDS)."
+)
+NKEY_OPTION = typer.Option(
+    None, "--nkey", metavar="<path>", help="NATS NKey seed file (NATS_NKEY)."
+)
+TLS_CA_OPTION = typer.Option(
+    None,
+    "--tls-ca",
+    metavar="<path>",
+    help="CA bundle the server's certificate is checked against (NATS_CA).",
+)
+TLS_CERT_OPTION = typer.Option(
+    None, "--tls-cert", metavar="<path>", help="Client certificate for TLS (NATS_CERT)."
+)
+TLS_KEY_OPTION = typer.Option(
+    None, "--tls-key", metavar="<path>", help="Client certificate's key (NATS_KEY)."
+)
 SUBMIT_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
 STATUS_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
 
@@ -59,17 +80,35 @@ def _config(
     tls_cert: Path | None = None,
     tls_key: Path | None = None,
 ) -> BusConfig:
+    """The selected bus; credential files not given as options come from NATS_CREDS, NATS_NKEY,
+    NATS_CA, NATS_CERT and NATS_KEY, user/password/token from NATS_USER, NATS_PASSWORD and
+    NATS_TOKEN (NATS_USER without a password is a token, as for the NATS CLI). Passwords and
+    tokens have no command-line option: other users of the machine can read command lines."""
     from seccli.bus.config import bus_config
 
+    def env_path(given: Path | None, name: str) -> Path | None:
+        if given is not None:
+            return given
+        value = os.environ.get(CREDENTIAL_ENV[name], "").strip()
+        return Path(value) if value else None
+
+    user = os.environ.get("NATS_USER") or None
+    password = os.environ.get("NATS_PASSWORD") or None
+    token = os.environ.get("NATS_TOKEN") or None
+    if user and not password and not token:
+        user, token = None, user
     store = app_state(ctx).resolved_store_path()
     return bus_config(
         bus,
         local_path=store.with_name(store.name + ".bus.db"),
-        creds_file=creds,
-        nkey_seed_file=nkey,
-        tls_ca=tls_ca,
-        tls_cert=tls_cert,
-        tls_key=tls_key,
+        creds_file=env_path(creds, "creds"),
+        nkey_seed_file=env_path(nkey, "nkey"),
+        tls_ca=env_path(tls_ca, "tls_ca"),
+        tls_cert=env_path(tls_cert, "tls_cert"),
+        tls_key=env_path(tls_key, "tls_key"),
+        user=user,
+        password=password,
+        token=token,
     )
 
 
@@ -294,13 +333,18 @@ def status_command(
     job: str | None = typer.Argument(None, metavar="[JOB]", help="Job id (all jobs if omitted)."),
     bus: str | None = BUS_OPTION,
     output: OutputFormat = STATUS_FORMATS,
+    creds: Path | None = CREDS_OPTION,
+    nkey: Path | None = NKEY_OPTION,
+    tls_ca: Path | None = TLS_CA_OPTION,
+    tls_cert: Path | None = TLS_CERT_OPTION,
+    tls_key: Path | None = TLS_KEY_OPTION,
 ) -> None:
     """Show a job's state (queued, running, done, dead), attempts and last error."""
     import asyncio
 
     from seccli.bus.select import open_bus
 
-    config = _config(ctx, bus)
+    config = _config(ctx, bus, creds, nkey, tls_ca, tls_cert, tls_key)
 
     async def work(b: Bus) -> list[Any]:
         if job is None:
@@ -333,10 +377,15 @@ def wait_command(
     bus: str | None = BUS_OPTION,
     timeout: float = typer.Option(600.0, "--timeout", min=0.1, help="Seconds to wait."),
     output: OutputFormat = STATUS_FORMATS,
+    creds: Path | None = CREDS_OPTION,
+    nkey: Path | None = NKEY_OPTION,
+    tls_ca: Path | None = TLS_CA_OPTION,
+    tls_cert: Path | None = TLS_CERT_OPTION,
+    tls_key: Path | None = TLS_KEY_OPTION,
 ) -> None:
     """Wait for a job's result; print the command's output and exit with its exit code
     (a dead-lettered job: its error and exit 3, or 2 for an input error)."""
-    _wait_and_exit(_config(ctx, bus), job, timeout, output)
+    _wait_and_exit(_config(ctx, bus, creds, nkey, tls_ca, tls_cert, tls_key), job, timeout, output)
 
 
 def _wait_and_exit(config: BusConfig, job_id: str, timeout: float, output: OutputFormat) -> None:
@@ -390,10 +439,15 @@ def audit_sync_command(
     ctx: typer.Context,
     bus: str | None = BUS_OPTION,
     output: OutputFormat = STATUS_FORMATS,
+    creds: Path | None = CREDS_OPTION,
+    nkey: Path | None = NKEY_OPTION,
+    tls_ca: Path | None = TLS_CA_OPTION,
+    tls_cert: Path | None = TLS_CERT_OPTION,
+    tls_key: Path | None = TLS_KEY_OPTION,
 ) -> None:
     """Send audit entries not yet on the bus to the organisation's audit subject."""
 
-    config = _config(ctx, bus)
+    config = _config(ctx, bus, creds, nkey, tls_ca, tls_cert, tls_key)
     published, mark, total = sync_audit(ctx, config)
     if output is OutputFormat.JSON:
         print_json(
