@@ -135,6 +135,9 @@ BATCHES = 5
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument(
+        "--fsync", action="store_true", help="step records synchronous=FULL (SECCLI_SOAR_FSYNC=1)"
+    )
     options = parser.parse_args()
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER],
@@ -147,7 +150,7 @@ def main() -> int:
         assert server.stdout is not None
         url = server.stdout.readline().strip()
         with tempfile.TemporaryDirectory() as tmp:
-            return _bench(Path(tmp), url, options.runs)
+            return _bench(Path(tmp), url, options.runs, options.fsync)
     finally:
         assert server.stdin is not None
         server.stdin.close()
@@ -181,7 +184,7 @@ def _executions(engine: Engine, playbook: Any, inputs: dict[str, Any], runs: int
     return Batch(runs, spent.wall, spent.cpu, timer.seconds, timer.cpu)
 
 
-def _bench(tmp: Path, url: str, runs: int) -> int:
+def _bench(tmp: Path, url: str, runs: int, fsync: bool) -> int:
     folder = tmp / "playbooks"
     eight_steps(folder)
     write_playbook(folder, "fifty", chain([f"/s{i}" for i in range(1, 50)]))
@@ -197,7 +200,7 @@ def _bench(tmp: Path, url: str, runs: int) -> int:
 
     clock = SystemClock()
     with SqliteStore.open(tmp / "state.db") as store:
-        records = RunRecords(store.path, clock)
+        records = RunRecords(store.path, clock, fsync=fsync)
         engine = Engine(records, store, config, clock, "bench", library.resolve)
         engine.start(playbook, inputs)  # warm-up (connection pool, caches)
         size = max(1, runs // BATCHES)
@@ -234,6 +237,8 @@ def _bench(tmp: Path, url: str, runs: int) -> int:
         assert resumed.state == "completed"
         records.close()
 
+    mode = "FULL (fsync every record)" if fsync else "NORMAL (WAL, survives SIGKILL)"
+    print(f"step records: synchronous={mode}")
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"dry runs of the 8-step playbook:  {runs} in {dry_s:.3f} s = {runs / dry_s:,.0f} runs/s")
     print(

@@ -3,11 +3,15 @@
 The tables (migration 4 of ``seccli.store.migrations``) live in the state database; this module
 uses its own connection to the same file in WAL mode, so a step's record is committed before
 its action starts and again before the next step starts. By default commits are
-``synchronous=NORMAL``: a committed record survives the process being killed (SIGKILL, the
-guarantee resume relies on) but not necessarily a power loss; ``fsync=True``
-(``SECCLI_SOAR_FSYNC=1``) makes every commit ``synchronous=FULL`` (about 3 ms more per record
-on this machine's disk). A step's record is keyed
-by (run id, step key); a completed record is never executed again.
+``synchronous=NORMAL``: in WAL mode a committed transaction is in the operating system's copy of
+the WAL file when COMMIT returns, so it survives the process being killed at any point (SIGKILL,
+the crash resume is specified against, tested in ``tests/soar/test_kill_resume.py``); what it
+does not survive is the machine losing power or the kernel crashing before the WAL is synced (the
+next checkpoint or FULL commit syncs it) — then the last steps may run again on resume, with the
+same idempotency key. ``fsync=True`` (``SECCLI_SOAR_FSYNC=1``) makes every commit
+``synchronous=FULL``, durable against power loss too; ``bench/soar.py --fsync`` measures what it
+costs (about 0.3 ms more per step on this machine's disk). A step's record is keyed by (run id,
+step key); a completed record is never executed again.
 
 Every record change is also an audit entry (``playbook.step.start`` / ``playbook.step.end`` /
 ``playbook.approval``); they are appended to the audit chain in batches — at the end of each
