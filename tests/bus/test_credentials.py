@@ -61,20 +61,44 @@ def worker(cwd: Path, url: str, *extra: str, env: dict[str, str]) -> subprocess.
 def run_a_job(
     cwd: Path, url: str, *options: str, env: dict[str, str] | None = None
 ) -> dict[str, object]:
-    """Submit a no-op job, let one worker run it, wait for its result; all with ``options``."""
+    """A worker and ``submit --wait`` of a no-op job, both with ``options``: the job's result."""
     cwd.mkdir(exist_ok=True)
-    submitted = cli("submit", "--bus", url, *options, "--format", "json", "noop", cwd=cwd, env=env)
-    assert submitted.returncode == 0, submitted.stderr
-    job = str(json.loads(submitted.stdout)["jobId"])
+    running = worker(cwd, url, *options, "--max-jobs", "1", "--idle-exit", "20", env=env or {})
+    try:
+        submitted = cli(
+            "submit",
+            "--bus",
+            url,
+            *options,
+            "--wait",
+            "--timeout",
+            "60",
+            "--format",
+            "json",
+            "noop",
+            cwd=cwd,
+            env=env,
+        )
+        assert submitted.returncode == 0, submitted.stderr
+        _out, worker_err = running.communicate(timeout=60)
+    finally:
+        if running.poll() is None:
+            running.kill()
+            running.wait()
+    assert running.returncode == 0 and "1 done" in worker_err, worker_err
+    result = dict(json.loads(submitted.stdout))
+    assert result["state"] == "done" and result["exitCode"] == 0
+    return {**result, "_texts": submitted.stdout + submitted.stderr + worker_err}
+
+
+def job_known(cwd: Path, url: str, job: object, *options: str, env: dict[str, str]) -> str:
+    """``jobs status`` with credentials from ``options``/``env`` sees the job as done."""
     cwd.mkdir(exist_ok=True)
-    running = worker(cwd, url, *options, "--max-jobs", "1", "--idle-exit", "10", env=env or {})
-    _out, worker_err = running.communicate(timeout=60)
-    assert running.returncode == 0, worker_err
-    waited = cli("jobs", "wait", job, "--bus", url, *options, "--format", "json", cwd=cwd, env=env)
-    assert waited.returncode == 0, waited.stderr
-    result = dict(json.loads(waited.stdout))
-    assert result["jobId"] == job and result["state"] == "done"
-    return {**result, "_texts": submitted.stdout + submitted.stderr + worker_err + waited.stdout}
+    listed = cli("jobs", "status", "--bus", url, *options, "--format", "json", cwd=cwd, env=env)
+    assert listed.returncode == 0, listed.stderr
+    states = {j["jobId"]: j["state"] for j in json.loads(listed.stdout)["jobs"]}
+    assert states.get(str(job)) == "done", states
+    return listed.stdout + listed.stderr
 
 
 def assert_refused(cwd: Path, url: str, *options: str, env: dict[str, str] | None = None) -> str:
@@ -107,7 +131,7 @@ def test_user_and_password_in_the_url_and_from_the_environment(
     host = f"127.0.0.1:{server.port}"
     result = run_a_job(tmp_path, f"nats://alice:{password}@{host}")
     env = {"NATS_USER": "alice", "NATS_PASSWORD": password}
-    second = run_a_job(tmp_path / "env", f"nats://{host}", env=env)
+    second = job_known(tmp_path / "env", f"nats://{host}", result["jobId"], env=env)
     wrong = assert_refused(tmp_path, f"nats://alice:not-{password}@{host}")
     assert "refused the credentials" in wrong and "Authorization Violation" in wrong
     missing = assert_refused(tmp_path, f"nats://{host}")
@@ -128,8 +152,12 @@ def test_a_token_in_the_url_and_from_the_environment(
     )
     host = f"127.0.0.1:{server.port}"
     result = run_a_job(tmp_path, f"nats://{token}@{host}")
-    second = run_a_job(tmp_path / "env", f"nats://{host}", env={"NATS_TOKEN": token})
-    as_user = run_a_job(tmp_path / "user-env", f"nats://{host}", env={"NATS_USER": token})
+    second = job_known(
+        tmp_path / "env", f"nats://{host}", result["jobId"], env={"NATS_TOKEN": token}
+    )
+    as_user = job_known(
+        tmp_path / "user-env", f"nats://{host}", result["jobId"], env={"NATS_USER": token}
+    )
     wrong = assert_refused(tmp_path, f"nats://{token[::-1]}@{host}")
     assert "refused the credentials" in wrong
     assert token[::-1] not in wrong
@@ -162,7 +190,7 @@ def test_an_nkey_seed_file_by_option_and_environment(
     seed_file = tmp_path / "user.nk"
     seed_file.write_text(seed + "\n")
     result = run_a_job(tmp_path, url, "--nkey", str(seed_file))
-    second = run_a_job(tmp_path / "env", url, env={"NATS_NKEY": str(seed_file)})
+    second = job_known(tmp_path / "env", url, result["jobId"], env={"NATS_NKEY": str(seed_file)})
     other_seed, _ = user_nkey()
     other = tmp_path / "other.nk"
     other.write_text(other_seed)
@@ -290,7 +318,7 @@ def test_a_creds_file_in_operator_mode(server_for: list[NatsServer], tmp_path: P
     server = start(server_for, configured_server(tmp_path, config))
     url = f"nats://127.0.0.1:{server.port}"
     result = run_a_job(tmp_path, url, "--creds", str(creds))
-    second = run_a_job(tmp_path / "env", url, env={"NATS_CREDS": str(creds)})
+    second = job_known(tmp_path / "env", url, result["jobId"], env={"NATS_CREDS": str(creds)})
     other_config, other_creds, other_seed = operator_setup(tmp_path / "env")
     del other_config  # a user of another operator: signed, but not trusted by this server
     wrong = assert_refused(tmp_path, url, "--creds", str(other_creds))
@@ -398,7 +426,7 @@ def test_tls_with_the_ca_by_option_and_environment(
     )
     url = f"tls://{token}@127.0.0.1:{server.port}"
     result = run_a_job(tmp_path, url, "--tls-ca", str(ca))
-    second = run_a_job(tmp_path / "env", url, env={"NATS_CA": str(ca)})
+    second = job_known(tmp_path / "env", url, result["jobId"], env={"NATS_CA": str(ca)})
     # Without the CA the server's certificate is not trusted: a TLS failure, not a hang.
     untrusted = assert_refused(tmp_path, url)
     assert "TLS handshake" in untrusted and "CERTIFICATE_VERIFY_FAILED" in untrusted
