@@ -21,7 +21,7 @@ from tests.inprocess import run_seccli
 from tests.soar.helpers import chain, write_playbook
 from tests.soar.recording_server import RecordingServer
 
-STEPS = 4
+STEPS = 3  # first, middle and last step, each at every boundary
 POINTS = ("started", "executed", "recorded")
 KILLER = """
 import os, signal, sys
