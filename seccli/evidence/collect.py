@@ -8,8 +8,10 @@ the status of its latest finished run: ``pass`` (ok), ``fail`` (violations), ``e
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
 
 from seccli.core.location import ControlRef
 from seccli.evidence.audit_export import entry_payload, iter_entries
@@ -18,6 +20,9 @@ from seccli.evidence.period import Period
 from seccli.store.audit import AuditEntry, AuditVerification
 from seccli.store.interface import FindingHistory, RunRecord
 from seccli.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from seccli.scan.suppressions import Suppression
 
 CheckStatus = Literal["pass", "fail", "error", "not-run"]
 _RUN_STATUS: dict[str, CheckStatus] = {
@@ -77,11 +82,13 @@ class FindingEvidence:
     history: FindingHistory
     open: bool
     controls: tuple[ControlRef, ...]
+    accepted: str | None = None  # the live suppression (accepted risk) naming it
 
     @property
     def blocking(self) -> bool:
-        """Open and severe enough to leave its controls not satisfied."""
-        return self.open and self.history.severity.lower() in BLOCKING_SEVERITIES
+        """Open, severe enough and not an accepted risk: leaves its controls not satisfied."""
+        severe = self.history.severity.lower() in BLOCKING_SEVERITIES
+        return self.open and severe and self.accepted is None
 
     def to_json(self) -> dict[str, Any]:
         """The finding as evidence JSON."""
@@ -99,6 +106,7 @@ class FindingEvidence:
             "resolvedAt": h.resolved_at,
             "state": "open" if self.open else "resolved",
             "controls": [str(c) for c in self.controls],
+            "acceptedRisk": self.accepted,
         }
 
 
@@ -196,3 +204,26 @@ def _findings(history: list[FindingHistory], period: Period) -> list[FindingEvid
         found.append(FindingEvidence(item, is_open, controls))
     found.sort(key=lambda f: (f.history.scope, f.history.fingerprint))
     return found
+
+
+#: The rule of a scanner that did not complete: never an accepted risk.
+TOOL_ERROR_RULE = "seccli.tool-error"
+
+
+def accept_risks(
+    findings: list[FindingEvidence], suppressions: Sequence[Suppression], today: date
+) -> list[FindingEvidence]:
+    """Mark the scan findings a live suppression names as accepted risks (they stay listed,
+    with the suppression, but no longer leave their controls not satisfied). Expired
+    suppressions accept nothing; tool errors are never accepted."""
+    live = [s for s in suppressions if s.expires >= today]
+    if not live:
+        return findings
+    marked: list[FindingEvidence] = []
+    for item in findings:
+        h = item.history
+        match = None
+        if h.scope.startswith("scan:") and h.rule_id != TOOL_ERROR_RULE:
+            match = next((s for s in live if s.names(h.fingerprint, h.rule_id, h.file)), None)
+        marked.append(replace(item, accepted=match.label()) if match is not None else item)
+    return marked

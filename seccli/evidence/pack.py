@@ -19,7 +19,7 @@ from seccli import __version__
 from seccli.core.hashing import canonical_json, sha256_hex
 from seccli.core.location import ControlRef
 from seccli.evidence.catalog import FRAMEWORKS, Catalog, catalogs
-from seccli.evidence.collect import Collected, collect
+from seccli.evidence.collect import Collected, accept_risks, collect
 from seccli.evidence.period import Period, iso, parse_instant
 from seccli.evidence.status import ControlResult, control_results, overall, summary
 from seccli.store.sqlite import SqliteStore
@@ -138,6 +138,7 @@ def build_pack(store: SqliteStore, request: BuildRequest) -> BuiltPack:
     suppressions = _load_suppressions(request.suppressions)
     collected = collect(store, request.period)
     generated = build_time(request, collected)
+    collected.findings = accept_risks(collected.findings, suppressions, generated.date())
     selected = catalogs(request.frameworks or None)
     judged: list[tuple[Catalog, list[ControlResult]]] = [
         (cat, control_results(cat, collected)) for cat in selected

@@ -1,7 +1,7 @@
 """Control status from the collected checks and findings.
 
 A control is ``not satisfied`` when a check mapped to it failed in the period or an open
-critical/high finding bears on it; ``satisfied`` when at least one mapped check passed and
+critical/high finding bears on it that is not an accepted risk (a live scan suppression); ``satisfied`` when at least one mapped check passed and
 nothing failed; ``not applicable`` only when declared so; else ``not assessed`` (no automated
 check, or its checks did not run or could not judge). Nothing unjudged counts as satisfied.
 """
@@ -104,7 +104,9 @@ def _status(
         return "not applicable", f"declared not applicable: {not_applicable}"
     passed = [c.check.id for c in checks if c.status == "pass"]
     if passed:
-        return "satisfied", f"check {', '.join(passed)} passed in the period"
+        accepted = sum(1 for f in findings if f.open and f.accepted is not None)
+        note = f"; {accepted} accepted risk(s), see exceptions/" if accepted else ""
+        return "satisfied", f"check {', '.join(passed)} passed in the period{note}"
     if not checks:
         return "not assessed", "no automated check: needs manual evidence"
     states = ", ".join(f"{c.check.id} {c.status}" for c in checks)

@@ -48,11 +48,16 @@ class Suppression(DocumentModel):
 
     def matches(self, finding: Finding) -> bool:
         """True when this suppression names ``finding``."""
+        return self.names(finding.id, finding.rule_id, finding.location.file)
+
+    def names(self, fingerprint: str, rule_id: str, file: str) -> bool:
+        """True when this suppression names the finding with this fingerprint, rule and path
+        (also for findings known only from the store's history)."""
         if self.fingerprint:
-            return finding.id == self.fingerprint
-        if self.rule != finding.rule_id:
+            return fingerprint == self.fingerprint
+        if self.rule != rule_id:
             return False
-        return self.path is None or fnmatch.fnmatchcase(finding.location.file, self.path)
+        return self.path is None or fnmatch.fnmatchcase(file, self.path)
 
     def label(self) -> str:
         """How to name this suppression in reports."""
