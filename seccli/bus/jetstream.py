@@ -253,12 +253,25 @@ class NatsBus:
         from nats.errors import TimeoutError as NatsTimeout
 
         if self._sub is None:
-            self._sub = await self._js.pull_subscribe(
-                self._filter(),
-                durable=self._durable(),
-                stream=JOBS_STREAM,
-                config=self._consumer_config,
-            )
+            from nats.js.errors import BadRequestError
+
+            try:
+                self._sub = await self._js.pull_subscribe(
+                    self._filter(),
+                    durable=self._durable(),
+                    stream=JOBS_STREAM,
+                    config=self._consumer_config,
+                )
+            except BadRequestError as exc:
+                # A work-queue stream gives each subject to one consumer only: workers with
+                # overlapping --subjects filters (or one with and one without) cannot coexist.
+                raise BusUnavailable(
+                    f"worker consumer {self._durable()} ({self._filter()}) cannot be created "
+                    f"on {self.config.display}: {exc.description or exc}",
+                    hint="every worker of a group takes the same --subjects (or none); groups "
+                    "need filters that do not overlap. Remove a consumer that is no longer "
+                    f"wanted with: nats consumer rm {JOBS_STREAM} NAME",
+                ) from None
         try:
             msgs = await self._sub.fetch(batch, timeout=timeout)
         except (NatsTimeout, TimeoutError):

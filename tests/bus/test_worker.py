@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from seccli.bus.config import bus_config
-from seccli.bus.interface import Bus, JobStatus
+from seccli.bus.interface import Bus, BusUnavailable, JobStatus
 from seccli.bus.model import Job, JobState, JobVerb
 from seccli.bus.select import open_bus
 from seccli.bus.worker import CommandOutcome, WorkerSettings, run_worker
@@ -175,3 +175,46 @@ async def test_concurrency_runs_jobs_at_once(open_connected: Opener) -> None:
     settings = WorkerSettings(concurrency=4, idle_exit=1.0)
     stats = await run_worker(bus, slow, settings)
     assert stats.done == 4 and peak >= 2
+
+
+async def test_a_large_output_goes_through_the_object_store(open_connected: Opener) -> None:
+    from seccli.bus.worker import MAX_INLINE_OUTPUT
+
+    bus = await open_connected()
+    job = _job(11)
+    await bus.submit(job)
+    big = "".join(f"line {n:08d}\n" for n in range(MAX_INLINE_OUTPUT // 14 + 100))
+
+    async def loud(args: list[str], workdir: Path) -> CommandOutcome:
+        return CommandOutcome(0, big, "")
+
+    stats = await run_worker(bus, loud, FAST)
+    assert stats.done == 1
+    status = await bus.status(job.id)
+    assert status is not None
+    result = await bus.result(status)
+    assert result is not None and result.stdout == "" and result.output_object
+    assert (await bus.get_payload(result.output_object)).decode() == big
+
+
+async def test_a_worker_with_a_subject_filter_takes_only_those_jobs(
+    open_connected: Opener, bus_kind: str
+) -> None:
+    if bus_kind != "nats":
+        pytest.skip("subject filters are a JetStream consumer feature")
+    submitter = await open_connected()
+    scan, policy = _job(12, JobVerb.SCAN), _job(13)
+    assert await submitter.submit(scan) and await submitter.submit(policy)
+    scans_only = await open_connected(subjects=["org.claytom.*.command.scan"])
+    recorder = Recorder()
+    stats = await run_worker(scans_only, recorder, FAST)
+    assert stats.done == 1 and [run[-1] for run in recorder.runs] == ["tree-12"]
+    assert await submitter.status(policy.id) is None, "the policy job is still waiting"
+    policies_only = await open_connected(subjects=["org.claytom.*.command.policy.test"])
+    stats = await run_worker(policies_only, recorder, FAST)
+    assert stats.done == 1 and recorder.runs[-1][-1] == "tree-13"
+    # A work queue gives a subject to one consumer: an overlapping worker is refused clearly.
+    everything = await open_connected()
+    with pytest.raises(BusUnavailable, match="cannot be created") as refused:
+        await run_worker(everything, recorder, FAST)
+    assert "not unique" in refused.value.message and "--subjects" in (refused.value.hint or "")
