@@ -186,3 +186,46 @@ def test_vault_is_assessed_when_configured(tmp_path: Path) -> None:
     assert steps["vault"]["status"] == "passed"
     assert "74 secrets, 0 overdue" in steps["vault"]["detail"]
     assert server.root_token not in run.stdout + run.stderr
+
+
+def test_a_terminal_gets_progress_on_stderr(tmp_path: Path) -> None:
+    """stderr on a pseudo-terminal: a line per finished step; stdout stays the JSON document."""
+    import threading
+
+    master, slave = os.openpty()
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_")}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "seccli", "--store", "s.db", "assess", str(ESTATE)]
+            + ["--scan", str(EXAMPLE / "keys"), "-f", "json"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            env={**environment, "CI": "1", "COLUMNS": "120"},
+            timeout=300,
+            check=False,
+        )
+    finally:
+        os.close(slave)
+        reader.join(timeout=10)
+    os.close(master)
+    progress = b"".join(chunks).decode(errors="replace")
+    assert done.returncode == 0, progress
+    assert json.loads(done.stdout)["verdict"] == "passed"  # stdout untouched by the display
+    assert "ok   estate validated" in progress
+    assert "n/a  Vault secrets audited" in progress
+    assert "ok   evidence pack built and verified" in progress
