@@ -363,10 +363,12 @@ def _scan(run: _Run) -> StepResult:
     target = run.request.scan_target or run.request.estate.parent
     options = run.request.scan_options or ScanOptions()
     layout = run.request.beside_estate(run.request.oci_layout, OCI_LAYOUT)
-    if layout is not None and layout.resolve().is_relative_to(target.resolve()):
-        # image blobs are not source: the images step judges them
-        rel = layout.resolve().relative_to(target.resolve()).as_posix()
-        options = replace(options, exclude=(*options.exclude, rel))
+    # Not source: image blobs (the images step judges them) and what assess itself wrote.
+    for made in (layout, run.request.work):
+        if made is not None and made.resolve().is_relative_to(target.resolve()):
+            rel = made.resolve().relative_to(target.resolve()).as_posix()
+            if rel != ".":
+                options = replace(options, exclude=(*options.exclude, rel))
     suppressions = run.request.beside_estate(run.request.suppressions, SUPPRESSIONS)
     request = ScanRequest(
         target=target,
