@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from seccli.cli.context import app_state, current_actor, default_estate_path
-from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
+from seccli.cli.output import (
+    OutputFormat,
+    format_option,
+    invalid_document_payload,
+    print_json,
+    stdout_console,
+)
+from seccli.core.errors import DocumentInvalid, ExitCode
 
 if TYPE_CHECKING:
     from seccli.assess.model import AssessResult, StepResult
@@ -130,8 +137,16 @@ def assess_command(
         workers=min(os.cpu_count() or 1, 8),
     )
     state = app_state(ctx)
-    with _Progress(enabled=sys.stderr.isatty()) as on_step:
-        result = assess(request, state.open_store, current_actor(), on_step)
+    try:
+        with _Progress(enabled=sys.stderr.isatty()) as on_step:
+            result = assess(request, state.open_store, current_actor(), on_step)
+    except DocumentInvalid as exc:
+        if output is not OutputFormat.JSON:
+            raise
+        # the estate or org named in the problems (the first problem's file)
+        named = Path(exc.problems[0].location.file) if exc.problems else estate_path
+        print_json({"verdict": "error", "exitCode": 2, **invalid_document_payload(named, exc)})
+        raise typer.Exit(int(ExitCode.INPUT)) from None
     if output is OutputFormat.JSON:
         print_json(result.to_json())
     else:

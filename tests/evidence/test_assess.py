@@ -134,10 +134,17 @@ def test_a_broken_estate_is_bad_input_naming_the_file(tmp_path: Path) -> None:
     broken = tmp_path / "estate.yaml"
     text = ESTATE.read_text()
     broken.write_text(text.replace("trustDomain:", "trustDomain: [1, 2]\n# was:", 1))
-    run = seccli(tmp_path, "--store", "state.db", "assess", str(broken), "-f", "json")
+    run = seccli(tmp_path, "--store", "state.db", "assess", str(broken))
     assert run.code == 2, run.stdout + run.stderr
-    assert str(broken) in run.stderr
+    assert str(broken) in run.stderr and "trustDomain" in run.stderr
     assert "Traceback" not in run.stderr
+    as_json = seccli(tmp_path, "--store", "state.db", "assess", str(broken), "-f", "json")
+    assert as_json.code == 2
+    body = as_json.json()
+    assert body["verdict"] == "error" and body["valid"] is False
+    assert body["file"] == str(broken)
+    assert body["problems"] and all(p["file"] == str(broken) for p in body["problems"])
+    assert all(p["line"] for p in body["problems"])
     assert not (tmp_path / "state.db").exists()  # an invalid estate writes nothing
     assert not (tmp_path / ".seccli").exists()
 
