@@ -103,8 +103,12 @@ CHECKS: dict[str, Check] = {
         Check(
             "drills",
             "Incident drills run and scored (MTTA/MTTR)",
-            ("drill run", "drill score"),
-            _refs("CC7.4 CC7.5 CC9.1 A1.3", "A.5.24 A.5.27 A.5.29 A.5.30", "Art.33 Art.34"),
+            ("drill run", "drill simulate", "drill score"),
+            _refs(
+                "CC7.3 CC7.4 CC7.5 CC9.1 A1.3",
+                "A.5.24 A.5.25 A.5.26 A.5.27 A.5.29 A.5.30",
+                "Art.33 Art.34",
+            ),
         ),
         Check(
             "soar-runs",

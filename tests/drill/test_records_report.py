@@ -169,3 +169,17 @@ def test_schedule_picks_the_longest_unrun_and_writes_ics(tmp_path: Path) -> None
 def test_schedule_rejects_a_bad_month(tmp_path: Path) -> None:
     result = seccli("drill", "schedule", "--from", "2027-13", cwd=tmp_path)
     assert result.returncode == 2 and "--from" in result.stderr
+
+
+def test_drill_records_are_evidence_for_the_incident_response_controls() -> None:
+    """Every command a drill is recorded under maps to the evidence pack's drills check, which
+    names ISO 27001:2022 A.5.24-A.5.27 and SOC 2 CC7.3-CC7.5."""
+    from seccli.drill.service import DRILL_COMMANDS
+    from seccli.evidence.mapping import ISO, SOC2, check_for_command
+
+    wanted = {(ISO, f"A.5.{n}") for n in range(24, 28)} | {(SOC2, f"CC7.{n}") for n in (3, 4, 5)}
+    for command in DRILL_COMMANDS:
+        check = check_for_command(command)
+        assert check is not None and check.id == "drills", command
+        named = {(ref.framework, ref.control_id) for ref in check.controls}
+        assert wanted <= named, sorted(wanted - named)

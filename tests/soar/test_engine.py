@@ -447,3 +447,115 @@ def test_while_limit_fails_the_step(
     assert result.state == RunState.FAILED
     assert server.count("/edge/b") == 3
     assert result.failure and result.failure["kind"] == "loop-limit"
+
+
+def test_retry_backoff_pauses_grow_by_the_factor_once_per_round(
+    folder: Path, config: SoarConfig, store: Any, server: RecordingServer
+) -> None:
+    """The pause before attempt n is backoffSeconds * backoffFactor**(n-2), taken once per
+    round however many items failed (the engine's sleep is recorded, not slept)."""
+    from seccli.core.clock import SystemClock
+    from seccli.soar.engine import Engine
+    from seccli.soar.records import RunRecords
+
+    write_playbook(
+        folder,
+        "backoff",
+        {
+            "each": {
+                "type": "action",
+                "action": "http.request",
+                "forEach": "$names",
+                "args": {"endpoint": "edge", "path": "/b/${$item}"},
+                "retry": {"maxAttempts": 4, "backoffSeconds": 0.5, "backoffFactor": 3},
+                "onSuccess": "done",
+            },
+            "done": {"type": "end"},
+        },
+        inputs=[{"name": "names", "type": "list"}],
+    )
+    server.answers["/edge/b/x"] = [(500, 0), (500, 0), (500, 0), (200, 0)]
+    server.answers["/edge/b/y"] = [(503, 0), (200, 0)]
+    playbook, library = _load(folder, config, "backoff")
+    pauses: list[float] = []
+    clock = SystemClock()
+    records = RunRecords(store.path, clock)
+    try:
+        engine = Engine(
+            records, store, config, clock, "tester", library.resolve, sleep=pauses.append
+        )
+        result = engine.start(playbook, {"names": ["x", "y"]})
+    finally:
+        records.close()
+    assert result.state == RunState.COMPLETED
+    assert pauses == [0.5, 1.5, 4.5]
+    assert server.count("/edge/b/x") == 4 and server.count("/edge/b/y") == 2
+
+
+def test_gate_step_branches_on_the_gate_verdict(
+    folder: Path,
+    tmp_path: Path,
+    config: SoarConfig,
+    make_engine: EngineFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A seccli.gate step runs the real `seccli policy test`: admitted → onSuccess, denied →
+    onFailure with the verdict in the step's output."""
+    monkeypatch.chdir(tmp_path)  # the gate records its run in ./.seccli
+    monkeypatch.delenv("SECCLI_STORE", raising=False)
+    good = tmp_path / "good.yaml"
+    good.write_text(
+        """apiVersion: v1
+kind: Pod
+metadata:
+  name: good
+  namespace: payments
+  labels: {app.kubernetes.io/name: good}
+spec:
+  serviceAccountName: good
+  automountServiceAccountToken: false
+  securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
+  containers:
+    - name: app
+      image: registry.example.com/app@sha256:DIGEST
+      resources: {limits: {cpu: 100m, memory: 64Mi}, requests: {cpu: 50m, memory: 32Mi}}
+      readinessProbe: {httpGet: {path: /, port: 8080}}
+      livenessProbe: {httpGet: {path: /, port: 8080}}
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        privileged: false
+        capabilities: {drop: [ALL]}
+"""
+    )
+    good.write_text(good.read_text().replace("DIGEST", "0" * 64))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(good.read_text().replace("privileged: false", "privileged: true"))
+    write_playbook(
+        folder,
+        "gated-on-policy",
+        {
+            "check": {
+                "type": "action",
+                "action": "seccli.gate",
+                "args": {"gate": "policy-test", "arguments": ["${$manifest}"]},
+                "onSuccess": "admitted",
+                "onFailure": "denied",
+            },
+            "admitted": {"type": "action", "action": "log", "args": {"message": "ok"}},
+            "denied": {"type": "action", "action": "log", "args": {"message": "blocked"}},
+        },
+        inputs=[{"name": "manifest"}],
+    )
+    playbook, library = _load(folder, config, "gated-on-policy")
+    passed = make_engine(lib=library).start(playbook, {"manifest": str(good)})
+    denied = make_engine(lib=library).start(playbook, {"manifest": str(bad)})
+    assert [s["step"] for s in passed.steps] == ["check", "admitted"]
+    assert passed.steps[0]["output"]["verdict"] == "pass"
+    assert [s["step"] for s in denied.steps] == ["check", "denied"]
+    assert denied.steps[0]["state"] == "failed"
+    assert denied.steps[0]["output"] == {
+        "gate": "policy-test",
+        "exitCode": 1,
+        "verdict": "violations",
+    }
