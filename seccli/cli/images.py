@@ -11,6 +11,13 @@ import typer
 
 from seccli.cli.context import app_state, current_actor
 from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
+from seccli.cli.walking import (
+    EXCLUDE_OPTION,
+    HELM_OPTION,
+    NO_IGNORE_OPTION,
+    VERBOSE_OPTION,
+    report_skipped,
+)
 from seccli.core.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -92,11 +99,21 @@ def list_images(
     paths: list[Path] | None = PATHS_ARGUMENT,
     estate: Path | None = ESTATE_OPTION,
     output: OutputFormat = LIST_FORMATS,
+    exclude: list[str] = EXCLUDE_OPTION,
+    helm: bool = HELM_OPTION,
+    no_ignore: bool = NO_IGNORE_OPTION,
+    verbose: bool = VERBOSE_OPTION,
 ) -> None:
-    """List every image reference, normalised, with the file and line it was written on."""
+    """List every image reference, normalised, with the file and line it was written on.
+
+    In folders, files that are not manifests (Helm templates, JSON with comments) are skipped
+    with a note; a file named explicitly must parse."""
+    from seccli.cli.walking import walk_options
     from seccli.supplychain.gate_run import list_images as find_listing
 
-    listing = find_listing(paths or [], estate, stdin=sys.stdin.buffer)
+    options = walk_options(exclude, helm, no_ignore)
+    listing = find_listing(paths or [], estate, stdin=sys.stdin.buffer, options=options)
+    report_skipped(listing.skipped, verbose)
     if output is OutputFormat.JSON:
         print_json(listing.to_json())
         return
@@ -151,9 +168,14 @@ def verify_images(
         "--allow-empty",
         help="Exit 0 when an input holds no image (default: exit 2, nothing to judge).",
     ),
+    exclude: list[str] = EXCLUDE_OPTION,
+    helm: bool = HELM_OPTION,
+    no_ignore: bool = NO_IGNORE_OPTION,
+    verbose: bool = VERBOSE_OPTION,
 ) -> None:
     """Verify every image against the trust policy: exit 1 if any is blocked, 3 if a registry
     failed or timed out (still blocked) or the policy is broken, 2 if an input holds no image."""
+    from seccli.cli.walking import walk_options
     from seccli.store.runs import recorded_run
     from seccli.supplychain.gate_run import (
         GateInputs,
@@ -170,10 +192,17 @@ def verify_images(
     files, layout_input = split_layout_inputs(list(paths or []))
     layout = oci_layout or layout_input
     inputs = (
-        gate_inputs(files, estate, stdin=sys.stdin.buffer, allow_empty=allow_empty)
+        gate_inputs(
+            files,
+            estate,
+            stdin=sys.stdin.buffer,
+            allow_empty=allow_empty,
+            options=walk_options(exclude, helm, no_ignore),
+        )
         if files or estate or layout_input is None
         else GateInputs([])
     )
+    report_skipped(inputs.skipped, verbose)
     if layout_input is not None:
         inputs.images.extend(layout_images(layout_input, allow_empty=allow_empty))
     settings = GateSettings(require_digest, workers, image_timeout, max_platforms)

@@ -9,6 +9,14 @@ import typer
 
 from seccli.cli.context import app_state, current_actor, default_estate_path
 from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
+from seccli.cli.walking import (
+    EXCLUDE_OPTION,
+    HELM_OPTION,
+    NO_IGNORE_OPTION,
+    VERBOSE_OPTION,
+    report_skipped,
+    walk_options,
+)
 from seccli.core.errors import ExitCode, InputError
 from seccli.zerotrust.hostnet import HostNetwork
 from seccli.zerotrust.meshes import MeshChoice
@@ -54,6 +62,10 @@ def reach(
         "CNIs: everything to and from them is reported allowed) or as-pods (analysed as "
         "ordinary pods).",
     ),
+    exclude: list[str] = EXCLUDE_OPTION,
+    helm: bool = HELM_OPTION,
+    no_ignore: bool = NO_IGNORE_OPTION,
+    verbose: bool = VERBOSE_OPTION,
 ) -> None:
     """Compute what the NetworkPolicies in PATH... allow, between every ordered pair of workloads
     and to/from external addresses (pairs not listed allow nothing)."""
@@ -61,8 +73,13 @@ def reach(
     from seccli.zerotrust.reachreport import reach_paths
 
     result = reach_paths(
-        paths, LoadLimits(max_bytes=max_input_size), root=root, host_network=host_network
+        paths,
+        LoadLimits(max_bytes=max_input_size),
+        root=root,
+        host_network=host_network,
+        options=walk_options(exclude, helm, no_ignore),
     )
+    report_skipped(result.skipped, verbose)
     if svg is not None or output is OutputFormat.DOT:
         from seccli.zerotrust.graph import to_dot, to_svg
 
@@ -127,6 +144,10 @@ def prove_command(
         None, "--namespace", "-n", help="Graph: only edges touching this namespace."
     ),
     root: Path | None = ROOT_OPTION,
+    exclude: list[str] = EXCLUDE_OPTION,
+    helm: bool = HELM_OPTION,
+    no_ignore: bool = NO_IGNORE_OPTION,
+    verbose: bool = VERBOSE_OPTION,
 ) -> None:
     """Prove the generated NetworkPolicies allow exactly the estate's declared traffic (intents,
     DNS, mesh control plane, external egress): exit 0 if equal, 1 listing every difference."""
@@ -144,9 +165,16 @@ def prove_command(
         store, "netpol prove", current_actor(), str(tree), summary={"estate": str(estate_path)}
     )
     with store, recording as run:
-        result = prove_tree(estate_path, tree, mesh.value if mesh is not None else None, root=root)
+        result = prove_tree(
+            estate_path,
+            tree,
+            mesh.value if mesh is not None else None,
+            root=root,
+            options=walk_options(exclude, helm, no_ignore),
+        )
         run.finish(result.exit_code, summary=result.audit_payload(), audit=result.audit_payload())
     proof = result.proof
+    report_skipped(proof.skipped, verbose)
     if (dot is not None or svg is not None) and proof.reachability is not None:
         from seccli.core.atomic import atomic_write_bytes, atomic_write_text
         from seccli.zerotrust.graph import to_dot, to_svg

@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 from seccli.core.errors import ExitCode, InputError, SeccliError
 
 if TYPE_CHECKING:
+    from seccli.manifests.walk import SkippedFile, WalkOptions
     from seccli.render.model import FindingsReport
     from seccli.supplychain.cache import SqliteCache, VerificationCache
     from seccli.supplychain.policy import TrustPolicy
@@ -32,6 +33,7 @@ class ImageListing:
     """Every image reference found, in the order written."""
 
     images: list[FoundImage]
+    skipped: list[SkippedFile] = field(default_factory=list)
 
     @property
     def distinct(self) -> int:
@@ -58,16 +60,21 @@ class ImageListing:
 
 
 def list_images(
-    paths: Sequence[Path], estate: Path | None, stdin: IO[bytes] | None = None
+    paths: Sequence[Path],
+    estate: Path | None,
+    stdin: IO[bytes] | None = None,
+    options: WalkOptions | None = None,
 ) -> ImageListing:
-    """Every image reference of ``paths`` (``-`` reads ``stdin``) and of the estate's services."""
-    from seccli.supplychain.refs import find_images, images_in_estate
+    """Every image reference of ``paths`` (``-`` reads ``stdin``) and of the estate's services;
+    ``options`` say what a folder walk leaves out."""
+    from seccli.supplychain.refs import images_in_estate, scan_inputs
 
     _require_inputs(paths, estate)
-    found = find_images(paths, stdin=stdin)
+    inputs = scan_inputs(paths, stdin=stdin, options=options)
+    found = [image for item in inputs for image in item.images]
     if estate is not None:
         found.extend(images_in_estate(estate))
-    return ImageListing(found)
+    return ImageListing(found, [skip for item in inputs for skip in item.skipped])
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,7 @@ class GateInputs:
 
     images: list[FoundImage]
     notes: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
 
 
 def gate_inputs(
@@ -84,15 +92,19 @@ def gate_inputs(
     stdin: IO[bytes] | None = None,
     *,
     allow_empty: bool = False,
+    options: WalkOptions | None = None,
 ) -> GateInputs:
-    """The images of every input; an input holding none is an input error unless allowed."""
+    """The images of every input; an input holding none is an input error unless allowed.
+    ``options`` say what a folder walk leaves out."""
     from seccli.supplychain.refs import images_in_estate, scan_inputs
 
     _require_inputs(paths, estate)
     found: list[FoundImage] = []
     empty: list[str] = []
-    for item in scan_inputs(paths, stdin=stdin):
+    skipped: list[SkippedFile] = []
+    for item in scan_inputs(paths, stdin=stdin, options=options):
         found.extend(item.images)
+        skipped.extend(item.skipped)
         if item.emptiness is not None:
             empty.append(item.emptiness)
     if estate is not None:
@@ -105,7 +117,8 @@ def gate_inputs(
             "nothing to verify: " + "; ".join(empty),
             hint="pass --allow-empty if an input without images is expected",
         )
-    return GateInputs(found, [f"{reason} (allowed by --allow-empty)" for reason in empty])
+    allowed = [f"{reason} (allowed by --allow-empty)" for reason in empty]
+    return GateInputs(found, allowed, skipped)
 
 
 def load_gate_policy(path: Path) -> TrustPolicy:

@@ -44,6 +44,7 @@ from seccli.core.errors import InputError
 from seccli.core.imageref import ImageRef, parse_image_ref
 from seccli.core.location import DocPath, Location, format_doc_path
 from seccli.core.urls import redact_urls
+from seccli.manifests.helm import is_chart, render_chart
 from seccli.manifests.walk import (
     IgnoreRules,
     SkippedFile,
@@ -185,7 +186,8 @@ def walk_folder(root: Path, options: WalkOptions | None = None) -> Iterator[Path
     dangling link) is an error rather than skipped. Only ``.git`` folders are left out: Git
     cannot track anything inside one, so nothing there is deployed from the repository.
     ``options`` (default: ignore files honoured) add ``--exclude`` globs and
-    ``.gitignore``/``.seccliignore`` rules (``seccli.manifests.walk``).
+    ``.gitignore``/``.seccliignore`` rules (``seccli.manifests.walk``); with ``helm`` a Helm
+    chart folder is yielded itself (to be rendered), not its files.
     """
     seen: set[tuple[int, int]] = set()
     walk = options or WalkOptions()
@@ -219,6 +221,9 @@ def walk_folder(root: Path, options: WalkOptions | None = None) -> Iterator[Path
                 continue
             if mode is not None and stat.S_ISDIR(mode):
                 if entry.name in _SKIP_DIRS and not entry.is_symlink():
+                    continue
+                if walk.helm and is_chart(child):
+                    yield child
                     continue
                 yield from visit(child, inner, rules_for(child, inner, rules))
             elif _is_input_name(child):
@@ -258,6 +263,12 @@ def scan_inputs(
         skipped: list[SkippedFile] = []
         walked = path.is_dir()
         for file in iter_input_files([path], options):
+            if file.is_dir():  # a Helm chart, with --helm
+                docs = parse_documents(render_chart(file), f"{file} (helm template)")
+                documents += len(docs)
+                files += 1
+                found.extend(_images_in_docs(docs))
+                continue
             text = read_source(file)
             if is_dockerfile(file):
                 images = images_in_dockerfile(text, str(file))

@@ -1,7 +1,7 @@
 """Reading Kubernetes manifests into the analyser's model: namespaces, workloads and policies.
 
 Workloads come from Pods and pod-bearing controllers (Deployment, StatefulSet, DaemonSet, Job,
-CronJob, ReplicaSet); namespaces from Namespace objects, with the implicit
+CronJob, ReplicaSet, ReplicationController); namespaces from Namespace objects, with the implicit
 ``kubernetes.io/metadata.name`` label (namespaces only referenced get that label alone).
 Malformed objects raise ``DocumentInvalid`` listing every problem with file, path and line;
 other kinds are ignored. What is read is what the paths deploy: ``seccli.manifests`` builds
@@ -22,6 +22,7 @@ from seccli.core.errors import Problem, raise_if_problems
 from seccli.core.location import DocPath, Location
 from seccli.manifests import SourcedObject, collect_documents
 from seccli.manifests.model import typed_list_item
+from seccli.manifests.walk import SkippedFile, WalkOptions
 from seccli.zerotrust.fastyaml import read_dialect
 from seccli.zerotrust.gcpause import without_gc
 from seccli.zerotrust.selectors import LabelSelector, Requirement
@@ -34,6 +35,7 @@ _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "StatefulSet": ("spec", "template"),
     "DaemonSet": ("spec", "template"),
     "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
     "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
@@ -170,6 +172,7 @@ class ManifestSet:
     workloads: list[Workload] = field(default_factory=list)
     policies: list[Policy] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
     workloads_seen: set[Workload] = field(default_factory=set, repr=False)
 
     def namespace_labels(self, name: str) -> dict[str, str]:
@@ -196,17 +199,23 @@ def _parse(text: str, source: str, limits: LoadLimits) -> list[Document]:
 
 @without_gc
 def load_manifests(
-    paths: Sequence[Path], limits: LoadLimits | None = None, *, root: Path | None = None
+    paths: Sequence[Path],
+    limits: LoadLimits | None = None,
+    *,
+    root: Path | None = None,
+    options: WalkOptions | None = None,
 ) -> ManifestSet:
     """Load what ``paths`` deploy; ``DocumentInvalid`` lists every problem.
 
     Folders with a kustomization are built as ``kubectl kustomize`` builds them, other folders
     read as ``kubectl apply -R -f`` reads them (``seccli.manifests``); every document is parsed
-    in full. ``files`` of the result names the files that made the build.
+    in full. ``files`` of the result names the files that made the build, ``skipped`` the
+    walked files that were not manifests; ``options`` say what a folder walk leaves out.
     """
-    build = collect_documents(paths, limits=limits, root=root, parser=_parse)
+    build = collect_documents(paths, limits=limits, root=root, parser=_parse, options=options)
     result = build_objects(build.objects)
     result.files = list(build.files)
+    result.skipped = list(build.skipped)
     return result
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from seccli.core.documents import LoadLimits
 from seccli.estate.model import Estate
+from seccli.manifests.walk import SkippedFile, WalkOptions
 from seccli.zerotrust.analyzer import (
     Analyzer,
     ExternalAccess,
@@ -72,6 +73,7 @@ class Proof:
     differences: list[EdgeDiff] = field(default_factory=list)
     reachability: Reachability | None = None
     files: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
 
     @property
     def equal(self) -> bool:
@@ -172,11 +174,14 @@ def prove(
     limits: LoadLimits | None = None,
     *,
     root: Path | None = None,
+    options: WalkOptions | None = None,
 ) -> Proof:
-    """Load the NetworkPolicies ``tree`` deploys (its kustomize build) and prove them."""
-    manifests = load_manifests(tree, limits, root=root)
+    """Load the NetworkPolicies ``tree`` deploys (its kustomize build) and prove them;
+    ``options`` say what a folder walk leaves out."""
+    manifests = load_manifests(tree, limits, root=root, options=options)
     proof = prove_manifests(estate, manifests, mesh)
     proof.files = list(manifests.files)
+    proof.skipped = list(manifests.skipped)
     return proof
 
 
@@ -306,7 +311,12 @@ class ProofRun:
 
 
 def prove_tree(
-    estate_path: Path, tree: Path, mesh: str | None = None, *, root: Path | None = None
+    estate_path: Path,
+    tree: Path,
+    mesh: str | None = None,
+    *,
+    root: Path | None = None,
+    options: WalkOptions | None = None,
 ) -> ProofRun:
     """Load the estate and prove the NetworkPolicies the generated ``tree`` deploys."""
     from seccli.core.errors import InputError
@@ -315,5 +325,5 @@ def prove_tree(
     if not tree.is_dir():
         raise InputError(f"{tree}: folder not found (the generated tree)")
     estate = load_estate(estate_path).estate
-    proof = prove(estate, [tree], mesh, root=root)
+    proof = prove(estate, [tree], mesh, root=root, options=options)
     return ProofRun(str(estate_path), estate.metadata.name, str(tree), proof)

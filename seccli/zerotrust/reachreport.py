@@ -4,12 +4,13 @@ JSON document describing it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from seccli.core.documents import LoadLimits
 from seccli.core.errors import InputError
+from seccli.manifests.walk import SkippedFile, WalkOptions
 from seccli.zerotrust.analyzer import Reachability, analyse
 from seccli.zerotrust.hostnet import HOST_NETWORK_NOTE, HostNetwork
 from seccli.zerotrust.manifests import ManifestSet
@@ -23,6 +24,7 @@ class ReachReport:
     files: tuple[str, ...]
     host_network: HostNetwork = HostNetwork.UNRESTRICTED
     rule_notes: tuple[str, ...] = ()
+    skipped: tuple[SkippedFile, ...] = field(default=())
 
     def notes(self) -> list[str]:
         """Why some connectivity is reported as it is (host-network workloads)."""
@@ -84,6 +86,7 @@ def reach_paths(
     *,
     root: Path | None = None,
     host_network: HostNetwork = HostNetwork.UNRESTRICTED,
+    options: WalkOptions | None = None,
 ) -> ReachReport:
     """Load what ``paths`` deploy and compute its reachability.
 
@@ -92,7 +95,7 @@ def reach_paths(
     """
     from seccli.zerotrust.manifests import load_manifests
 
-    manifests = load_manifests(paths, limits, root=root)
+    manifests = load_manifests(paths, limits, root=root, options=options)
     named = ", ".join(map(str, paths))
     if not manifests.files:
         raise InputError(
@@ -108,7 +111,9 @@ def reach_paths(
         )
     reachability = analyse(manifests, host_network)
     notes = tuple(named_ports_to_ip_blocks(manifests))
-    return ReachReport(reachability, tuple(manifests.files), host_network, notes)
+    return ReachReport(
+        reachability, tuple(manifests.files), host_network, notes, tuple(manifests.skipped)
+    )
 
 
 def named_ports_to_ip_blocks(manifests: ManifestSet) -> list[str]:
