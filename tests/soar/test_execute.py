@@ -207,3 +207,90 @@ def test_quarantine_fails_when_an_existing_policy_still_allows_traffic(
     assert "not isolated" in quarantine["error"]
     assert "seccli-probe/seccli-probe -> holding/metrics-collector" in quarantine["error"]
     assert not (config.gitops_root() / "quarantine").exists()  # nothing written unproven
+
+
+def test_page_goes_to_whoever_the_org_model_has_on_call_at_the_clock_time(
+    tmp_path: Path,
+    config: Any,
+    org: Any,
+    make_engine: EngineFactory,
+    server: RecordingServer,
+) -> None:
+    from datetime import UTC, datetime
+
+    from seccli.core.clock import FixedClock
+    from seccli.org.oncall import OnCallIndex, who
+    from tests.soar.helpers import write_playbook
+
+    folder = tmp_path / "playbooks"
+    write_playbook(
+        folder,
+        "page-api",
+        {
+            "page": {
+                "type": "action",
+                "action": "oncall.page",
+                "args": {"subdomain": "api", "summary": "test page"},
+                "onSuccess": "done",
+            },
+            "done": {"type": "end"},
+        },
+    )
+    library = PlaybookLibrary((folder,), config)
+    playbook, _, _ = library.validated("page-api")
+    index = OnCallIndex(org)
+    paged = []
+    for at in (datetime(2026, 3, 2, 10, 0, tzinfo=UTC), datetime(2026, 3, 2, 22, 0, tzinfo=UTC)):
+        result = make_engine(clock=FixedClock(at), lib=library).start(playbook, {})
+        assert result.state == RunState.COMPLETED
+        expected = who(index, "api", at).primary
+        assert expected is not None
+        sent = [r for r in server.received if r.path == "/pagerduty"][-1].json()
+        assert sent["payload"]["custom_details"]["oncall"] == expected.person
+        assert sent["payload"]["timestamp"].startswith(at.strftime("%Y-%m-%dT%H:%M"))
+        assert result.steps[0]["output"]["oncall"] == expected.person
+        paged.append(expected.person)
+    assert paged[0] != paged[1]  # the rota moved on between the two times
+
+
+def test_forensics_snapshot_folder_is_named_by_its_content_hash(
+    tmp_path: Path, config: Any, make_engine: EngineFactory
+) -> None:
+    import hashlib
+
+    from tests.soar.helpers import write_playbook
+
+    evidence = tmp_path / "auth.log"
+    evidence.write_bytes(b"Mar  2 10:00:01 sshd[1]: Accepted publickey for root\n")
+    folder = tmp_path / "playbooks"
+    write_playbook(
+        folder,
+        "snap",
+        {
+            "snap": {
+                "type": "action",
+                "action": "forensics.collect",
+                "args": {"files": [str(evidence)], "includeFindings": False},
+                "onSuccess": "done",
+            },
+            "done": {"type": "end"},
+        },
+    )
+    library = PlaybookLibrary((folder,), config)
+    playbook, _, _ = library.validated("snap")
+    result = make_engine(lib=library).start(playbook, {})
+    assert result.state == RunState.COMPLETED
+    output = result.steps[0]["output"]
+    snapshot = Path(output["folder"])
+    manifest_bytes = (snapshot / "manifest.json").read_bytes()
+    assert hashlib.sha256(manifest_bytes.rstrip(b"\n")).hexdigest() == output["sha256"]
+    assert snapshot.name == output["sha256"][:32]
+    manifest = json.loads(manifest_bytes)
+    (name,) = manifest["files"]
+    copied = (snapshot / name).read_bytes()
+    assert copied == evidence.read_bytes()
+    assert manifest["files"][name] == hashlib.sha256(copied).hexdigest()
+    # changing the evidence changes the folder
+    evidence.write_bytes(b"something else\n")
+    again = make_engine(lib=library).start(playbook, {})
+    assert again.steps[0]["output"]["sha256"] != output["sha256"]
