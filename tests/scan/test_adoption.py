@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -34,8 +35,51 @@ def test_action_runs_seccli_scan_with_sarif_and_gate() -> None:
     assert 'exit "${CODE:-3}"' in steps[-1]["run"]
 
 
-def test_pre_commit_hook_definition() -> None:
-    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "seccli-scan" and hook["entry"] == "seccli scan"
+def _hooks() -> dict[str, dict[str, Any]]:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    return {hook["id"]: hook for hook in hooks}
+
+
+def _command_options(words: list[str]) -> set[str]:
+    """The long options of the real ``seccli <words>`` command (typer's own click)."""
+    import typer.main
+
+    from seccli.cli.app import app
+
+    command = typer.main.get_command(app)
+    for word in words:
+        subcommands = getattr(command, "commands", None)
+        assert isinstance(subcommands, dict), f"{word!r} is not under a command group"
+        assert word in subcommands, f"no command seccli ... {word}"
+        command = subcommands[word]
+    names = {name for parameter in command.params for name in parameter.opts}
+    return {name for name in names if name.startswith("--")}
+
+
+def test_pre_commit_hooks_offered() -> None:
+    assert set(_hooks()) == {"seccli-scan", "seccli-policy-test"}
+
+
+def test_pre_commit_scan_hook_definition() -> None:
+    hook = _hooks()["seccli-scan"]
+    assert hook["entry"] == "seccli scan"
     assert hook["pass_filenames"] is False
     assert {arg for arg in hook["args"] if arg.startswith("--")} <= _options()
+
+
+def test_pre_commit_policy_hook_calls_the_real_command() -> None:
+    hook = _hooks()["seccli-policy-test"]
+    assert hook["entry"] == "seccli policy test"
+    assert hook["pass_filenames"] is False
+    options = _command_options(["policy", "test"])
+    assert {"--estate", "--allow-empty", "--library"} <= options
+    assert {arg for arg in hook["args"] if arg.startswith("--")} <= options
+    # The options the description suggests are real ones too.
+    assert "--estate" in str(hook["description"]) and "--allow-empty" in str(hook["description"])
+
+
+def test_command_options_rejects_unknown_command() -> None:
+    import pytest
+
+    with pytest.raises(AssertionError, match="no command"):
+        _command_options(["policy", "no-such-verb"])
