@@ -33,7 +33,7 @@ app = typer.Typer(
     help="Security and compliance automation: generate Zero-Trust controls, enforce them in CI, "
     "operate secrets and playbooks, and prove it to auditors.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     # Plain help and usage errors: Rich's help formatter costs ~0.15 s of imports per call.
     rich_markup_mode=None,
