@@ -1,8 +1,9 @@
 """``seccli playbook`` end to end: dry runs, executions, approvals, bad input, and secrets that
 never reach any output, the store, the audit log or written files.
 
-The secret-leak tests run seccli in real processes (everything the process writes to its
-standard output and error, whatever the route, is searched); the others run it in-process."""
+The runs of the secret-leak tests are real processes (everything a process holding the secrets
+writes to its standard output and error, whatever the route, is searched); reading the store
+back (status, runs, audit log) and the other tests run seccli in-process."""
 
 from __future__ import annotations
 
@@ -133,9 +134,9 @@ def test_execute_records_steps_and_never_leaks_secrets(
         run = json.loads(result.stdout)
         assert run["state"] == "completed"
         assert {s["step"] for s in run["steps"]} >= {"snapshot", "rotate", "page", "notify"}
-    status = seccli_process("playbook", "status", run["run"], "-f", "json", cwd=tmp_path, env=env)
-    runs = seccli_process("playbook", "runs", cwd=tmp_path, env=env)
-    audit = seccli_process("audit", "log", "-f", "json", cwd=tmp_path, env=env)
+    status = seccli("playbook", "status", run["run"], "-f", "json", cwd=tmp_path, env=env)
+    runs = seccli("playbook", "runs", cwd=tmp_path, env=env)
+    audit = seccli("audit", "log", "-f", "json", cwd=tmp_path, env=env)
     outputs += [status.stdout, runs.stdout, audit.stdout + audit.stderr]
     actions = [e["action"] for e in json.loads(audit.stdout)["entries"]]
     assert actions.count("playbook.step.start") == actions.count("playbook.step.end") >= 12
@@ -185,8 +186,8 @@ def test_failing_runs_never_leak_secrets(
         assert result.returncode in (0, 1, 3), result.stderr
         assert "Traceback" not in result.stderr or extra
         outputs.append(result.stdout + result.stderr)
-    audit = seccli_process("audit", "log", "-f", "json", cwd=tmp_path, env=env)
-    runs = seccli_process("playbook", "runs", "-f", "json", cwd=tmp_path, env=env)
+    audit = seccli("audit", "log", "-f", "json", cwd=tmp_path, env=env)
+    runs = seccli("playbook", "runs", "-f", "json", cwd=tmp_path, env=env)
     outputs += [audit.stdout + audit.stderr, runs.stdout + runs.stderr]
     written = _everything_written(tmp_path)
     assert "playbook" in written  # the store was written: the grep below means something
