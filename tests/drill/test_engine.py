@@ -225,3 +225,29 @@ def test_estate_overrides_the_default_slos_and_the_scenario_overrides_the_estate
     default = seccli("drill", "run", str(plain), "-f", "json", cwd=tmp_path)
     targets = {s["metric"]: s["targetMinutes"] for s in json.loads(default.stdout)["drill"]["slos"]}
     assert targets == {"mtta": 5.0, "mttr": 30.0}
+
+
+@pytest.mark.parametrize(("notify_minutes", "status"), [(600, "met"), (4400, "late")])
+def test_shipped_gdpr_drill_scores_the_72_hour_authority_clock(
+    tmp_path: Path, org: Any, notify_minutes: int, status: str
+) -> None:
+    """The GDPR scenario's Art. 33 expectation runs 72 h (4,320 min) from detection to the end
+    of notifying the authority; a notification that ends later is late."""
+    import yaml
+
+    from tests.drill.conftest import DRILLS
+
+    data = yaml.safe_load((DRILLS / "gdpr-breach.yaml").read_text())
+    (clock,) = [e for e in data["expectations"] if e["phase"] == "notify-regulator"]
+    assert clock["withinMinutes"] == 72 * 60 and clock["since"] == "detect"
+    for phase in data["phases"]:
+        if phase["id"] == "notify-regulator":
+            phase["duration"] = {"distribution": "fixed", "minutes": notify_minutes}
+    data["durationMinutes"] = max(data.get("durationMinutes", 0), 10_000)
+    data["incident"] = str((DRILLS / data["incident"]).resolve())  # relative to the scenario
+    result = run_drill(load(write(tmp_path / "gdpr.yaml", data), org).plan, 3)
+    phases = {p["id"]: p for p in result["phases"]}
+    (scored,) = [e for e in result["expectations"] if e["id"] == clock["id"]]
+    took = phases["notify-regulator"]["endMinutes"] - phases["detect"]["endMinutes"]
+    assert scored["tookMinutes"] == pytest.approx(took, abs=0.01)
+    assert scored["status"] == status
