@@ -164,3 +164,31 @@ def test_interactive_session_interrupted_and_resumed(tmp_path: Path) -> None:
     rows = db.execute("SELECT summary FROM runs WHERE command = 'drill run'").fetchall()
     db.close()
     assert len(rows) == 1 and '"interactive"' in rows[0][0]
+
+
+def test_closed_terminal_keeps_the_entries_and_the_session_resumes(tmp_path: Path) -> None:
+    path = _scenario(tmp_path)
+    session = tmp_path / "room.session.jsonl"
+    args = ["drill", "run", str(path), "--interactive", "--session", str(session), "-f", "json"]
+    first = Terminal(args, tmp_path)
+    first.read_until("min] > ")
+    first.send("next")
+    first.send("note the projector died")
+    os.close(first.fd)  # the facilitator's terminal goes away (hang-up, end of input)
+    deadline = time.monotonic() + 30
+    while True:  # the session ends by itself: no hang on a terminal that is gone
+        done, status = os.waitpid(first.pid, os.WNOHANG)
+        if done:
+            break
+        assert time.monotonic() < deadline, "the session did not end when its terminal closed"
+        time.sleep(0.05)
+    kept = [json.loads(line) for line in session.read_text().splitlines()]
+    assert [entry["type"] for entry in kept] == ["advance", "note"]
+    assert kept[1]["text"] == "the projector died"
+
+    second = Terminal(args, tmp_path)
+    second.read_until("resumed")
+    second.read_until("min] > ")
+    assert "2 entries" in second.output
+    second.send("end", then="session ended")
+    assert second.wait() == 0
