@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seccli.policy.rego.runtime import Ctx, index, iterate, sorted_items
-from seccli.policy.rego.values import UNDEF, FrozenDict, FrozenList
+from seccli.policy.rego.values import UNDEF, FrozenDict, FrozenList, freeze, sorted_values
 
 Det = Callable[[Ctx, list[Any]], Any]
 ValueCont = Callable[[Any], bool]
@@ -142,25 +142,28 @@ def unify_run(ct: CompiledTerm, pat: Any) -> Run:
 
 
 def const_walk(base: Det, keys: list[Any]) -> Det:
+    # object keys are frozen (0 and 1 apart from the booleans); arrays take the plain index
+    dict_keys = [k if type(k) is str else freeze(k) for k in keys]
     if len(keys) == 1:
         k0 = keys[0]
+        d0 = dict_keys[0]
 
         def w1(ctx: Ctx, env: list[Any]) -> Any:
             v = base(ctx, env)
             if type(v) is dict:
-                return v.get(k0, UNDEF)
+                return v.get(d0, UNDEF)
             if v is UNDEF:
                 return UNDEF
             return index(v, k0)
 
         return w1
-    ks = tuple(keys)
+    ks = tuple(zip(keys, dict_keys, strict=True))
 
     def wn(ctx: Ctx, env: list[Any]) -> Any:
         v = base(ctx, env)
-        for key in ks:
+        for key, dkey in ks:
             if type(v) is dict:
-                v = v.get(key, UNDEF)
+                v = v.get(dkey, UNDEF)
             elif v is UNDEF:
                 return UNDEF
             else:
@@ -181,7 +184,7 @@ def iter_step(cur: CompiledTerm, slot: int | None) -> CompiledTerm:
             elif tc is list or tc is tuple or tc is FrozenList:
                 pairs = enumerate(c)
             elif isinstance(c, frozenset):
-                pairs = ((x, x) for x in c)
+                pairs = ((x, x) for x in (sorted_values(c) if len(c) > 1 else c))
             else:
                 pairs = iterate(c)
             if slot is None:

@@ -16,7 +16,7 @@ from seccli.policy.rego.errors import (
 )
 from seccli.policy.rego.runtime import Ctx
 from seccli.policy.rego.scope import Scope
-from seccli.policy.rego.values import UNDEF, RegoSet, eq, freeze
+from seccli.policy.rego.values import UNDEF, eq, freeze, frozen_set
 from seccli.policy.rego.varscan import (
     body_vars,
     walk_vars,
@@ -88,7 +88,7 @@ class ComprehensionCompiler(CompilerCore):
                     return False
 
                 body(ctx, env, k)
-                return RegoSet(out)
+                return frozen_set(out)
 
             return deterministic(setc)
 

@@ -83,7 +83,7 @@ class TermCompiler(CompilerCore):
             return operands(items, lambda vs, ctx: vs)
         if isinstance(t, syntax.SetTerm):
             items = [self.term(x, sc, bound) for x in t.items]
-            return operands(items, lambda vs, ctx: RegoSet(freeze(v) for v in vs))
+            return operands(items, lambda vs, ctx: RegoSet(vs))
         if isinstance(t, syntax.ObjectTerm):
             flat: list[CompiledTerm] = []
             for kt, vt in t.items:

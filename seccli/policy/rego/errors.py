@@ -37,6 +37,12 @@ class RegoError(SeccliError):
         self.line = line
         self.column = column
 
+    def opa_message(self) -> str:
+        """The error as OPA prints it: ``file:line: code: message`` (no column)."""
+        if self.line is None:
+            return f"{self.code}: {self.detail}"
+        return f"{self.file or '<query>'}:{self.line}: {self.code}: {self.detail}"
+
 
 class RegoParseError(RegoError):
     """Source text that is not valid Rego."""

@@ -19,7 +19,7 @@ from seccli.policy.rego.errors import (
     RegoEvalError,
 )
 from seccli.policy.rego.runtime import Ctx, index
-from seccli.policy.rego.values import UNDEF, RegoSet, eq, freeze
+from seccli.policy.rego.values import UNDEF, eq, freeze, frozen_set
 
 MAX_CALL_DEPTH = 400
 
@@ -96,7 +96,7 @@ class RuleSet:
                     return False
 
                 d.body(ctx, env, k)
-            return RegoSet(out)
+            return frozen_set(out)
         if kind == "object":
             obj: dict[Any, Any] = {}
             for d in self.defs:
@@ -290,7 +290,7 @@ def _thaw_obj(obj: dict[Any, Any]) -> Any:
     """Turn set-leaf accumulators into sets."""
     vals = list(obj.values())
     if vals and all(v is _SETMARK for v in vals):
-        return RegoSet(obj.keys())
+        return frozen_set(obj.keys())
     for k, v in obj.items():
         if isinstance(v, dict) and type(v) is dict:
             obj[k] = _thaw_obj(v)

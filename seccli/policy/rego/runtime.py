@@ -12,6 +12,7 @@ from seccli.policy.rego.values import (
     UNDEF,
     FrozenDict,
     FrozenList,
+    NumKey,
     RegoSet,
     freeze,
     sorted_values,
@@ -113,13 +114,12 @@ def index(coll: Any, key: Any) -> Any:
     """``coll[key]`` with Rego semantics, UNDEF when absent or not indexable."""
     t = type(coll)
     if t is dict or t is FrozenDict:
-        try:
+        if type(key) is str:
             return coll.get(key, UNDEF)
-        except TypeError:
-            return coll.get(freeze(key), UNDEF)
+        return coll.get(freeze(key), UNDEF)
     if t is list or t is tuple or t is FrozenList:
         kt = type(key)
-        if kt is int:
+        if kt is int or kt is NumKey:
             if 0 <= key < len(coll):
                 return coll[key]
             return UNDEF
@@ -129,16 +129,10 @@ def index(coll: Any, key: Any) -> Any:
                 return coll[k]
         return UNDEF
     if isinstance(coll, RegoSet):
-        try:
-            return key if key in coll else UNDEF
-        except TypeError:
-            fk = freeze(key)
-            return fk if fk in coll else UNDEF
+        fk = key if type(key) is str else freeze(key)
+        return fk if fk in coll else UNDEF
     if isinstance(coll, dict):
-        try:
-            return coll.get(key, UNDEF)
-        except TypeError:
-            return coll.get(freeze(key), UNDEF)
+        return coll.get(key if type(key) is str else freeze(key), UNDEF)
     if isinstance(coll, (list, tuple)) and type(key) is int:
         return coll[key] if 0 <= key < len(coll) else UNDEF
     return UNDEF
@@ -167,7 +161,8 @@ def iterate(coll: Any) -> Iterator[tuple[Any, Any]]:
     if t is list or t is tuple or t is FrozenList:
         return enumerate(coll)
     if isinstance(coll, frozenset):
-        return ((x, x) for x in coll)
+        # OPA iterates a set in sorted order (hash order would also split 1 from true)
+        return ((x, x) for x in (sorted_values(coll) if len(coll) > 1 else coll))
     if isinstance(coll, dict):
         return iter(sorted_items(coll))
     if isinstance(coll, (list, tuple)):

@@ -6,7 +6,11 @@ a conversion pass: ``null``→``None``, booleans→``bool``, numbers→``int``/`
 hashable values).  Arrays and objects that must be hashed (set members, object keys) are frozen
 into ``tuple`` and :class:`FrozenDict`; both still behave as arrays and objects.
 
-Python conflates ``True`` with ``1``; :func:`eq` and :func:`compare` keep them apart.
+Python conflates ``True`` with ``1`` (and ``False`` with ``0``): they are equal and hash alike,
+so a set or dict would merge them.  Rego keeps them apart, so :func:`freeze` turns the numbers
+0 and 1 (``0``, ``1``, ``0.0``, ``1.0``) into :class:`NumKey` wherever they become set members or
+object keys, and lookups freeze their probe the same way.  :func:`eq` and :func:`compare` keep
+booleans and numbers apart everywhere else.
 """
 
 from __future__ import annotations
@@ -43,13 +47,44 @@ def _deep_hash(v: Any) -> int:
     return hash(v)
 
 
-_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+class NumKey(int):
+    """The number 0 or 1 as a set member or object key.
+
+    It is an ``int`` everywhere (arithmetic, ordering, JSON), but it hashes apart from the
+    booleans and never equals one, so ``{true, 1}`` and ``{0: "a", false: "b"}`` keep both.
+    """
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        return hash(("rego-number", int(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is bool:
+            return False
+        return int(self) == other
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __repr__ = int.__repr__
+    __str__ = int.__repr__
+
+
+_NUM_KEYS: dict[Any, NumKey] = {0: NumKey(0), 1: NumKey(1)}
+
+_SCALAR_TYPES = frozenset({str, int, float, type(None)})
 
 
 def _shallow(x: Any) -> Any:
-    """A hashable stand-in for a member: scalars themselves, composites by kind and size."""
+    """A hashable stand-in for a member: scalars themselves (booleans tagged apart from 0 and
+    1), composites by kind and size."""
     if type(x) in _SCALAR_TYPES:
         return x
+    if type(x) is bool:
+        return ("b", x)
+    if type(x) is NumKey:
+        return int(x)
     if isinstance(x, dict):
         return ("o", len(x))
     if isinstance(x, (list, tuple)):
@@ -85,6 +120,15 @@ class FrozenDict(dict[Any, Any]):
             self._h = h
             return h
 
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, dict):
+            return eq(self, other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        r = self.__eq__(other)
+        return r if r is NotImplemented else not r
+
 
 class FrozenList(tuple[Any, ...]):
     """A hashable array value; compares equal to lists with the same items."""
@@ -96,7 +140,7 @@ class FrozenList(tuple[Any, ...]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (list, tuple)):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+            return eq(self, other)
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
@@ -105,23 +149,35 @@ class FrozenList(tuple[Any, ...]):
 
 
 class RegoSet(frozenset[Any]):
-    """A Rego set; members are frozen (hashable) values."""
+    """A Rego set; members are frozen (hashable) values (frozen on construction)."""
 
     __slots__ = ()
+
+    def __new__(cls, items: Iterable[Any] = ()) -> RegoSet:
+        return frozenset.__new__(cls, map(freeze, items))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (set, frozenset)) and not isinstance(other, RegoSet):
+            other = RegoSet(other)
+        return frozenset.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = frozenset.__hash__
 
     def __repr__(self) -> str:
         return "RegoSet(" + repr(sorted_values(self)) + ")"
 
 
-EMPTY_SET = RegoSet()
-
-
 def freeze(v: Any) -> Any:
     """A hashable form of ``v`` with the same Rego meaning (shallow for arrays/objects)."""
     t = type(v)
-    if t is str or t is int or t is float or t is bool or v is None:
+    if t is str or t is bool or v is None:
         return v
-    if t is FrozenDict or t is FrozenList or t is RegoSet:
+    if t is int or t is float:
+        return _NUM_KEYS[v] if (v == 0 or v == 1) else v
+    if t is FrozenDict or t is FrozenList or t is RegoSet or t is NumKey:
         return v
     if t is dict:
         return FrozenDict(v)
@@ -133,10 +189,8 @@ def freeze(v: Any) -> Any:
         return RegoSet(freeze(x) for x in v)
     if isinstance(v, bool):
         return bool(v)
-    if isinstance(v, int):
-        return int(v)
-    if isinstance(v, float):
-        return float(v)
+    if isinstance(v, (int, float)):
+        return freeze(int(v) if isinstance(v, int) else float(v))
     if isinstance(v, str):
         return str(v)
     if isinstance(v, (list, tuple)):
@@ -146,9 +200,17 @@ def freeze(v: Any) -> Any:
     raise TypeError(f"not a Rego value: {type(v).__name__}")
 
 
+EMPTY_SET = RegoSet()
+
+
+def frozen_set(members: Iterable[Any]) -> RegoSet:
+    """A Rego set of members that are frozen already (the engine's fast path)."""
+    return frozenset.__new__(RegoSet, members)
+
+
 def make_set(items: Iterable[Any]) -> RegoSet:
     """A Rego set of ``items`` (frozen as needed)."""
-    return RegoSet(freeze(x) for x in items)
+    return RegoSet(items)
 
 
 # Type ranks for Rego's total order: null < boolean < number < string < array < object < set.
@@ -303,6 +365,8 @@ def to_json(v: Any) -> Any:
         if v.is_integer() and abs(v) < 1e18:
             return int(v)
         return v
+    if t is NumKey:
+        return int(v)
     if isinstance(v, frozenset):
         return [to_json(x) for x in sorted_values(v)]
     if isinstance(v, (list, tuple)):
