@@ -1,6 +1,6 @@
 """Foundation benchmark: estate load + validate, and audit-log append + verify.
 
-Workload (issue 2): a synthetic estate of 35 namespaces x 100 services x 5 intents, and 10,000
+Workload: a synthetic estate of 35 namespaces x 100 services x 5 intents, and 10,000
 audit entries. Goal: each under 2 s on a 2-core machine.
 
 Run: python bench/foundation.py

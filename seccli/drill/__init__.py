@@ -1,1 +1,1 @@
-"""Tabletop incident-response drills on a simulated clock (issue 19)."""
+"""Tabletop incident-response drills on a simulated clock."""

@@ -1,4 +1,4 @@
-"""seccli's Sigstore verifier: sigstore-python's, with two gaps closed (issue 15).
+"""seccli's Sigstore verifier: sigstore-python's, with two gaps closed.
 
 1. A DSSE bundle logged by Rekor v1 as an ``intoto`` v0.0.2 entry (what cosign writes for
    attestations) is verified: its integrated time, bound by the inclusion promise, is a source

@@ -116,7 +116,7 @@ def test_iteration_inside_call_arguments() -> None:
 
 
 def test_not_with_undefined_argument_is_undefined_not_true() -> None:
-    # OPA evaluates call operands before the negation (issue 1877): `not f(x, undefined)` is
+    # OPA evaluates call operands before the negation (OPA issue 1877): `not f(x, undefined)` is
     # undefined, while `not x.missing == v` (rewritten to unification) is true.
     src = (
         "package t\nimport rego.v1\n"

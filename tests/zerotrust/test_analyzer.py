@@ -372,7 +372,7 @@ spec:
     docs = parse_documents(pods, "pods.yaml")
     analyzer = Analyzer(build_manifest_set(docs))
     idents = sorted(c.members[0].ident for c in analyzer.classes)
-    # The host-network DaemonSet is kept, flagged, in a class of its own (issue 15: it used
+    # The host-network DaemonSet is kept, flagged, in a class of its own (it used
     # to disappear from the analysis).
     agent = next(c for c in analyzer.classes if c.members[0].ident == "b/agent")
     assert agent.host_network and agent.members[0].host_network
