@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,7 +89,6 @@ class _Run:
     result: AssessResult
     tree: Path
     loaded: Any = None  # the LoadedEstate
-    notes: list[str] = field(default_factory=list)
 
 
 def assess(

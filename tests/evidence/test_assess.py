@@ -236,3 +236,25 @@ def test_a_terminal_gets_progress_on_stderr(tmp_path: Path) -> None:
     assert "ok   estate validated" in progress
     assert "n/a  Vault secrets audited" in progress
     assert "ok   evidence pack built and verified" in progress
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "code"),
+    [
+        ([("passed", 0), ("not assessed", 0)], 0),
+        ([("passed", 0), ("failed", 1), ("not assessed", 0)], 1),
+        ([("failed", 1), ("error", 2)], 2),
+        ([("failed", 1), ("error", 2), ("error", 3)], 3),
+        ([("error", 130)], 3),  # anything else that stopped a step is a failure to run
+        ([("not assessed", 0)], 0),
+    ],
+)
+def test_the_exit_code_is_the_worst_assessed_outcome(
+    outcomes: list[tuple[str, int]], code: int
+) -> None:
+    from seccli.assess.model import AssessResult, StepResult, StepStatus
+
+    result = AssessResult(Path("estate.yaml"), Path("work"))
+    result.steps = [StepResult("scan", StepStatus(status), "detail", rc) for status, rc in outcomes]
+    assert result.exit_code == code
+    assert result.verdict == {0: "passed", 1: "failed"}.get(code, "error")
