@@ -1,6 +1,6 @@
 """Evidence pack benchmark: build and verify the pack for the example and a large estate.
 
-Workloads (issue 18):
+Workloads:
 - the example: a store filled by one ``seccli assess`` of examples/claytom (in process: every
   step, the scanners included), then the pack built from it and verified;
 - large: the synthetic estate of bench/foundation.py (35 namespaces x 100 services = 3,500
