@@ -9,12 +9,18 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from seccli.cli.context import app_state, current_actor
-from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
+from seccli.cli.output import (
+    OutputFormat,
+    format_for_stdout,
+    format_option,
+    print_json,
+    stdout_console,
+)
 from seccli.cli.walking import (
     EXCLUDE_OPTION,
     HELM_OPTION,
@@ -39,7 +45,9 @@ ALLOW_EMPTY_OPTION = typer.Option(
     "judged).",
 )
 VERIFY_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
-TEST_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.SARIF)
+TEST_FORMATS = format_option(
+    OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.SARIF, OutputFormat.LINES, pipe_aware=True
+)
 
 
 def verify_command(
@@ -88,7 +96,7 @@ def test_command(
         "namespaces), as seccli generate does.",
         show_default=False,
     ),
-    output: OutputFormat = TEST_FORMATS,
+    output: OutputFormat | None = TEST_FORMATS,
     deny_only: bool = typer.Option(
         False, "--deny-only", help="Only report violations of deny-enforced constraints."
     ),
@@ -146,7 +154,7 @@ def test_command(
         result = _judge_with_progress(inputs, request)
         store.record_findings(rec.run_id, subject, result.findings)
         rec.finish(result.exit_code, summary=result.summary(), audit=result.audit_payload())
-    _render_test(result, output)
+    _render_test(result, format_for_stdout(output))
     if result.exit_code is not ExitCode.OK:
         raise typer.Exit(int(result.exit_code))
 
@@ -169,13 +177,15 @@ def _render_test(result: PolicyTestResult, output: OutputFormat) -> None:
     if output is OutputFormat.JSON:
         print_json(result.document())
         return
-    if output is OutputFormat.SARIF:
+    if output in (OutputFormat.SARIF, OutputFormat.LINES):
         from seccli import __version__
         from seccli.policy.gatekeeper.gate_run import findings_report
         from seccli.render.interface import render_findings
 
         report = findings_report(result, __version__, Path.cwd())
-        sys.stdout.write(render_findings(OutputFormat.SARIF, report))
+        sys.stdout.write(render_findings(output, report))
+        if output is OutputFormat.LINES:  # the summary off the grep-able stream
+            sys.stderr.write(_summary_line(result.document()["summary"]) + "\n")
         return
     from rich.markup import escape
     from rich.table import Table
@@ -202,9 +212,12 @@ def _render_test(result: PolicyTestResult, output: OutputFormat) -> None:
                     escape(where),
                 )
         console.print(table)
-    summary = document["summary"]
+    console.print(_summary_line(document["summary"]), markup=False)
+
+
+def _summary_line(summary: dict[str, Any]) -> str:
     counts = summary["violations"]
-    console.print(
+    return (
         f"{summary['objects']} object(s): {counts['deny']} deny, {counts['warn']} warn, "
         f"{counts['dryrun']} dryrun, {counts['error']} error"
         + (" -> denied" if summary["denied"] else " -> admitted")

@@ -170,3 +170,18 @@ def test_images_list_renders_charts_with_helm(
     code, out, err = run(capsys, "images", "list", str(tmp_path / "repo"), "--helm", "-f", "json")
     assert code == 0, err
     assert [i["normalised"] for i in json.loads(out)["images"]] == ["registry.example/app:2.1"]
+
+
+def test_policy_test_prints_lines_off_a_terminal_and_a_table_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = tree_with_broken_vendor(tmp_path / "repo")
+    args = [*WALKING_COMMANDS["policy test"], str(tree), "--exclude", "vendor"]
+    code, out, err = run(capsys, *args)  # captured stdout is not a terminal
+    assert code == 1
+    lines = out.splitlines()
+    assert lines and all(line.startswith(f"{tree}/deploy/workloads.yaml:") for line in lines)
+    assert any(" K8sPSSRunAsNonRoot/" in line and "shop/web" in line for line in lines)
+    assert "object(s):" not in out and "object(s):" in err and "-> denied" in err
+    code, table, _ = run(capsys, *args, "-f", "table")
+    assert code == 1 and "┃ object" in table and "object(s):" in table

@@ -125,7 +125,9 @@ def test_verbose_lists_every_skipped_file(
     lines = [line for line in err.splitlines() if line.startswith("note: skipped ")]
     assert len(lines) == 9 and code in (0, 1)
     assert any("range.yaml: a template" in line for line in lines)
-    code, out, _ = run(capsys, "policy", "test", str(tree), "--library", str(LIBRARY))
+    code, out, _ = run(
+        capsys, "policy", "test", str(tree), "--library", str(LIBRARY), "-f", "table"
+    )
     assert "9 file(s) skipped" in out
 
 

@@ -280,7 +280,9 @@ def test_policy_test_deny_exit_1_and_table(
     monkeypatch.setenv("COLUMNS", "250")
     lib = small_library(tmp_path)
     manifests = write(tmp_path / "m" / "pods.yaml", pod_yaml("a", "ana") + "---\n" + pod_yaml("b"))
-    code, out, _ = run(capsys, "policy", "test", str(manifests), "--library", str(lib))
+    code, out, _ = run(
+        capsys, "policy", "test", str(manifests), "--library", str(lib), "-f", "table"
+    )
     assert code == 1
     assert "Pod b has no owner" in out and "Pod a has no owner" not in out
     assert "2 object(s): 1 deny" in out and "denied" in out

@@ -153,20 +153,20 @@ def test_sarif_comes_from_the_render_package(
     assert location == {"uri": "deploy/bad.yaml", "uriBaseId": "SRCROOT"}
 
 
-@pytest.mark.parametrize("fmt", ["markdown", "csv", "lines", "yaml"])
+@pytest.mark.parametrize("fmt", ["markdown", "csv", "yaml"])
 def test_formats_not_rendered_are_usage_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
 ) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(pod("p", "nginx:latest"))
     code, out, err = run(capsys, "policy", "test", str(bad), "-f", fmt)
-    assert code == 2 and out == "" and "table, json, sarif" in err
+    assert code == 2 and out == "" and "table, json, sarif, lines" in err
 
 
 @pytest.mark.parametrize(
     ("command", "shown", "hidden"),
     [
-        (["policy", "test"], "[table|json|sarif]", "markdown"),
+        (["policy", "test"], "[table|json|sarif|lines]", "markdown"),
         (["policy", "verify"], "[table|json]", "sarif"),
         (["policy", "conformance"], "[table|json]", "sarif"),
         (["generate"], "[table|json]", "sarif"),
