@@ -170,7 +170,9 @@ def _is_input_name(path: Path) -> bool:
 def iter_input_files(paths: Sequence[Path], options: WalkOptions | None = None) -> Iterator[Path]:
     """The files to read for ``paths``: files as given; folders walked (see ``walk_folder``)."""
     for path in paths:
-        if path.is_dir():
+        if path.is_dir() and options is not None and options.helm and is_chart(path):
+            yield path  # a chart named itself: rendered as a whole
+        elif path.is_dir():
             yield from walk_folder(path, options)
         elif path.exists() or path.is_symlink():
             yield path

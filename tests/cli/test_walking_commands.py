@@ -150,6 +150,8 @@ def test_images_helm_without_helm_is_a_dependency_failure(
     monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
     code, _, err = run(capsys, "images", "list", str(tree), "--exclude", "vendor", "--helm")
     assert code == 3 and "helm is not installed" in err
+    code, _, err = run(capsys, "images", "list", str(tree / "chart"), "--helm")
+    assert code == 3 and "helm is not installed" in err
     # without --helm the chart's template is skipped, not fatal
     code, out, err = run(capsys, "images", "list", str(tree), "--exclude", "vendor")
     assert code == 0 and "registry.example.com/web:1.0" in out and "1 file(s) skipped" in err
@@ -167,9 +169,11 @@ def test_images_list_renders_charts_with_helm(
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
         "  - name: app\n    image: registry.example/app:{{ .Values.tag }}\n",
     )
-    code, out, err = run(capsys, "images", "list", str(tmp_path / "repo"), "--helm", "-f", "json")
-    assert code == 0, err
-    assert [i["normalised"] for i in json.loads(out)["images"]] == ["registry.example/app:2.1"]
+    for target in (tmp_path / "repo", chart):  # a tree holding the chart, or the chart itself
+        code, out, err = run(capsys, "images", "list", str(target), "--helm", "-f", "json")
+        assert code == 0, err
+        images = json.loads(out)["images"]
+        assert [i["normalised"] for i in images] == ["registry.example/app:2.1"]
 
 
 def test_policy_test_prints_lines_off_a_terminal_and_a_table_when_asked(
