@@ -20,8 +20,6 @@ def test_a_policy_test_job_over_nats_gives_the_command_s_result(
     try:
         waited = cli(
             "submit",
-            "--bus",
-            nats_server.url,
             "--wait",
             "--timeout",
             "60",
@@ -35,6 +33,7 @@ def test_a_policy_test_job_over_nats_gives_the_command_s_result(
             "--format",
             "json",
             cwd=tmp_path,
+            env={"SECCLI_BUS": nats_server.url},  # the bus chosen by the environment
         )
         _out, worker_err = worker.communicate(timeout=60)
     finally:
