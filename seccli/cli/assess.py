@@ -34,7 +34,9 @@ ASSESS_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
 def assess_command(
     ctx: typer.Context,
     estate: Path | None = typer.Argument(
-        None, help="Estate file (default: the example estate).", show_default=False
+        None,
+        help="Estate file, or a folder holding estate.yaml (default: the example estate).",
+        show_default=False,
     ),
     pack: Path | None = typer.Option(
         None,
@@ -111,6 +113,12 @@ def assess_command(
     from seccli.scan.engine import ScanOptions
 
     estate_path = estate or default_estate_path()
+    if estate_path.is_dir():
+        # a folder holding an estate: its estate.yaml, and its org.yaml when there is one
+        folder = estate_path
+        estate_path = folder / "estate.yaml"
+        if org is None and (folder / "org.yaml").is_file():
+            org = folder / "org.yaml"
     epoch = _source_date_epoch()
     now = datetime.fromtimestamp(epoch, tz=UTC) if epoch is not None else datetime.now(UTC)
     configured = os.environ.get(SIGNING_KEY_ENV)

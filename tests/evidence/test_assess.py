@@ -258,3 +258,21 @@ def test_the_exit_code_is_the_worst_assessed_outcome(
     result.steps = [StepResult("scan", StepStatus(status), "detail", rc) for status, rc in outcomes]
     assert result.exit_code == code
     assert result.verdict == {0: "passed", 1: "failed"}.get(code, "error")
+
+
+def test_a_folder_is_read_as_its_estate_and_org(tmp_path: Path) -> None:
+    """A folder stands for the estate.yaml in it, and its org.yaml is used over the default."""
+    folder = tmp_path / "estate-folder"
+    folder.mkdir()
+    shutil.copy(ESTATE, folder / "estate.yaml")
+    (folder / "org.yaml").write_text(
+        "apiVersion: seccli.dev/v1alpha1\nkind: SecurityOrg\nteams: 3\n"
+    )
+    run = seccli(tmp_path, "--store", "state.db", "assess", str(folder))
+    assert run.code == 2, run.stdout + run.stderr
+    assert str(folder / "org.yaml") in run.stderr  # the folder's org, not the default one
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    missing = seccli(tmp_path, "--store", "state.db", "assess", str(empty))
+    assert missing.code == 2
+    assert str(empty / "estate.yaml") in missing.stderr and "Traceback" not in missing.stderr
