@@ -218,12 +218,13 @@ def throughput(work: Path, jobs: list[list[str]]) -> tuple[int, float, float, fl
 
 
 def _in_one_process(work: Path, jobs: list[list[str]]) -> float:
+    from seccli.cli.app import invoke
     from seccli.cli.bus import run_captured
 
     store = work / "inline.db"
     with timed() as timing:
         for args in jobs:
-            code, _, err = run_captured(["--store", str(store), *args], str(work))
+            code, _, err = run_captured(invoke, ["--store", str(store), *args], str(work))
             assert code in (0, 1), err
     return len(jobs) / timing.wall
 

@@ -100,7 +100,7 @@ def _root(
     ),
 ) -> None:
     """seccli: security and compliance automation."""
-    ctx.obj = AppState(store_path=store, debug=debug)
+    ctx.obj = AppState(store_path=store, debug=debug, invoke=invoke)
     ctx.call_on_close(lambda: bus_cli.mirror_audit_after_command(ctx))
     ctx.call_on_close(lambda: audit.sign_audit_after_command(ctx))
 
@@ -113,8 +113,9 @@ def main(argv: list[str] | None = None) -> None:
     (see ``seccli.cli.toplevel``). ``--debug`` adds the traceback and keeps the exit code.
     """
     args = list(sys.argv[1:] if argv is None else argv)
-    sys.exit(run(_invoke, args))
+    sys.exit(run(invoke, args))
 
 
-def _invoke(args: list[str]) -> object:
+def invoke(args: list[str]) -> object:
+    """Run one seccli command line (``args`` without the program name) in this process."""
     return app(args=args, prog_name="seccli", standalone_mode=False)

@@ -219,7 +219,10 @@ def worker_command(
     from seccli.bus.worker import WorkerSettings, run_worker
 
     config = _config(ctx, bus, creds, nkey, tls_ca, tls_cert, tls_key)
-    store = app_state(ctx).resolved_store_path().resolve()
+    state = app_state(ctx)
+    if state.invoke is None:  # pragma: no cover - the app always sets it
+        raise RuntimeError("the worker runs inside the seccli app")
+    store = state.resolved_store_path().resolve()
     pool = _start_pool(concurrency)
     settings = WorkerSettings(
         concurrency=concurrency,
@@ -238,7 +241,7 @@ def worker_command(
     bus_impl = open_bus(
         config, ack_wait=ack_wait, max_deliver=max_deliver, subjects=[subjects] if subjects else []
     )
-    execute = _pool_executor(pool, store)
+    execute = _pool_executor(pool, state.invoke, store)
 
     async def work(b: Bus) -> Any:
         return await run_worker(
@@ -258,11 +261,10 @@ def worker_command(
 
 
 def _start_pool(concurrency: int) -> ProcessPoolExecutor:
-    """Processes forked before any connection exists, with seccli's commands already loaded."""
+    """Processes forked before any connection exists, with seccli's commands already loaded
+    (the worker runs inside the app, which imported every command module)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-
-    import seccli.cli.app  # noqa: F401 (loaded once, shared by every forked process)
 
     pool = ProcessPoolExecutor(
         max_workers=concurrency, mp_context=multiprocessing.get_context("fork")
@@ -277,7 +279,7 @@ def _warm() -> int:
 
 
 def _pool_executor(
-    pool: ProcessPoolExecutor, store: Path
+    pool: ProcessPoolExecutor, invoke: Callable[[list[str]], object], store: Path
 ) -> Callable[[list[str], Path], Awaitable[CommandOutcome]]:
     import asyncio
     from concurrent.futures.process import BrokenProcessPool
@@ -288,7 +290,7 @@ def _pool_executor(
         loop = asyncio.get_running_loop()
         try:
             code, out, err = await loop.run_in_executor(
-                pool, run_captured, ["--store", str(store), *args], str(workdir)
+                pool, run_captured, invoke, ["--store", str(store), *args], str(workdir)
             )
         except BrokenProcessPool:
             return CommandOutcome(3, "", "error: the job's process died")
@@ -297,11 +299,13 @@ def _pool_executor(
     return execute
 
 
-def run_captured(args: list[str], workdir: str) -> tuple[int, str, str]:
-    """Run one seccli command in this process with stdout/stderr captured (in a pool process)."""
+def run_captured(
+    invoke: Callable[[list[str]], object], args: list[str], workdir: str
+) -> tuple[int, str, str]:
+    """Run one seccli command line with ``invoke`` (``seccli.cli.app.invoke``) in this process,
+    stdout/stderr captured (in a pool process; ``invoke`` is pickled by reference)."""
     import tempfile
 
-    from seccli.cli.app import _invoke
     from seccli.cli.toplevel import run
 
     previous = os.getcwd()
@@ -313,7 +317,7 @@ def run_captured(args: list[str], workdir: str) -> tuple[int, str, str]:
         os.dup2(err.fileno(), 2)
         try:
             os.chdir(workdir)
-            code = run(_invoke, args)
+            code = run(invoke, args)
         finally:
             sys.stdout.flush()
             sys.stderr.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,9 @@ class AppState:
 
     store_path: Path | None = None
     debug: bool = False
+    invoke: Callable[[list[str]], object] | None = None
+    """Runs one whole seccli command line in this process (set by the app; the bus worker
+    runs its jobs with it, so no command module has to import the app that imports it)."""
 
     def resolved_store_path(self) -> Path:
         """The state database path: ``--store``, ``SECCLI_STORE`` or ``.seccli/state.db``."""

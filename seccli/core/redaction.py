@@ -6,7 +6,9 @@ import logging
 import threading
 from typing import Any
 
-REDACTED = "***REDACTED***"
+from seccli.core.redacted import REDACTED as REDACTED  # re-exported: the marker's usual home
+from seccli.core.urls import redact_urls
+
 _MIN_SECRET_LENGTH = 4
 
 
@@ -86,8 +88,6 @@ class RedactingFilter(logging.Filter):
         self._redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from seccli.core.urls import redact_urls  # urls imports this module
-
         message = record.getMessage()
         record.msg = redact_urls(self._redactor.redact(message))
         record.args = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
-from seccli.core.redaction import REDACTED
+from seccli.core.redacted import REDACTED
 
 # Query parameters that carry a credential (compared lower-case, "-" taken as "_").
 _SECRET_PARAMS = frozenset(

@@ -1,4 +1,4 @@
-"""Units, semver, crypto (hashes, HMAC, X.509), JWT decoding, UUIDs and runtime helpers."""
+"""Units, semver, crypto hashes and HMAC, JWT decoding and verification, UUIDs, runtime helpers."""
 
 from __future__ import annotations
 
@@ -158,78 +158,6 @@ def _hmac(alg: str) -> Any:
 
 def _hmac_equal(a: Any, c: Any) -> bool:
     return hmac.compare_digest(string(a, 1), string(c, 2))
-
-
-def name_obj(name: Any) -> dict[str, Any]:
-    from cryptography.x509.oid import NameOID
-
-    fields = {
-        "CommonName": NameOID.COMMON_NAME,
-        "Country": NameOID.COUNTRY_NAME,
-        "Organization": NameOID.ORGANIZATION_NAME,
-        "OrganizationalUnit": NameOID.ORGANIZATIONAL_UNIT_NAME,
-        "Locality": NameOID.LOCALITY_NAME,
-        "Province": NameOID.STATE_OR_PROVINCE_NAME,
-        "StreetAddress": NameOID.STREET_ADDRESS,
-        "PostalCode": NameOID.POSTAL_CODE,
-        "SerialNumber": NameOID.SERIAL_NUMBER,
-    }
-    out: dict[str, Any] = {}
-    for key, oid in fields.items():
-        vals = [str(a.value) for a in name.get_attributes_for_oid(oid)]
-        if key in ("CommonName", "SerialNumber"):
-            out[key] = vals[0] if vals else ""
-        elif vals:
-            out[key] = vals
-    out["Names"] = [
-        {"Type": [int(p) for p in a.oid.dotted_string.split(".")], "Value": str(a.value)}
-        for a in name
-    ]
-    return out
-
-
-def cert_obj(cert: Any) -> dict[str, Any]:
-    """The JSON of Go's ``x509.Certificate`` (the fields policies read)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    out: dict[str, Any] = {
-        "Version": cert.version.value + 1,
-        "SerialNumber": cert.serial_number,
-        "Subject": name_obj(cert.subject),
-        "Issuer": name_obj(cert.issuer),
-        "NotBefore": cert.not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "NotAfter": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "DNSNames": None,
-        "EmailAddresses": None,
-        "IPAddresses": None,
-        "URIStrings": None,
-        "IsCA": False,
-        "BasicConstraintsValid": False,
-        "SignatureAlgorithm": cert.signature_algorithm_oid._name,
-        "Raw": base64.b64encode(cert.public_bytes(Encoding.DER)).decode(),
-    }
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        out["DNSNames"] = san.get_values_for_type(x509.DNSName) or None
-        out["EmailAddresses"] = san.get_values_for_type(x509.RFC822Name) or None
-        out["IPAddresses"] = [str(i) for i in san.get_values_for_type(x509.IPAddress)] or None
-        out["URIStrings"] = san.get_values_for_type(x509.UniformResourceIdentifier) or None
-    except x509.ExtensionNotFound:
-        pass
-    try:
-        bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-        out["IsCA"] = bool(bc.ca)
-        out["BasicConstraintsValid"] = True
-    except x509.ExtensionNotFound:
-        pass
-    return out
-
-
-def _parse_certs(s: Any) -> Any:
-    from seccli.policy.rego.builtins.x509keys import load_certificates
-
-    return [cert_obj(c) for c in load_certificates(string(s, 1))]
 
 
 def _b64url_json(seg: str) -> Any:
@@ -518,7 +446,6 @@ TABLE = table(
     builtin("crypto.hmac.sha256", _hmac("sha256"), 2),
     builtin("crypto.hmac.sha512", _hmac("sha512"), 2),
     builtin("crypto.hmac.equal", _hmac_equal, 2),
-    builtin("crypto.x509.parse_certificates", _parse_certs, 1),
     builtin("io.jwt.decode", _jwt_decode, 1),
     builtin("io.jwt.decode_verify", _jwt_decode_verify, 2, needs_ctx=True, pure=False),
     builtin("io.jwt.encode_sign", _jwt_encode_sign, 3),

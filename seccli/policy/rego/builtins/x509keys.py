@@ -1,7 +1,7 @@
-"""Key and certificate-request builtins: ``crypto.x509.parse_rsa_private_key``,
+"""X.509 builtins: ``crypto.x509.parse_certificates``, ``crypto.x509.parse_rsa_private_key``,
 ``crypto.x509.parse_keypair``, ``crypto.x509.parse_certificate_request`` and
-``crypto.parse_private_keys``, plus the certificate decoding ``crypto.x509.parse_certificates``
-shares (PEM, base64 PEM, base64 DER and DER chains, as OPA reads them).
+``crypto.parse_private_keys``, with the certificate decoding they share (PEM, base64 PEM,
+base64 DER and DER chains, as OPA reads them) and the objects of certificates and names.
 
 Objects mirror the JSON of the Go values OPA returns (``rsa.PrivateKey``: ``N``, ``E``, ``D``,
 ``Primes``, ``Precomputed``; ``tls.Certificate``: ``Certificate``, ``PrivateKey``, ``Leaf``).
@@ -170,8 +170,6 @@ def _parse_private_keys(keys: Any) -> Any:
 def _parse_keypair(cert: Any, pem: Any) -> Any:
     from cryptography.hazmat.primitives import serialization
 
-    from seccli.policy.rego.builtins.misc import cert_obj
-
     cert_data = _pem_or_b64(string(cert, 1))
     key_data = _pem_or_b64(string(pem, 2))
     certs = (
@@ -199,8 +197,6 @@ def _parse_keypair(cert: Any, pem: Any) -> Any:
 def _parse_certificate_request(csr: Any) -> Any:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
-
-    from seccli.policy.rego.builtins.misc import name_obj
 
     text = string(csr, 1)
     try:
@@ -237,7 +233,78 @@ def _parse_certificate_request(csr: Any) -> Any:
     return out
 
 
+def name_obj(name: Any) -> dict[str, Any]:
+    from cryptography.x509.oid import NameOID
+
+    fields = {
+        "CommonName": NameOID.COMMON_NAME,
+        "Country": NameOID.COUNTRY_NAME,
+        "Organization": NameOID.ORGANIZATION_NAME,
+        "OrganizationalUnit": NameOID.ORGANIZATIONAL_UNIT_NAME,
+        "Locality": NameOID.LOCALITY_NAME,
+        "Province": NameOID.STATE_OR_PROVINCE_NAME,
+        "StreetAddress": NameOID.STREET_ADDRESS,
+        "PostalCode": NameOID.POSTAL_CODE,
+        "SerialNumber": NameOID.SERIAL_NUMBER,
+    }
+    out: dict[str, Any] = {}
+    for key, oid in fields.items():
+        vals = [str(a.value) for a in name.get_attributes_for_oid(oid)]
+        if key in ("CommonName", "SerialNumber"):
+            out[key] = vals[0] if vals else ""
+        elif vals:
+            out[key] = vals
+    out["Names"] = [
+        {"Type": [int(p) for p in a.oid.dotted_string.split(".")], "Value": str(a.value)}
+        for a in name
+    ]
+    return out
+
+
+def cert_obj(cert: Any) -> dict[str, Any]:
+    """The JSON of Go's ``x509.Certificate`` (the fields policies read)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    out: dict[str, Any] = {
+        "Version": cert.version.value + 1,
+        "SerialNumber": cert.serial_number,
+        "Subject": name_obj(cert.subject),
+        "Issuer": name_obj(cert.issuer),
+        "NotBefore": cert.not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "NotAfter": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "DNSNames": None,
+        "EmailAddresses": None,
+        "IPAddresses": None,
+        "URIStrings": None,
+        "IsCA": False,
+        "BasicConstraintsValid": False,
+        "SignatureAlgorithm": cert.signature_algorithm_oid._name,
+        "Raw": base64.b64encode(cert.public_bytes(Encoding.DER)).decode(),
+    }
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        out["DNSNames"] = san.get_values_for_type(x509.DNSName) or None
+        out["EmailAddresses"] = san.get_values_for_type(x509.RFC822Name) or None
+        out["IPAddresses"] = [str(i) for i in san.get_values_for_type(x509.IPAddress)] or None
+        out["URIStrings"] = san.get_values_for_type(x509.UniformResourceIdentifier) or None
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        out["IsCA"] = bool(bc.ca)
+        out["BasicConstraintsValid"] = True
+    except x509.ExtensionNotFound:
+        pass
+    return out
+
+
+def _parse_certs(s: Any) -> Any:
+    return [cert_obj(c) for c in load_certificates(string(s, 1))]
+
+
 TABLE = table(
+    builtin("crypto.x509.parse_certificates", _parse_certs, 1),
     builtin("crypto.x509.parse_rsa_private_key", _parse_rsa_private_key, 1),
     builtin("crypto.x509.parse_keypair", _parse_keypair, 2),
     builtin("crypto.x509.parse_certificate_request", _parse_certificate_request, 1),
