@@ -116,6 +116,12 @@ def eval_command(
     strict: bool = typer.Option(False, "--strict-builtin-errors", help="Builtin errors abort."),
     engine: EngineName = ENGINE_OPTION,
     opa_url: str | None = OPA_URL_OPTION,
+    allow_net: str | None = typer.Option(
+        None,
+        "--allow-net",
+        help="Comma-separated hosts http.send and net.lookup_ip_addr may reach (* for any); "
+        "without it a module calling them does not compile.",
+    ),
 ) -> None:
     """Evaluate a query against modules, input and data; print the result as JSON."""
     from seccli.core.documents import read_source
@@ -124,13 +130,29 @@ def eval_command(
     sources = {str(m): read_source(m) for m in modules}
     given = {"input_document": _load_doc(input_file)} if input_file else {}
     data = _load_doc(data_file) if data_file else None
-    eng = engine_from_options(engine, opa_url)
+    if allow_net is not None:
+        eng: Any = _native_with_net(engine, allow_net)
+    else:
+        eng = engine_from_options(engine, opa_url)
     outcome = evaluate_query(
         eng, query, sources, data=data, v0=v0, strict_builtin_errors=strict, **given
     )
     print_json(outcome.to_json())
     if not outcome.defined:
         raise typer.Exit(int(ExitCode.VIOLATIONS))
+
+
+def _native_with_net(engine: EngineName, allow_net: str) -> Any:
+    """The native engine with network builtins for the hosts listed in ``allow_net``."""
+    from seccli.core.errors import InputError
+    from seccli.policy.engines import NativeEngine
+
+    if engine.value != "native":
+        raise InputError("--allow-net is for the native engine (OPA takes capabilities files)")
+    hosts = frozenset(h.strip().lower() for h in allow_net.split(",") if h.strip())
+    if not hosts:
+        raise InputError("--allow-net needs at least one host (or * for any)")
+    return NativeEngine(allow_net=hosts)
 
 
 def _load_doc(path: Path) -> Any:

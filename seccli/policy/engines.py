@@ -55,13 +55,18 @@ class NativeEngine:
 
     name = "native"
 
-    def __init__(self, *, v0_keywords: bool = False) -> None:
+    def __init__(
+        self, *, v0_keywords: bool = False, allow_net: frozenset[str] | None = None
+    ) -> None:
         self.v0_keywords = v0_keywords
+        self.allow_net = allow_net
 
     def prepare(
         self, modules: Mapping[str, str], data: Any = None, *, v0: bool = False
     ) -> PreparedPolicy:
-        policy: Policy = compile(modules, data, v0=v0, v0_keywords=self.v0_keywords)
+        policy: Policy = compile(
+            modules, data, v0=v0, v0_keywords=self.v0_keywords, allow_net=self.allow_net
+        )
         return policy
 
 

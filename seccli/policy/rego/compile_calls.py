@@ -7,7 +7,7 @@ from typing import Any
 
 import seccli.policy.rego.ast as syntax
 from seccli.policy.rego.budget import bounded_to_string, timed_out
-from seccli.policy.rego.builtins import BUILTINS, Builtin
+from seccli.policy.rego.builtins import BUILTINS, Builtin, netio
 from seccli.policy.rego.closures import (
     CompiledTerm,
     ValueCont,
@@ -96,7 +96,10 @@ class CallCompiler(CompilerCore):
             if node is not None and node.ruleset is not None:
                 return None
         name = ".".join(path)
-        return BUILTINS.get(name)
+        found = BUILTINS.get(name)
+        if found is None and name in netio.NAMES and self.allow_net is not None:
+            return netio.network_builtin(name, self.allow_net)
+        return found
 
     def _call(self, e: syntax.Call, sc: Scope, bound: set[str]) -> CompiledTerm:
         fn = self._resolve_func(e, sc)
@@ -107,6 +110,15 @@ class CallCompiler(CompilerCore):
                 gp = None if self.is_local_name(path[0], sc) else self.global_path(path[0])
                 if gp is not None and gp[0] == "data":
                     name = ".".join([*gp, *path[1:]])
+            if name in netio.NAMES:
+                raise RegoCompileError(
+                    TYPE,
+                    f"undefined function {name}: it needs network access, which is off "
+                    "(allow the hosts it may reach with --allow-net HOSTS)",
+                    file=self._file(),
+                    line=e.line,
+                    column=e.col,
+                )
             raise RegoCompileError(
                 TYPE,
                 f"undefined function {name}",

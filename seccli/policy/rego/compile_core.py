@@ -25,6 +25,8 @@ class CompilerCore:
     root: Node
     modules: list[ModuleInfo]
     strict: bool
+    #: hosts the network builtins may reach; None: they are not available (compile error)
+    allow_net: frozenset[str] | None = None
     current: RuleSet | None
     mi: ModuleInfo | None
     hoisted: int

@@ -246,12 +246,15 @@ def compile(
     v0: bool = False,
     v0_files: frozenset[str] | set[str] = frozenset(),
     v0_keywords: bool = False,
+    allow_net: frozenset[str] | None = None,
 ) -> Policy:
     """Parse and compile ``modules`` (file name → source) with base ``data``.
 
     ``v0`` parses every module as Rego v0 (what Gatekeeper uses unless a template says
     ``version: v1``); ``v0_files`` selects v0 per file; ``v0_keywords`` enables the future
-    keywords (``if``, ``contains``, ``in``, ``every``) in v0 modules as if imported.
+    keywords (``if``, ``contains``, ``in``, ``every``) in v0 modules as if imported;
+    ``allow_net`` makes ``http.send`` and ``net.lookup_ip_addr`` available for those hosts
+    (``*``: any host); without it a module calling them does not compile.
     """
     if sys.getrecursionlimit() < _RECURSION_LIMIT:
         sys.setrecursionlimit(_RECURSION_LIMIT)
@@ -261,6 +264,7 @@ def compile(
             for name in sorted(modules)
         ]
         comp = Compiler(parsed)
+        comp.allow_net = frozenset(h.lower() for h in allow_net) if allow_net is not None else None
         comp.compile_all()
     except RecursionError:
         raise RegoCompileError("rego_compile_error", "module nesting too deep to compile") from None

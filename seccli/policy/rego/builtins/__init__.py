@@ -17,6 +17,7 @@ import dataclasses
 
 from seccli.policy.rego.builtins import (
     aggregates,
+    awssign,
     collections,
     encoding,
     graphql,
@@ -82,6 +83,7 @@ CHEAP = frozenset(
 BUILTINS: dict[str, Builtin] = {}
 for _mod in (
     aggregates,
+    awssign,
     collections,
     encoding,
     graphql,
