@@ -125,33 +125,45 @@ CHECKS: dict[str, Check] = {
     )
 }
 
+# Control sets that several CWE classes, rule families or tools share.
+_CREDENTIALS = _refs("CC6.1", "A.5.17 A.8.24", "Art.32")  # secrets: storage, exposure, Vault
+_PASSWORDS_IN_CODE = _refs("CC6.1", "A.5.17 A.8.24 A.8.28", "Art.32")
+_IN_TRANSIT = _refs("CC6.7", "A.8.24 A.5.14", "Art.32")  # certificate checks, clear text
+_WEAK_CRYPTO = _refs("CC6.1 CC6.7", "A.8.24", "Art.32")
+_INJECTION = _refs("CC7.1", "A.8.28")
+_OUTPUT_ENCODING = _refs("CC7.1", "A.8.28 A.8.26")
+_EXHAUSTION = _refs("A1.1", "A.8.6")
+_CI_PIPELINES = _refs("CC8.1 CC9.2", "A.8.25 A.5.21 A.8.32")
+_CLOUD_CONFIG = _refs("CC6.1 CC7.1", "A.5.23 A.8.9")
+_IMAGE_PROVENANCE = _refs("CC6.8 CC8.1", "A.5.21 A.8.19")
+
 #: Controls of the CWE classes our scanners report most.
 CWE_CONTROLS: dict[str, tuple[ControlRef, ...]] = {
-    "CWE-798": _refs("CC6.1", "A.5.17 A.8.24", "Art.32"),  # hard-coded credentials
+    "CWE-798": _CREDENTIALS,  # hard-coded credentials
     "CWE-259": _refs("CC6.1", "A.5.17 A.8.5", "Art.32"),
     "CWE-522": _refs("CC6.1", "A.5.17", "Art.32"),
-    "CWE-295": _refs("CC6.7", "A.8.24 A.5.14", "Art.32"),  # certificate validation
-    "CWE-319": _refs("CC6.7", "A.8.24 A.5.14", "Art.32"),  # clear-text transmission
-    "CWE-326": _refs("CC6.1 CC6.7", "A.8.24", "Art.32"),
-    "CWE-327": _refs("CC6.1 CC6.7", "A.8.24", "Art.32"),
+    "CWE-295": _IN_TRANSIT,  # certificate validation
+    "CWE-319": _IN_TRANSIT,  # clear-text transmission
+    "CWE-326": _WEAK_CRYPTO,
+    "CWE-327": _WEAK_CRYPTO,
     "CWE-328": _refs("CC6.1", "A.8.24", "Art.32"),
     "CWE-347": _refs("CC6.8 CC8.1", "A.8.24 A.5.21"),
     "CWE-20": _refs("PI1.2", "A.8.26 A.8.28"),
     "CWE-22": _refs("CC6.1", "A.8.28 A.8.3"),
-    "CWE-77": _refs("CC7.1", "A.8.28"),
-    "CWE-78": _refs("CC7.1", "A.8.28"),
-    "CWE-79": _refs("CC7.1", "A.8.28 A.8.26"),
+    "CWE-77": _INJECTION,
+    "CWE-78": _INJECTION,
+    "CWE-79": _OUTPUT_ENCODING,
     "CWE-89": _refs("CC7.1 PI1.3", "A.8.28"),
-    "CWE-94": _refs("CC7.1", "A.8.28"),
-    "CWE-95": _refs("CC7.1", "A.8.28"),
+    "CWE-94": _INJECTION,
+    "CWE-95": _INJECTION,
     "CWE-502": _refs("CC7.1 CC8.1", "A.8.28 A.8.26"),
     "CWE-250": _refs("CC6.3", "A.8.2 A.8.18"),
     "CWE-284": _refs("CC6.1 CC6.3", "A.5.15 A.8.3"),
     "CWE-269": _refs("CC6.3", "A.8.2"),
     "CWE-732": _refs("CC6.1", "A.8.3 A.5.15"),
     "CWE-377": _refs("CC6.1", "A.8.28"),
-    "CWE-400": _refs("A1.1", "A.8.6"),
-    "CWE-770": _refs("A1.1", "A.8.6"),
+    "CWE-400": _EXHAUSTION,
+    "CWE-770": _EXHAUSTION,
     "CWE-489": _refs("CC8.1", "A.8.31 A.8.9"),
     "CWE-605": _refs("CC6.6", "A.8.20"),
     "CWE-668": _refs("CC6.6", "A.8.20 A.8.22"),
@@ -167,31 +179,31 @@ CWE_CONTROLS: dict[str, tuple[ControlRef, ...]] = {
 
 #: Controls of rule families by ``tool:rule`` prefix; the first match wins (specific first).
 FAMILY_CONTROLS: tuple[tuple[str, tuple[ControlRef, ...]], ...] = (
-    ("checkov:CKV_SECRET", _refs("CC6.1", "A.5.17 A.8.24", "Art.32")),
+    ("checkov:CKV_SECRET", _CREDENTIALS),
     ("checkov:CKV_K8S", _refs("CC6.1 CC7.1", "A.8.9 A.8.27")),
     ("checkov:CKV_DOCKER", _refs("CC7.1 CC8.1", "A.8.9 A.8.19")),
-    ("checkov:CKV_GHA", _refs("CC8.1 CC9.2", "A.8.25 A.5.21 A.8.32")),
-    ("checkov:CKV2_GHA", _refs("CC8.1 CC9.2", "A.8.25 A.5.21 A.8.32")),
-    ("checkov:CKV_AWS", _refs("CC6.1 CC7.1", "A.5.23 A.8.9")),
-    ("checkov:CKV2_AWS", _refs("CC6.1 CC7.1", "A.5.23 A.8.9")),
-    ("checkov:CKV_AZURE", _refs("CC6.1 CC7.1", "A.5.23 A.8.9")),
-    ("checkov:CKV_GCP", _refs("CC6.1 CC7.1", "A.5.23 A.8.9")),
+    ("checkov:CKV_GHA", _CI_PIPELINES),
+    ("checkov:CKV2_GHA", _CI_PIPELINES),
+    ("checkov:CKV_AWS", _CLOUD_CONFIG),
+    ("checkov:CKV2_AWS", _CLOUD_CONFIG),
+    ("checkov:CKV_AZURE", _CLOUD_CONFIG),
+    ("checkov:CKV_GCP", _CLOUD_CONFIG),
     ("checkov:", _refs("CC7.1", "A.8.9")),
-    ("bandit:B105", _refs("CC6.1", "A.5.17 A.8.24 A.8.28", "Art.32")),  # hard-coded passwords
-    ("bandit:B106", _refs("CC6.1", "A.5.17 A.8.24 A.8.28", "Art.32")),
-    ("bandit:B107", _refs("CC6.1", "A.5.17 A.8.24 A.8.28", "Art.32")),
-    ("bandit:B1", _refs("CC7.1", "A.8.28")),
+    ("bandit:B105", _PASSWORDS_IN_CODE),  # hard-coded passwords
+    ("bandit:B106", _PASSWORDS_IN_CODE),
+    ("bandit:B107", _PASSWORDS_IN_CODE),
+    ("bandit:B1", _INJECTION),
     ("bandit:B3", _refs("CC6.1", "A.8.24 A.8.28")),  # crypto, random, unsafe deserialisation
     ("bandit:B5", _refs("CC6.7", "A.8.24")),  # TLS and SSL
-    ("bandit:B6", _refs("CC7.1", "A.8.28")),  # injection
-    ("bandit:B7", _refs("CC7.1", "A.8.28 A.8.26")),  # templating / XSS
-    ("bandit:", _refs("CC7.1", "A.8.28")),
+    ("bandit:B6", _INJECTION),  # injection
+    ("bandit:B7", _OUTPUT_ENCODING),  # templating / XSS
+    ("bandit:", _INJECTION),
     ("semgrep:", _refs("CC7.1", "A.8.28 A.8.29")),
     ("gatekeeper:", _refs("CC7.1", "A.8.9")),
-    ("vault:", _refs("CC6.1", "A.5.17 A.8.24", "Art.32")),
-    ("seccli-vault:", _refs("CC6.1", "A.5.17 A.8.24", "Art.32")),  # the tool name vault audit uses
-    ("images:", _refs("CC6.8 CC8.1", "A.5.21 A.8.19")),
-    ("seccli-images:", _refs("CC6.8 CC8.1", "A.5.21 A.8.19")),  # the image gate's tool name
+    ("vault:", _CREDENTIALS),
+    ("seccli-vault:", _CREDENTIALS),  # the tool name vault audit uses
+    ("images:", _IMAGE_PROVENANCE),
+    ("seccli-images:", _IMAGE_PROVENANCE),  # the image gate's tool name
     ("netpol:", _refs("CC6.6", "A.8.20 A.8.22", "Art.32")),
 )
 
