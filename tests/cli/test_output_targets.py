@@ -16,20 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from seccli.cli.app import main
+from tests.capture import run_main as run
 from tests.core.fifo import FifoReader
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = ROOT / "tests" / "zerotrust" / "fixtures" / "mini-estate.yaml"
 WORKLOADS = ROOT / "tests" / "zerotrust" / "fixtures" / "mini-workloads.yaml"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.fixture(autouse=True)

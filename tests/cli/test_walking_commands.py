@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from seccli.cli.app import main
+from tests.capture import run_main as run
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "zerotrust" / "fixtures"
@@ -27,14 +27,6 @@ TEMPLATE = "{{- range .Values.items }}\n---\napiVersion: v1\nkind: ConfigMap\n{{
 def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECCLI_STORE", str(tmp_path / "state.db"))
     monkeypatch.setenv("SECCLI_ACTOR", "tester")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    captured = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), captured.out, captured.err
 
 
 def write(path: Path, text: str) -> Path:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from seccli.cli.app import main
 from seccli.core.errors import DependencyError, InputError
 from seccli.manifests import collect_documents
 from seccli.manifests.walk import IgnoreRules, WalkOptions, excluded, unparsable_reason
 from seccli.supplychain.refs import scan_inputs
+from tests.capture import run_main as run
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "rego"
@@ -55,14 +55,6 @@ NOT_OBJECTS = {
 def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECCLI_STORE", str(tmp_path / "state.db"))
     monkeypatch.setenv("SECCLI_ACTOR", "tester")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    captured = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), captured.out, captured.err
 
 
 def write(path: Path, text: str) -> Path:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from seccli.cli.app import main
 from seccli.policy.gatekeeper.library import load_library, load_objects
 from seccli.policy.gatekeeper.run import PARALLEL_THRESHOLD, run_tests
+from tests.capture import run_main as run
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "rego"
@@ -23,14 +23,6 @@ LIBRARY = ROOT / "rego"
 def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECCLI_STORE", str(tmp_path / "state.db"))
     monkeypatch.setenv("SECCLI_ACTOR", "tester")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    captured = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), captured.out, captured.err
 
 
 def write(path: Path, text: str) -> Path:

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from seccli.cli.app import main
 from seccli.policy.gatekeeper.instantiate import generic_settings, instantiate
 from seccli.render.sarif import FINGERPRINT_KEY, SECURITY_SEVERITY
 from seccli.store.sqlite import SqliteStore
+from tests.capture import run_main as run
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "rego"
@@ -24,14 +24,6 @@ ESTATE = ROOT / "examples" / "claytom" / "estate.yaml"
 def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECCLI_STORE", str(tmp_path / "state.db"))
     monkeypatch.setenv("SECCLI_ACTOR", "tester")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    captured = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), captured.out, captured.err
 
 
 def pod(name: str, image: str, labels: dict[str, str] | None = None, ns: str = "shop") -> str:

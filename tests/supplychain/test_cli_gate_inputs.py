@@ -11,18 +11,11 @@ from typing import Any
 
 import pytest
 
-from seccli.cli.app import main
 from seccli.supplychain.registry import RegistryClient
 from seccli.supplychain.signing import sign_image
+from tests.capture import run_main as run
 from tests.supplychain.conftest import push_image
 from tests.supplychain.test_gate import write_policy
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
 
 
 @pytest.fixture()

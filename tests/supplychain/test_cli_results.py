@@ -7,23 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from seccli.cli.app import main
 from seccli.core.location import Location
 from seccli.render.sarif import FINGERPRINT_KEY
 from seccli.store.sqlite import SqliteStore
 from seccli.supplychain.gate_findings import BLOCKED_RULE, WARNED_RULE, verdicts_report
 from seccli.supplychain.registry import RegistryClient
 from seccli.supplychain.verify import ImageVerdict, Verdict
+from tests.capture import run_main as run
 from tests.supplychain.conftest import push_image
 
 PASSWORD = "a-long-key-password-" + "z" * 8
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
 
 
 @pytest.fixture()

@@ -8,18 +8,11 @@ from typing import Any
 
 import pytest
 
-from seccli.cli.app import main
 from seccli.supplychain.registry import RegistryClient
+from tests.capture import run_main as run
 from tests.supplychain.conftest import SHARED, SIGSTORE, push_image
 
 PASSWORD = "correct-horse-battery-" + "q" * 6
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
 
 
 @pytest.fixture()

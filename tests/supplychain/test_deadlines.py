@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from seccli.cli.app import main
 from seccli.core.imageref import parse_image_ref
 from seccli.supplychain.deadlines import overall_deadline, overall_remaining
 from seccli.supplychain.registry import RegistryClient, RegistryError, RegistryOptions
 from seccli.supplychain.signing import sign_image
 from seccli.supplychain.verify import Gate, Verdict
+from tests.capture import run_main as run_cli
 from tests.supplychain.conftest import push_image, push_index
 from tests.supplychain.test_gate import write_policy
 from tests.supplychain.trickle_server import TrickleServer
@@ -168,13 +168,6 @@ def test_a_signed_index_walk_stops_at_the_first_unsigned_platform(
         sign_image(client, platform, release)
     assert Gate(policy, client).verify(index).verdict is Verdict.PASS
     assert Gate(policy, client, max_platforms=3).verify(index).verdict is Verdict.PASS
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
 
 
 @pytest.fixture()

@@ -12,20 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from seccli.cli.app import main
 from seccli.supplychain.policy import load_trust_policy
 from seccli.supplychain.registry import RegistryClient
+from tests.capture import run_main as run
 from tests.supplychain.conftest import push_image
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGEST = "sha256:" + "ab" * 32
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
 
 
 @pytest.fixture()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from seccli.cli.app import main
+from tests.capture import run_main as run
 
 MINI = Path(__file__).parent / "fixtures" / "mini-estate.yaml"
 KUBECTL = shutil.which("kubectl")
@@ -78,14 +78,6 @@ VARIANTS: dict[str, tuple[str, str]] = {
         f"---\n{HEADER}kind: NetworkPolicy\n{META}{SPEC}",
     ),
 }
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.fixture(autouse=True)

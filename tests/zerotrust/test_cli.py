@@ -8,18 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from seccli.cli.app import main
+from tests.capture import run_main as run
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini-estate.yaml"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.fixture(autouse=True)

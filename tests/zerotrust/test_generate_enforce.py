@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from seccli.cli.app import main
 from seccli.core.documents import parse_documents
 from seccli.zerotrust.meshes import MeshChoice
+from tests.capture import run_main as run
 
 ROOT = Path(__file__).resolve().parents[2]
 ESTATE = ROOT / "examples" / "claytom" / "estate.yaml"
@@ -24,14 +24,6 @@ def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECCLI_STORE", str(tmp_path / "state.db"))
     monkeypatch.setenv("SECCLI_ACTOR", "tester")
     monkeypatch.chdir(ROOT)  # generate finds ./rego
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    captured = capsys.readouterr()
-    code = exit_info.value.code
-    return (code if isinstance(code, int) else 0), captured.out, captured.err
 
 
 def generated(tmp_path: Path, capsys: pytest.CaptureFixture[str], mesh: str) -> Path:

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from seccli.cli.app import main
 from seccli.core.documents import parse_documents
 from seccli.zerotrust.analyzer import Reachability, analyse
 from seccli.zerotrust.hostnet import HostNetwork
 from seccli.zerotrust.manifests import build_manifest_set
+from tests.capture import run_main as run
 
 ALL = ["SCTP/*", "TCP/*", "UDP/*"]
 
@@ -233,14 +233,6 @@ spec:
 
 
 # -- lists ------------------------------------------------------------------------------------
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.fixture(autouse=True)

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from seccli.cli.app import main
 from seccli.core.documents import parse_documents
 from seccli.manifests import patches
 from seccli.zerotrust.analyzer import analyse
 from seccli.zerotrust.manifests import _TEMPLATE_PATHS, build_manifest_set
+from tests.capture import run_main as _cli
 
 ALL = ["SCTP/*", "TCP/*", "UDP/*"]
 
@@ -103,14 +103,6 @@ spec: {containers: [{name: web}]}
 """
     kinds, _ = _reach(pod)
     assert kinds == ["shop/legacy[ReplicationController]"]
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def test_an_input_of_only_a_replication_controller_is_judged_not_refused(
