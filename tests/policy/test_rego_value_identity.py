@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from seccli.policy.conformance import FAIL, PASS, run_paths
-from seccli.policy.rego import RegoSet, compile, to_json
+from seccli.policy.rego import UNDEFINED, RegoSet, compile, to_json
 
 
 def value(expr: str) -> Any:
@@ -110,3 +110,11 @@ def test_runner_compares_json_forms(tmp_path: Path) -> None:
     assert res["conflict-position"].status == PASS, res["conflict-position"].detail
     assert res["wrong-line"].status == FAIL
     assert "mod0.rego:" in res["wrong-line"].detail
+
+
+def test_yaml_unmarshal_keys_become_json_strings() -> None:
+    got = value('yaml.unmarshal("1: a\\n2: b\\ntrue: c\\nnull: d\\nx: e")')
+    assert got == {"1": "a", "2": "b", "true": "c", "null": "d", "x": "e"}
+    assert value('yaml.unmarshal("1: a")["1"]') == "a"
+    pol = compile({"t.rego": 'package t\nimport rego.v1\n\nx := yaml.unmarshal("1: a")[1]\n'})
+    assert pol.eval("data.t.x").value is UNDEFINED

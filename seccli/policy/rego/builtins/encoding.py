@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import urllib.parse
 from typing import Any
@@ -119,6 +120,40 @@ def _yaml_marshal(v: Any) -> str:
     return str(yaml.safe_dump(to_json(v), default_flow_style=False, sort_keys=True))
 
 
+def _json_key(k: Any) -> str:
+    """A YAML mapping key as the JSON conversion OPA's decoder makes: its JSON text."""
+    if type(k) is str:
+        return k
+    if k is None or isinstance(k, (bool, int, float)):
+        return json.dumps(to_json(k), separators=(",", ":"))
+    return str(k)  # a timestamp or other scalar: its text
+
+
+@functools.lru_cache(maxsize=1)
+def _json_keys_loader() -> Any:
+    """PyYAML's safe loader whose mappings get string keys as they are built (OPA converts
+    YAML to JSON, so ``1: a`` and ``true: b`` are the keys "1" and "true", never merged)."""
+    import yaml
+
+    class JsonKeysLoader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: Any, node: Any) -> dict[str, Any]:
+        loader.flatten_mapping(node)
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if isinstance(key, (list, dict)):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a scalar", key_node.start_mark
+                )
+            out[_json_key(key)] = loader.construct_object(value_node, deep=True)
+        return out
+
+    JsonKeysLoader.add_constructor("tag:yaml.org,2002:map", mapping)
+    return JsonKeysLoader
+
+
 def _yaml_load(text: str) -> Any:
     """The first YAML document of ``text`` as a value (as OPA's YAML decoder, which reads one
     document and ignores the rest): bounded in size (a pure-Python parser, it cannot be
@@ -127,7 +162,7 @@ def _yaml_load(text: str) -> Any:
 
     refuse_size(len(text), MAX_YAML, "input characters")
     try:
-        value = next(iter(yaml.safe_load_all(text)), None)
+        value = next(iter(yaml.load_all(text, Loader=_json_keys_loader())), None)
     except ValueError as err:
         if is_int_conversion_limit(err):
             raise number_too_large() from None
