@@ -86,7 +86,7 @@ class ActionTimer:
         self._lock = threading.Lock()
 
     def __enter__(self) -> ActionTimer:
-        def timed(*args: Any) -> Any:
+        def timed_action(*args: Any) -> Any:
             began, began_cpu = time.perf_counter(), time.thread_time()
             try:
                 return self.original(*args)
@@ -96,7 +96,7 @@ class ActionTimer:
                     self.intervals.append((began, ended))
                     self.cpu += cpu
 
-        engine_module._run_action = timed  # type: ignore[assignment]
+        engine_module._run_action = timed_action  # type: ignore[assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
