@@ -222,15 +222,27 @@ def _parse_certificate_request(csr: Any) -> Any:
         "IPAddresses": None,
         "URIs": None,
     }
-    try:
-        san = req.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        out["DNSNames"] = san.get_values_for_type(x509.DNSName) or None
-        out["EmailAddresses"] = san.get_values_for_type(x509.RFC822Name) or None
-        out["IPAddresses"] = [str(i) for i in san.get_values_for_type(x509.IPAddress)] or None
-        out["URIs"] = san.get_values_for_type(x509.UniformResourceIdentifier) or None
-    except x509.ExtensionNotFound:
-        pass
+    out.update(_alternative_names(req.extensions, uri_key="URIs"))
     return out
+
+
+def _alternative_names(extensions: Any, uri_key: str) -> dict[str, Any]:
+    """The subject alternative names as Go's x509 fields (none: no fields, the defaults stay).
+
+    Certificates name the URI field ``URIStrings`` in OPA's output, requests ``URIs``.
+    """
+    from cryptography import x509
+
+    try:
+        san = extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return {}
+    return {
+        "DNSNames": san.get_values_for_type(x509.DNSName) or None,
+        "EmailAddresses": san.get_values_for_type(x509.RFC822Name) or None,
+        "IPAddresses": [str(i) for i in san.get_values_for_type(x509.IPAddress)] or None,
+        uri_key: san.get_values_for_type(x509.UniformResourceIdentifier) or None,
+    }
 
 
 def name_obj(name: Any) -> dict[str, Any]:
@@ -282,14 +294,7 @@ def cert_obj(cert: Any) -> dict[str, Any]:
         "SignatureAlgorithm": cert.signature_algorithm_oid._name,
         "Raw": base64.b64encode(cert.public_bytes(Encoding.DER)).decode(),
     }
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        out["DNSNames"] = san.get_values_for_type(x509.DNSName) or None
-        out["EmailAddresses"] = san.get_values_for_type(x509.RFC822Name) or None
-        out["IPAddresses"] = [str(i) for i in san.get_values_for_type(x509.IPAddress)] or None
-        out["URIStrings"] = san.get_values_for_type(x509.UniformResourceIdentifier) or None
-    except x509.ExtensionNotFound:
-        pass
+    out.update(_alternative_names(cert.extensions, uri_key="URIStrings"))
     try:
         bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
         out["IsCA"] = bool(bc.ca)
