@@ -103,11 +103,10 @@ def overall_remaining() -> float | None:
     return None if at is None else at - time.monotonic()
 
 
-class _Watched:
+class _Watched(HTTPConnection):
     """Connection behaviour: join the thread's current exchange when connecting and on every
     request, and remember the raw socket so that a TLS handshake can be cut too."""
 
-    sock: Any
     _raw_sock: socket.socket | None = None
 
     def cut(self) -> None:
@@ -122,10 +121,6 @@ class _Watched:
         if current is not None:
             current.attach(self)
 
-
-class WatchedHTTPConnection(_Watched, HTTPConnection):
-    """A plain HTTP connection cut at its exchange's deadline."""
-
     def _new_conn(self) -> socket.socket:
         self._raw_sock = super()._new_conn()
         return self._raw_sock
@@ -137,22 +132,15 @@ class WatchedHTTPConnection(_Watched, HTTPConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
         self._join_exchange()
         super().request(*args, **kwargs)
+
+
+class WatchedHTTPConnection(_Watched):
+    """A plain HTTP connection cut at its exchange's deadline."""
 
 
 class WatchedHTTPSConnection(_Watched, HTTPSConnection):
-    """An HTTPS connection cut at its exchange's deadline (handshake included)."""
-
-    def _new_conn(self) -> socket.socket:
-        self._raw_sock = super()._new_conn()
-        return self._raw_sock
-
-    def connect(self) -> None:
-        self._join_exchange()
-        super().connect()
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        self._join_exchange()
-        super().request(*args, **kwargs)
+    """An HTTPS connection cut at its exchange's deadline (handshake included: ``_Watched``
+    comes first, so its methods wrap HTTPSConnection's)."""
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
