@@ -224,13 +224,7 @@ class OciLayoutClient(RegistryClient):
         media_type = str(manifest.get("mediaType", "application/vnd.oci.image.manifest.v1+json"))
         reference = "sha256:" + sha256_hex(raw)
         digest = self.push_manifest(registry, repository, reference, raw, media_type)
-        descriptor = Descriptor(
-            media_type,
-            digest,
-            len(raw),
-            manifest.get("artifactType") or (manifest.get("config") or {}).get("mediaType"),
-            manifest.get("annotations") or {},
-        )
+        descriptor = Descriptor.of_manifest(manifest, media_type, digest, len(raw))
         subject = manifest.get("subject")
         if not isinstance(subject, dict) or not isinstance(subject.get("digest"), str):
             return descriptor

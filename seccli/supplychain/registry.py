@@ -98,6 +98,21 @@ class Descriptor:
     platform: Mapping[str, Any] | None = None
 
     @classmethod
+    def of_manifest(
+        cls, manifest: Mapping[str, Any], media_type: str, digest: str, size: int
+    ) -> Descriptor:
+        """The descriptor of a pushed manifest (its artifact type, else its config's media
+        type, and its annotations), as a referrers index lists it."""
+        config = manifest.get("config") or {}
+        return cls(
+            media_type,
+            digest,
+            size,
+            manifest.get("artifactType") or config.get("mediaType"),
+            manifest.get("annotations") or {},
+        )
+
+    @classmethod
     def from_json(cls, data: Any) -> Descriptor:
         """Parse and check a descriptor; raises ``RegistryError`` when malformed."""
         if not isinstance(data, dict):
@@ -621,13 +636,7 @@ class RegistryClient:
         digest = self.push_manifest(
             registry, repository, "sha256:" + sha256_hex(raw), raw, media_type
         )
-        descriptor = Descriptor(
-            media_type,
-            digest,
-            len(raw),
-            manifest.get("artifactType") or (manifest.get("config") or {}).get("mediaType"),
-            manifest.get("annotations") or {},
-        )
+        descriptor = Descriptor.of_manifest(manifest, media_type, digest, len(raw))
         subject = manifest.get("subject")
         if not isinstance(subject, dict) or not isinstance(subject.get("digest"), str):
             return descriptor
