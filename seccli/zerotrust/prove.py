@@ -148,7 +148,10 @@ def prove_manifests(estate: Estate, policies: ManifestSet, mesh: str | None = No
     actual: dict[tuple[str, str], PortSet] = {}
     for src, dst, ports in reach.edges():
         if src.ident in services or dst.ident in services:
-            actual[(src.ident, dst.ident)] = ports
+            # two workloads may share a name (a Deployment and a StatefulSet "web"): what
+            # either is allowed counts, never only the last one read
+            key = (src.ident, dst.ident)
+            actual[key] = actual[key].union(ports) if key in actual else ports
     proof.allowed_edges = len(actual)
     for key in sorted(set(actual) | set(expected)):
         have = actual.get(key, PortSet.empty())

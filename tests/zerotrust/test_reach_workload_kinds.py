@@ -124,3 +124,36 @@ def test_every_kind_with_a_pod_template_is_a_workload() -> None:
     assert set(_TEMPLATE_PATHS) == templated
     for kind, path in _TEMPLATE_PATHS.items():
         assert (*path, "spec") == patches._POD_SPEC_AT[kind], kind
+
+
+def test_two_workloads_sharing_a_name_stay_apart() -> None:
+    """A Deployment and a StatefulSet may both be called ``web`` in one namespace; their pods
+    differ by labels, so a policy may admit one and not the other: the analysis keeps them
+    apart by kind, never reading them as one workload."""
+    both = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: w}]}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web-db}}
+  template: {metadata: {labels: {app: web-db}}, spec: {containers: [{name: d}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-closed, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web-db}}
+  policyTypes: [Ingress]
+"""
+    result = analyse(build_manifest_set(parse_documents(both + "---" + CLIENT, "in.yaml")))
+    edges = {(s.display, d.display) for s, d, _ in result.edges()}
+    assert ("shop/client[Pod]", "shop/web[Deployment]") in edges
+    assert ("shop/client[Pod]", "shop/web[StatefulSet]") not in edges  # ingress closed
+    assert ("shop/web[StatefulSet]", "shop/client[Pod]") in edges  # egress still open
