@@ -1,9 +1,10 @@
 """Control status from the collected checks and findings.
 
 A control is ``not satisfied`` when a check mapped to it failed in the period or an open
-critical/high finding bears on it that is not an accepted risk (a live scan suppression); ``satisfied`` when at least one mapped check passed and
-nothing failed; ``not applicable`` only when declared so; else ``not assessed`` (no automated
-check, or its checks did not run or could not judge). Nothing unjudged counts as satisfied.
+critical/high finding bears on it that is not an accepted risk (a live scan suppression);
+``satisfied`` when at least one mapped check passed and nothing failed; ``not applicable``
+only when declared so; else ``not assessed`` (no automated check, or its checks did not run or
+could not judge). Nothing unjudged counts as satisfied.
 """
 
 from __future__ import annotations
