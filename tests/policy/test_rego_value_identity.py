@@ -118,3 +118,10 @@ def test_yaml_unmarshal_keys_become_json_strings() -> None:
     assert value('yaml.unmarshal("1: a")["1"]') == "a"
     pol = compile({"t.rego": 'package t\nimport rego.v1\n\nx := yaml.unmarshal("1: a")[1]\n'})
     assert pol.eval("data.t.x").value is UNDEFINED
+
+
+def test_plain_number_keys_from_callers_are_found_but_never_as_booleans() -> None:
+    src = "package t\nimport rego.v1\n\na := data.d[1]\nb := input.i[0]\nc := data.e[1]\n"
+    pol = compile({"t.rego": src}, {"d": {1: "one", "x": 2}, "e": {True: "t"}})
+    got = pol.eval("data.t", {"i": {0: "zero"}}).value
+    assert got == {"a": "one", "b": "zero"}

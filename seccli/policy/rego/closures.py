@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seccli.policy.rego.runtime import Ctx, index, iterate, sorted_items
-from seccli.policy.rego.values import UNDEF, FrozenDict, FrozenList, freeze, sorted_values
+from seccli.policy.rego.values import UNDEF, FrozenDict, FrozenList, freeze, set_members
 
 Det = Callable[[Ctx, list[Any]], Any]
 ValueCont = Callable[[Any], bool]
@@ -147,10 +147,11 @@ def const_walk(base: Det, keys: list[Any]) -> Det:
     if len(keys) == 1:
         k0 = keys[0]
         d0 = dict_keys[0]
+        d0_str = type(d0) is str
 
         def w1(ctx: Ctx, env: list[Any]) -> Any:
             v = base(ctx, env)
-            if type(v) is dict:
+            if type(v) is dict and d0_str:
                 return v.get(d0, UNDEF)
             if v is UNDEF:
                 return UNDEF
@@ -162,7 +163,7 @@ def const_walk(base: Det, keys: list[Any]) -> Det:
     def wn(ctx: Ctx, env: list[Any]) -> Any:
         v = base(ctx, env)
         for key, dkey in ks:
-            if type(v) is dict:
+            if type(v) is dict and type(dkey) is str:
                 v = v.get(dkey, UNDEF)
             elif v is UNDEF:
                 return UNDEF
@@ -184,7 +185,7 @@ def iter_step(cur: CompiledTerm, slot: int | None) -> CompiledTerm:
             elif tc is list or tc is tuple or tc is FrozenList:
                 pairs = enumerate(c)
             elif isinstance(c, frozenset):
-                pairs = ((x, x) for x in (sorted_values(c) if len(c) > 1 else c))
+                pairs = ((x, x) for x in set_members(c))
             else:
                 pairs = iterate(c)
             if slot is None:

@@ -15,6 +15,7 @@ from seccli.policy.rego.values import (
     NumKey,
     RegoSet,
     freeze,
+    set_members,
     sorted_values,
 )
 
@@ -110,13 +111,27 @@ class Ctx:
             raise timed_out(self.timeout)
 
 
+def plain_number_key(coll: dict[Any, Any], key: NumKey) -> Any:
+    """``coll[key]`` for a 0 or 1 the caller stored as a plain number (a dict built outside the
+    engine, e.g. from YAML or Python), never matching a boolean key; UNDEF when absent."""
+    for k in coll:
+        t = type(k)
+        if (t is int or t is float) and k == key:
+            return coll[k]
+    return UNDEF
+
+
 def index(coll: Any, key: Any) -> Any:
     """``coll[key]`` with Rego semantics, UNDEF when absent or not indexable."""
     t = type(coll)
     if t is dict or t is FrozenDict:
         if type(key) is str:
             return coll.get(key, UNDEF)
-        return coll.get(freeze(key), UNDEF)
+        fk = freeze(key)
+        got = coll.get(fk, UNDEF)
+        if got is UNDEF and type(fk) is NumKey:
+            return plain_number_key(coll, fk)
+        return got
     if t is list or t is tuple or t is FrozenList:
         kt = type(key)
         if kt is int or kt is NumKey:
@@ -132,7 +147,11 @@ def index(coll: Any, key: Any) -> Any:
         fk = key if type(key) is str else freeze(key)
         return fk if fk in coll else UNDEF
     if isinstance(coll, dict):
-        return coll.get(key if type(key) is str else freeze(key), UNDEF)
+        fk = key if type(key) is str else freeze(key)
+        got = coll.get(fk, UNDEF)
+        if got is UNDEF and type(fk) is NumKey:
+            return plain_number_key(coll, fk)
+        return got
     if isinstance(coll, (list, tuple)) and type(key) is int:
         return coll[key] if 0 <= key < len(coll) else UNDEF
     return UNDEF
@@ -162,7 +181,7 @@ def iterate(coll: Any) -> Iterator[tuple[Any, Any]]:
         return enumerate(coll)
     if isinstance(coll, frozenset):
         # OPA iterates a set in sorted order (hash order would also split 1 from true)
-        return ((x, x) for x in (sorted_values(coll) if len(coll) > 1 else coll))
+        return ((x, x) for x in set_members(coll))
     if isinstance(coll, dict):
         return iter(sorted_items(coll))
     if isinstance(coll, (list, tuple)):

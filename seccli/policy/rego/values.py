@@ -98,8 +98,8 @@ def _value_hash(v: Any) -> int:
     """A hash consistent with equality that looks only one level deep (cheap; equality
     settles collisions, and equal values always share keys, scalars and sizes)."""
     if isinstance(v, dict):
-        return hash(frozenset((k, _shallow(x)) for k, x in v.items()))
-    return hash(tuple(_shallow(x) for x in v))
+        return hash(frozenset([(k, x if type(x) is str else _shallow(x)) for k, x in v.items()]))
+    return hash(tuple([x if type(x) is str else _shallow(x) for x in v]))
 
 
 class FrozenDict(dict[Any, Any]):
@@ -351,9 +351,31 @@ def sorted_values(values: Iterable[Any]) -> list[Any]:
     t = type(vals[0])
     if t is str and all(type(x) is str for x in vals):
         return sorted(vals)
-    if (t is int or t is float) and all(type(x) in (int, float) for x in vals):
+    if (t is int or t is float or t is NumKey) and all(type(x) in _NUMBER_TYPES for x in vals):
         return sorted(vals)
     return sorted(vals, key=_Key)
+
+
+_NUMBER_TYPES = (int, float, NumKey)
+
+
+def set_members(s: frozenset[Any]) -> Any:
+    """A set's members in iteration order: Rego order for sets of scalars (cheap to sort, and
+    what OPA yields); composite members (objects, arrays) keep the set's own order, which
+    sorting would make costly on every iteration."""
+    if len(s) < 2:
+        return s
+    first = type(next(iter(s)))
+    if first is str and all(type(x) is str for x in s):
+        return sorted(s)
+    if first in _NUMBER_TYPES and all(type(x) in _NUMBER_TYPES for x in s):
+        return sorted(s)
+    if first in _SCALAR_KEY_TYPES and all(type(x) in _SCALAR_KEY_TYPES for x in s):
+        return sorted_values(s)
+    return s
+
+
+_SCALAR_KEY_TYPES = frozenset({str, int, float, bool, NumKey, type(None)})
 
 
 def to_json(v: Any) -> Any:
