@@ -133,9 +133,11 @@ def test_http_send_raise_error_false_reports_the_error() -> None:
         '"raise_error": false})\n'
     )
     pol = compile({"t.rego": src}, allow_net=frozenset({"127.0.0.1"}))
-    r = pol.eval("data.t.r", {"url": "http://127.0.0.1:1/x"}).value
+    r = pol.eval("data.t.r", {"url": "http://user:s3cret@127.0.0.1:1/x?token=t0k"}).value
     assert r["status_code"] == 0
     assert r["error"]["code"] == "eval_http_send_network_error"
+    assert "127.0.0.1:1" in r["error"]["message"]
+    assert "s3cret" not in r["error"]["message"] and "t0k" not in r["error"]["message"]
 
 
 def test_http_send_unknown_request_key_is_an_error() -> None:

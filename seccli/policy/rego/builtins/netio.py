@@ -124,7 +124,9 @@ def _do_send(allowed: frozenset[str], ctx: Any, req: dict[Any, Any]) -> Any:
         status, reason, hdrs, raw = err.code, err.reason, err.headers, err.read(MAX_RESPONSE + 1)
     except (url_error.URLError, OSError, ValueError) as err:
         reason_text = getattr(err, "reason", err)
-        raise fail(f"http.send: {method} {parts.scheme}://{parts.netloc}: {reason_text}") from None
+        # name the host and port only: the URL's user info, path and query may hold secrets
+        where = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+        raise fail(f"http.send: {method} {parts.scheme}://{where}: {reason_text}") from None
     if len(raw) > MAX_RESPONSE:
         raise fail(f"http.send: response body larger than {MAX_RESPONSE} bytes")
     text = raw.decode("utf-8", errors="replace")
