@@ -267,11 +267,29 @@ def _start_pool(concurrency: int) -> ProcessPoolExecutor:
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(
-        max_workers=concurrency, mp_context=multiprocessing.get_context("fork")
+        max_workers=concurrency,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
     )
     for future in [pool.submit(_warm) for _ in range(concurrency)]:
         future.result()
     return pool
+
+
+def _die_with_parent(parent: int) -> None:
+    """A job process ends when its worker does, even on SIGKILL (Linux ``PR_SET_PDEATHSIG``);
+    otherwise a killed worker would leave its pool processes waiting forever."""
+    import signal
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the worker died before the line above took effect
+        os._exit(0)
 
 
 def _warm() -> int:

@@ -93,6 +93,19 @@ def wait_for(predicate: object, timeout: float = 30.0) -> None:
     raise AssertionError("condition not reached in time")
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def results_for(server: NatsServer, job: str) -> int:
     """How many result messages the results stream holds for ``job``."""
     import asyncio
@@ -121,8 +134,12 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_once(
     first = start_worker(tmp_path, nats_server.url, "--ack-wait", "1")
     try:
         wait_for(lambda: status(tmp_path, nats_server.url, job)["state"] == "running")
+        pool = children(first.pid)
+        assert pool, "the worker runs its jobs in pool processes"
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
+        # Its pool processes end with it instead of waiting forever as orphans.
+        wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in pool), timeout=10)
     finally:
         if first.poll() is None:
             first.kill()
