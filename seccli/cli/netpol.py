@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from seccli.cli.context import app_state, current_actor, default_estate_path
-from seccli.cli.output import OutputFormat, format_option, print_json, stdout_console
+from seccli.cli.output import (
+    OutputFormat,
+    format_for_stdout,
+    format_option,
+    print_json,
+    stdout_console,
+)
 from seccli.cli.walking import (
     EXCLUDE_OPTION,
     HELM_OPTION,
@@ -39,14 +45,16 @@ ROOT_OPTION = typer.Option(
 MAX_INPUT_OPTION = typer.Option(
     20 * 1024 * 1024, "--max-input-size", min=1, help="Largest input file accepted, in bytes."
 )
-REACH_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.DOT)
+REACH_FORMATS = format_option(
+    OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.DOT, OutputFormat.LINES, pipe_aware=True
+)
 PROVE_FORMATS = format_option(OutputFormat.TABLE, OutputFormat.JSON)
 
 
 @app.command("reach")
 def reach(
     paths: list[Path] = typer.Argument(..., help="Manifest files or folders (YAML/JSON)."),
-    output: OutputFormat = REACH_FORMATS,
+    output: OutputFormat | None = REACH_FORMATS,
     namespace: str | None = typer.Option(
         None, "--namespace", "-n", help="DOT/SVG: only edges touching this namespace."
     ),
@@ -80,6 +88,7 @@ def reach(
         options=walk_options(exclude, helm, no_ignore),
     )
     report_skipped(result.skipped, verbose)
+    output = format_for_stdout(output)
     if svg is not None or output is OutputFormat.DOT:
         from seccli.zerotrust.graph import to_dot, to_svg
 
@@ -94,10 +103,28 @@ def reach(
     if output is OutputFormat.JSON:
         print_json(result.as_json())
         return
+    if output is OutputFormat.LINES:
+        # one grep-able line per allowed pair; what was judged goes to stderr
+        for line in _reach_lines(result.reachability):
+            typer.echo(line)
+        for note in result.notes():
+            typer.echo(f"note: {note}")
+        typer.echo(f"judged the build of {len(result.files)} files", err=True)
+        return
     _print_reach(result.reachability)
     for note in result.notes():
         stdout_console().print(f"note: {note}", markup=False)
     _print_files(list(result.files))
+
+
+def _reach_lines(result: Reachability) -> list[str]:
+    """``from -> to: ports`` for every allowed pair and external address, sorted as the table."""
+    lines = [f"{src.ident} -> {dst.ident}: {ports}" for src, dst, ports in result.edges()]
+    for workload, direction, access in result.external():
+        cidrs = ",".join(access.cidrs)
+        pair = (workload.ident, cidrs) if direction == "egress" else (cidrs, workload.ident)
+        lines.append(f"{pair[0]} -> {pair[1]}: {access.ports}")
+    return lines
 
 
 def _print_reach(result: Reachability) -> None:

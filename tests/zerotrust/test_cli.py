@@ -127,8 +127,16 @@ spec:
             "ports": {"TCP": ["443"]},
         },
     ]
-    code, stdout, _ = run(capsys, "netpol", "reach", str(manifests))
-    assert code == 0 and "x/a" in stdout and "TCP/80" in stdout
+    code, stdout, stderr = run(capsys, "netpol", "reach", str(manifests))
+    # Off a terminal: one grep-able line per allowed pair, never a table cut at 80 columns.
+    lines = stdout.splitlines()
+    assert code == 0 and "x/a -> x/b: TCP/80" in lines
+    assert "x/a -> 192.0.2.0/24: TCP/443" in lines
+    assert "x/b -> x/a: TCP/80" not in lines and not any("│" in line for line in lines)
+    assert "judged the build of 1 files" in stderr
+    code, stdout, _ = run(capsys, "netpol", "reach", str(manifests), "-f", "table")
+    assert code == 0 and "x/a" in stdout and "TCP/80" in stdout and "judged the build" in stdout
+    assert "x/a -> x/b" not in stdout
     code, stdout, _ = run(capsys, "netpol", "reach", str(tmp_path), "-f", "dot")
     assert (
         code == 0 and stdout.startswith("digraph") and '"x/a" -> "x/b" [label="TCP/80"]' in stdout
