@@ -69,18 +69,34 @@ def format_for_stdout(
         return pipe
 
 
+#: Width of tables written to a pipe or a file (Rich would cut them at 80 columns).
+PIPE_WIDTH = 200
+
+
+def _width(stream: Any) -> int | None:
+    """``None`` (Rich decides) on a terminal or when ``COLUMNS`` is set; else ``PIPE_WIDTH``."""
+    import os
+
+    isatty = getattr(stream, "isatty", None)
+    try:
+        terminal = callable(isatty) and bool(isatty())
+    except (OSError, ValueError):
+        terminal = False
+    return None if terminal or os.environ.get("COLUMNS") else PIPE_WIDTH
+
+
 def stdout_console() -> Console:
     """A Rich console on stdout: colours on a terminal, plain text otherwise."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    return Console(highlight=False, soft_wrap=True, width=_width(sys.stdout))
 
 
 def stderr_console() -> Console:
     """A Rich console on stderr."""
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, width=_width(sys.stderr))
 
 
 def print_json(payload: dict[str, Any]) -> None:
