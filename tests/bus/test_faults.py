@@ -161,7 +161,12 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes_once(
         result = json.loads(waited.stdout)
         assert result["state"] == "done" and result["attempts"] == 2
     finally:
-        second.wait(timeout=60)
+        try:
+            second.wait(timeout=60)
+        finally:
+            if second.poll() is None:  # never leave a worker behind the test
+                second.kill()
+                second.wait(timeout=10)
     assert results_for(nats_server, job) == 1
 
 
