@@ -117,14 +117,19 @@ def reach(
     _print_files(list(result.files))
 
 
+def _reach_rows(result: Reachability, cidr_separator: str) -> list[tuple[str, str, str]]:
+    """(from, to, allowed) for every allowed pair, then every external address."""
+    rows = [(src.ident, dst.ident, str(ports)) for src, dst, ports in result.edges()]
+    for workload, direction, access in result.external():
+        cidrs = cidr_separator.join(access.cidrs)
+        ends = (workload.ident, cidrs) if direction == "egress" else (cidrs, workload.ident)
+        rows.append((*ends, str(access.ports)))
+    return rows
+
+
 def _reach_lines(result: Reachability) -> list[str]:
     """``from -> to: ports`` for every allowed pair and external address, sorted as the table."""
-    lines = [f"{src.ident} -> {dst.ident}: {ports}" for src, dst, ports in result.edges()]
-    for workload, direction, access in result.external():
-        cidrs = ",".join(access.cidrs)
-        pair = (workload.ident, cidrs) if direction == "egress" else (cidrs, workload.ident)
-        lines.append(f"{pair[0]} -> {pair[1]}: {access.ports}")
-    return lines
+    return [f"{src} -> {dst}: {allowed}" for src, dst, allowed in _reach_rows(result, ",")]
 
 
 def _print_reach(result: Reachability) -> None:
@@ -135,14 +140,8 @@ def _print_reach(result: Reachability) -> None:
     table.add_column("from")
     table.add_column("to")
     table.add_column("allowed")
-    for src, dst, ports in result.edges():
-        table.add_row(src.ident, dst.ident, str(ports))
-    for workload, direction, access in result.external():
-        cidrs = ", ".join(access.cidrs)
-        if direction == "egress":
-            table.add_row(workload.ident, cidrs, str(access.ports))
-        else:
-            table.add_row(cidrs, workload.ident, str(access.ports))
+    for row in _reach_rows(result, ", "):
+        table.add_row(*row)
     console.print(table)
 
 

@@ -61,12 +61,16 @@ def format_for_stdout(
     a terminal and ``pipe`` (grep-friendly lines) when it is a pipe or a file."""
     if chosen is not None:
         return chosen
-    out = sys.stdout if stream is None else stream
-    isatty = getattr(out, "isatty", None)
+    return terminal if _is_terminal(sys.stdout if stream is None else stream) else pipe
+
+
+def _is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (a stream that cannot tell is not one)."""
+    isatty = getattr(stream, "isatty", None)
     try:
-        return terminal if callable(isatty) and isatty() else pipe
+        return callable(isatty) and bool(isatty())
     except (OSError, ValueError):
-        return pipe
+        return False
 
 
 #: Width of tables written to a pipe or a file (Rich would cut them at 80 columns).
@@ -77,12 +81,7 @@ def _width(stream: Any) -> int | None:
     """``None`` (Rich decides) on a terminal or when ``COLUMNS`` is set; else ``PIPE_WIDTH``."""
     import os
 
-    isatty = getattr(stream, "isatty", None)
-    try:
-        terminal = callable(isatty) and bool(isatty())
-    except (OSError, ValueError):
-        terminal = False
-    return None if terminal or os.environ.get("COLUMNS") else PIPE_WIDTH
+    return None if _is_terminal(stream) or os.environ.get("COLUMNS") else PIPE_WIDTH
 
 
 def stdout_console() -> Console:
